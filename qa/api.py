@@ -1,0 +1,105 @@
+"""Present stage, Python side: ``search()`` and ``build()``.
+
+    >>> from qa import search, build
+    >>> build()                                    # corpus/ -> index/ (incremental)
+    >>> for p in search("甘肃酒泉 certified-worker goal", k=3):
+    ...     print(p.source, p.title, p.start_line, p.end_line, p.score)
+
+Folders default to the project's ``corpus/`` and ``index/``; override them with
+arguments or the environment variables ``BULLETIN_QA_CORPUS`` / ``BULLETIN_QA_INDEX``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .embed import Embedder
+from .retrieve import Retriever
+from .store import BuildReport, build_index
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def corpus_dir(path: str | os.PathLike | None = None) -> Path:
+    return Path(path or os.environ.get("BULLETIN_QA_CORPUS") or PROJECT / "corpus")
+
+
+def index_dir(path: str | os.PathLike | None = None) -> Path:
+    return Path(path or os.environ.get("BULLETIN_QA_INDEX") or PROJECT / "index")
+
+
+@dataclass
+class Passage:
+    text: str
+    source: str
+    title: str
+    start_line: int
+    end_line: int
+    score: float
+    rank: int = 0
+    highlight: tuple[int, int] | None = None  # character span of the answering sentence in text
+    ranks: dict = field(default_factory=dict)  # rank of this passage in each retrieval mode
+    article: int = 0
+
+    @property
+    def citation(self) -> str:
+        where = f"{self.source}, lines {self.start_line}-{self.end_line}"
+        return f"{self.title} ({where})" if self.title else where
+
+    @property
+    def answer(self) -> str:
+        return self.text[self.highlight[0]: self.highlight[1]] if self.highlight else ""
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["highlight"] = list(self.highlight) if self.highlight else None
+        d["answer"] = self.answer
+        return d
+
+
+_retrievers: dict[Path, Retriever] = {}
+_embedders: dict[str, Embedder] = {}
+_lock = threading.Lock()
+
+
+def _embedder(model: str | None) -> Embedder:
+    key = model or os.environ.get("BULLETIN_QA_MODEL") or ""
+    with _lock:
+        if key not in _embedders:
+            _embedders[key] = Embedder(model)
+        return _embedders[key]
+
+
+def get_retriever(index: str | os.PathLike | None = None) -> Retriever:
+    path = index_dir(index).resolve()
+    with _lock:
+        if path not in _retrievers:
+            _retrievers[path] = Retriever(path)
+    return _retrievers[path]
+
+
+def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.PathLike | None = None,
+           sources: list[str] | None = None) -> list[Passage]:
+    """The ``k`` passages that best answer ``query``, best first.
+
+    Raises ``ValueError`` for an empty query or ``k`` outside 1..100, and
+    ``qa.store.IndexMissing`` / ``IndexDamaged`` (with the repair command) when the index
+    cannot be read.
+    """
+    store, hits = get_retriever(index).search(query, k, mode=mode, sources=sources)
+    out = []
+    for rank, h in enumerate(hits, 1):
+        p = store.passages[h.row]
+        out.append(Passage(p["text"], p["source"], p["title"], p["start_line"], p["end_line"], h.score,
+                           rank, h.highlight, h.ranks, p.get("article", 0)))
+    return out
+
+
+def build(corpus: str | os.PathLike | None = None, index: str | os.PathLike | None = None, *,
+          rebuild: bool = False, model: str | None = None, progress=None, wait: float | None = 0) -> BuildReport:
+    """(Re)build the index of ``corpus`` into ``index``: only new or changed files are embedded."""
+    return build_index(corpus_dir(corpus), index_dir(index), _embedder(model), rebuild=rebuild,
+                       progress=progress, wait=wait)

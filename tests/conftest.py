@@ -1,0 +1,56 @@
+"""Shared fixtures.  Every test runs with its own corpus and index folders in tmp (the
+project's corpus/ and index/ are never touched); the real model and the real seed
+bulletins are used, the model is loaded once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "corpus"
+DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def isolated_paths(tmp_path, monkeypatch):
+    """Point the default corpus/index at empty tmp folders so no test writes into the project."""
+    monkeypatch.setenv("BULLETIN_QA_CORPUS", str(tmp_path / "corpus"))
+    monkeypatch.setenv("BULLETIN_QA_INDEX", str(tmp_path / "index"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from qa.api import _embedder
+
+    return _embedder(None)
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory, embedder):
+    """(corpus, index) folders: a copy of the five seed bulletins, indexed once per session."""
+    from qa.store import build_index
+
+    base = tmp_path_factory.mktemp("seed")
+    corpus = base / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    index = base / "index"
+    build_index(corpus, index, embedder)
+    return corpus, index
+
+
+@pytest.fixture
+def seed_copy(tmp_path, seed_index):
+    """A private copy of the seed corpus and its built index, free to modify."""
+    corpus, index = seed_index
+    c, i = tmp_path / "c", tmp_path / "i"
+    shutil.copytree(corpus, c)
+    shutil.copytree(index, i)
+    return c, i
