@@ -27,7 +27,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt",)
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")  # see qa/formats.py
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -278,11 +278,17 @@ def read_document(path: Path, source: str | None = None) -> Document:
     if size > MAX_FILE_BYTES:
         raise IngestError(f"{name}: {size} bytes is larger than the {MAX_FILE_BYTES}-byte limit")
     data = path.read_bytes()
-    text, encoding = decode_bytes(data, name)
+    from .formats import extract
+
+    text, encoding, meta = extract(path.suffix.lower(), data, name)
     blocks = split_blocks(text)
     if not blocks:
         raise IngestError(f"{name}: no text left after cleaning")
-    return Document(name, blocks, encoding, hashlib.sha256(data).hexdigest(), size)
+    src = meta.pop("source_lines", None)
+    if src:  # HTML: cite the lines of the .html file, not of the extracted text
+        for b in blocks:
+            b.lines = [src[n - 1] for n in b.lines]
+    return Document(name, blocks, encoding, hashlib.sha256(data).hexdigest(), size, meta)
 
 
 def list_corpus(corpus: Path) -> list[Path]:
