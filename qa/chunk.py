@@ -14,6 +14,7 @@ adds the title as context so a passage that never names its place is still found
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -22,6 +23,7 @@ from .ingest import Block, Document
 
 CHUNK_SIZE = 300
 CHUNK_OVERLAP = 60
+_SENT = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]*[”’」』）)]*")
 SEPARATORS = ["\n", "。", "！", "？", "；", "!", "?", ";", "，", ",", "、", ""]
 
 
@@ -140,3 +142,8 @@ def chunk_settings(chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVER
     """Everything that changes the passages; part of the index manifest."""
     return {"chunk_size": chunk_size, "chunk_overlap": chunk_overlap, "separators": SEPARATORS,
             "embed_text": "title+text", "version": 1}
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of a passage (ends 。！？； and half-width forms)."""
+    return [(m.start(), m.end()) for m in _SENT.finditer(text) if m.group(0).strip()]

