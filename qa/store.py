@@ -110,6 +110,11 @@ class StoredIndex:
         index_dir = Path(index_dir)
         path = live_version(index_dir)
         if path is None:
+            pointer = index_dir / "CURRENT"
+            if pointer.is_file():  # the pointer names a version folder that is gone: damage, not "no index"
+                name = pointer.read_text(encoding="utf-8", errors="replace").strip()[:80]
+                raise IndexDamaged(f"the index file {pointer} names the version {name!r}, which is missing; "
+                                   + repair_hint(index_dir))
             raise IndexMissing(f"no index in {index_dir}: run `bulletin-qa index` (or `make index`) to build it")
         current = None
         try:
