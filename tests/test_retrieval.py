@@ -1,0 +1,81 @@
+"""Hybrid retrieval, the cross-lingual bridge and the evaluation command, on real parts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa.lexical import pinyin_bridge, romanised_names
+from qa.store import build_index
+
+TOWNS = {
+    "a.txt": "夹竹镇社会工作站建设情况\n近日，夹竹镇民政办部署社会工作站建设，到2025年底全镇培养持证社会工作者42名。\n（据夹竹镇民政办）\n",
+    "b.txt": "柳湾乡养老服务情况\n柳湾乡新建老年食堂6个，服务老年人1200人次。\n（据柳湾乡政府）\n",
+    "c.txt": "石门县儿童福利工作\n石门县为困难儿童发放助学金，共资助学生350名。\n（据石门县民政局）\n",
+}
+
+
+def test_pinyin_bridge_is_derived_from_the_corpus_terms():
+    bridge = pinyin_bridge(["酒泉市", "温州", "乔恒", "社会工作", "a1"])
+    assert "酒泉市" in bridge["jiuquan"] and "温州" in bridge["wenzhou"] and "乔恒" in bridge["qiaoheng"]
+    assert romanised_names("What did Qiao Heng say about Wenzhou?", bridge) == ["乔恒", "温州"]
+    assert romanised_names("she said wenzhou", bridge) == []  # lower-case prose is not a name
+
+
+def test_bridge_finds_a_made_up_town_by_its_pinyin(tmp_path, embedder):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for name, text in TOWNS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    index = tmp_path / "i"
+    build_index(corpus, index, embedder)
+    from qa import search
+
+    for query, source in (("Jiazhu: how many certified social workers?", "a.txt"),
+                          ("Liuwan elderly canteens", "b.txt"), ("Shimen scholarships", "c.txt")):
+        lex = search(query, k=1, mode="lexical", index=index)
+        assert lex and lex[0].source == source, (query, [p.source for p in lex])
+        assert search(query, k=1, index=index)[0].source == source
+
+
+def test_hybrid_modes_and_source_filter(seed_index):
+    from qa import search
+
+    _, index = seed_index
+    q = "温州乡镇社工站开展了多少个社会工作服务项目"
+    for mode in ("dense", "lexical", "hybrid"):
+        hits = search(q, k=5, mode=mode, index=index)
+        assert 1 <= len(hits) <= 5 and all(h.ranks for h in hits)
+    only = search(q, k=5, index=index, sources=["003_41b0a890d9bd57ab.txt"])
+    assert only and all(h.source == "003_41b0a890d9bd57ab.txt" for h in only)
+    with pytest.raises(ValueError, match="mode"):
+        search(q, mode="magic", index=index)
+
+
+def test_highlight_marks_the_answering_sentence(seed_index):
+    from qa import search
+
+    _, index = seed_index
+    p = search("温州 孵化 志愿服务组织 多少个", k=1, index=index)[0]
+    s, e = p.highlight
+    assert 0 <= s < e <= len(p.text)
+    assert "308" in p.text[s:e]
+
+
+@pytest.mark.slow
+def test_eval_command_prints_every_mode_and_writes_json(seed_index, tmp_path):
+    from tests.test_core import _cli
+    from tests.conftest import DEV
+
+    corpus, index = seed_index
+    if not DEV.exists():
+        pytest.skip(f"{DEV} is not beside the project")
+    out = tmp_path / "eval.json"
+    r = _cli("eval", str(DEV), "--index", str(index), "--corpus", str(corpus), "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    for mode in ("dense", "lexical", "hybrid", "naive"):
+        assert f"| {mode} |" in r.stdout
+    figures = json.loads(out.read_text())["modes"]
+    assert figures["hybrid"]["hit@5"] >= figures["dense"]["hit@5"]
+    assert figures["hybrid"]["hit@1"] > figures["naive"]["hit@1"]
