@@ -478,6 +478,7 @@ CSS = """
 .qa-article {background: #f9fafb; border-radius: 8px; padding: 10px 12px; margin-top: 6px; color: #374151}
 .qa-article-title {font-weight: 700; margin-bottom: 4px}
 .qa-here {background: #e0f2fe; border-radius: 3px}
+#ask {align-self: end; max-height: 56px}
 """
 
 FONTS = ["system-ui", "WenQuanYi Micro Hei", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "sans-serif"]
@@ -509,10 +510,10 @@ def create_app(corpus: str | os.PathLike | None = None, index: str | os.PathLike
         banner = gr.HTML(status_html(), elem_id="status")
         with gr.Tabs():
             with gr.Tab("Ask 提问", id="ask"):
-                with gr.Row(equal_height=True):
+                with gr.Row(equal_height=False):
                     question = gr.Textbox(label="Question 问题", placeholder="例如：甘肃酒泉 certified-worker goal — press Enter",
                                           lines=1, max_lines=1, scale=6, elem_id="question", autofocus=True)
-                    ask_btn = gr.Button("Ask 提问", variant="primary", scale=1, elem_id="ask")
+                    ask_btn = gr.Button("Ask 提问", variant="primary", scale=1, min_width=120, elem_id="ask", size="lg")
                 gr.Examples(EXAMPLES, inputs=question, label="Examples 示例")
                 with gr.Row():
                     k = gr.Slider(1, 20, value=5, step=1, label="Passages (top-k)", scale=2)
