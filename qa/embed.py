@@ -271,8 +271,15 @@ class Embedder:
     """
 
     def __init__(self, model: str | None = None, device: str | None = None,
-                 prefixes: dict[str, str] | None = None, batch_size: int = 16):
+                 prefixes: dict[str, str] | None = None, batch_size: int = 16, backend: str | None = None):
         self.model_name = model or os.environ.get("BULLETIN_QA_MODEL") or DEFAULT_MODEL
+        # backend: "torch" (sentence-transformers) or "onnx-int8" (qa/onnx_backend.py); an index's
+        # model id names a non-torch backend ("...+onnx-int8@hash") so vectors of two backends never mix
+        base, plus, named = self.model_name.rpartition("+")
+        if plus and named in ("torch", "onnx-int8"):
+            self.model_name = base
+        self.backend = (named if plus and named in ("torch", "onnx-int8") else None) \
+            or backend or os.environ.get("BULLETIN_QA_BACKEND") or "torch"
         self.device = device or os.environ.get("BULLETIN_QA_DEVICE") or "cpu"
         self.batch_size = batch_size
         if self.model_name == DEFAULT_MODEL:
@@ -284,6 +291,9 @@ class Embedder:
             self.model_id = self.model_name
             if Path(self.model_name).is_dir():
                 self.model_id = f"{self.model_name}@{_dir_fingerprint(Path(self.model_name))}"
+        if self.backend != "torch":
+            self.model_id = self.model_id.replace("@", f"+{self.backend}@", 1) if "@" in self.model_id \
+                else f"{self.model_id}+{self.backend}"
         if prefixes is None:
             prefixes = E5_PREFIXES if "e5" in self.model_name.lower() else {"query": "", "passage": ""}
         self.prefixes = prefixes
@@ -292,6 +302,13 @@ class Embedder:
     @property
     def st(self):
         if self._st is None:
+            if self.backend == "onnx-int8":
+                from .onnx_backend import OnnxEncoder
+
+                self._st = OnnxEncoder(Path(self.model_path), device=self.device)
+                return self._st
+            if self.backend != "torch":
+                raise ValueError(f"unknown embedding backend {self.backend!r} (torch or onnx-int8)")
             from sentence_transformers import SentenceTransformer
 
             self._st = SentenceTransformer(self.model_path, device=self.device)

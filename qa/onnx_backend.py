@@ -1,0 +1,186 @@
+"""Embed stage, int8 path: the e5 encoder exported to ONNX, fused and quantised to int8,
+run by onnxruntime + tokenizers + numpy (no optimum, no torch at query time).
+
+Selected with ``BULLETIN_QA_BACKEND=onnx-int8`` or ``Embedder(backend="onnx-int8")``;
+:class:`qa.embed.Embedder` routes its encode calls here.  The recipe (measured, see
+``/work/shared/notes/int8-embedding-facts.md``):
+
+1. load the converted sentence-transformers folder's BERT with *eager* attention (with SDPA
+   the optimizer fuses no Attention node) and export it with ``torch.onnx.export(dynamo=False,
+   opset 17)``, dynamic batch and sequence axes;
+2. ``onnxruntime.transformers.optimizer.optimize_model(model_type="bert", num_heads=12,
+   hidden_size=384)`` fuses EmbedLayerNorm, Attention, BiasGelu, SkipLayerNorm;
+3. ``quantize_dynamic``: QInt8 weights, per channel, reduced range, symmetric weights,
+   MatMulConstBOnly, ``DefaultTensorType=1`` (FLOAT; without it the fused graph fails with
+   "Unable to find data type for weight").
+
+The result is cached beside the converted model, in a folder keyed by the hash of the
+converted weights and :data:`EXPORT_VERSION`, so it is built once per machine (≈1 min).
+:class:`OnnxEncoder` mirrors the part of ``SentenceTransformer.encode`` that the project
+uses (prompt, batch size, normalise, numpy out): mean pooling over the attention mask,
+L2 normalisation, batches formed from length-sorted texts so little padding is computed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("torch", "onnx-int8")
+EXPORT_VERSION = "1"  # bump when the export/optimise/quantise recipe changes
+MAX_LENGTH = 512
+
+
+def weights_hash(model_dir: Path) -> str:
+    """sha256 of the converted model's weights file(s)."""
+    h = hashlib.sha256()
+    files = sorted(Path(model_dir).glob("*.safetensors")) or sorted(Path(model_dir).glob("*.bin"))
+    if not files:
+        raise FileNotFoundError(f"no weights (*.safetensors / *.bin) in {model_dir}")
+    for f in files:
+        with open(f, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def int8_model_dir(model_dir: Path) -> Path:
+    """Where the int8 export of ``model_dir`` is cached: a sibling folder keyed by its weights hash."""
+    model_dir = Path(model_dir)
+    return model_dir.parent / f"{model_dir.name}-onnx-int8-{weights_hash(model_dir)[:16]}-x{EXPORT_VERSION}"
+
+
+def export_int8(model_dir: Path, out_dir: Path | None = None) -> Path:
+    """Export, fuse and quantise the BERT encoder of a sentence-transformers folder (once)."""
+    model_dir = Path(model_dir)
+    out_dir = Path(out_dir) if out_dir else int8_model_dir(model_dir)
+    if (out_dir / "model.onnx").is_file():
+        return out_dir
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+    from transformers import AutoConfig, AutoModel
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".onnx-export-", dir=out_dir.parent))
+    try:
+        log.info("exporting %s to int8 ONNX at %s (once)", model_dir, out_dir)
+        config = AutoConfig.from_pretrained(model_dir)
+        model = AutoModel.from_pretrained(model_dir, attn_implementation="eager", add_pooling_layer=False)
+        model.eval()
+
+        class Encoder(torch.nn.Module):
+            def __init__(self, m):
+                super().__init__()
+                self.m = m
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.m(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+        ids = torch.ones((2, 16), dtype=torch.long)
+        dyn = {0: "batch", 1: "sequence"}
+        fp32 = tmp / "fp32.onnx"
+        with torch.no_grad():
+            torch.onnx.export(Encoder(model), (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(fp32),
+                              input_names=["input_ids", "attention_mask", "token_type_ids"],
+                              output_names=["last_hidden_state"],
+                              dynamic_axes={"input_ids": dyn, "attention_mask": dyn, "token_type_ids": dyn,
+                                            "last_hidden_state": dyn},
+                              opset_version=17, do_constant_folding=True, dynamo=False)
+        fused = tmp / "fused.onnx"
+        opt = optimize_model(str(fp32), model_type="bert", num_heads=config.num_attention_heads,
+                             hidden_size=config.hidden_size)
+        fusions = opt.get_fused_operator_statistics()
+        opt.save_model_to_file(str(fused))
+        quantize_dynamic(str(fused), str(tmp / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True,
+                         reduce_range=True,
+                         extra_options={"WeightSymmetric": True, "MatMulConstBOnly": True,
+                                        "DefaultTensorType": onnx.TensorProto.FLOAT})
+        for f in (fp32, fused):
+            f.unlink()
+        for extra in tmp.glob("*.data"):
+            extra.unlink()
+        shutil.copy(model_dir / "tokenizer.json", tmp / "tokenizer.json")
+        (tmp / "export.json").write_text(json.dumps(
+            {"source": str(model_dir), "weights_sha256": weights_hash(model_dir), "export": EXPORT_VERSION,
+             "fusions": fusions, "hidden_size": config.hidden_size,
+             "recipe": "eager attention; torch.onnx.export dynamo=False opset 17; ORT bert optimizer; "
+                       "quantize_dynamic QInt8 per-channel reduce_range WeightSymmetric MatMulConstBOnly"},
+            indent=1))
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir
+
+
+class OnnxEncoder:
+    """Duck-types the slice of ``SentenceTransformer`` that :class:`qa.embed.Embedder` uses:
+    ``encode(texts, prompt=, batch_size=, normalize_embeddings=, ...)`` and
+    ``get_embedding_dimension()``."""
+
+    def __init__(self, model_dir: Path, threads: int | None = None, device: str = "cpu"):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        if device not in ("cpu", None):
+            log.warning("the onnx-int8 backend runs on the CPU only; ignoring device=%s", device)
+        self.path = export_int8(model_dir)
+        meta = json.loads((self.path / "export.json").read_text())
+        self.dim = int(meta["hidden_size"])
+        self.tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        self.tokenizer.enable_truncation(MAX_LENGTH)
+        self.tokenizer.no_padding()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or int(os.environ.get("BULLETIN_QA_THREADS", 0)) or (os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # the CPU provider explicitly: onnxruntime may list AzureExecutionProvider first
+        self.session = ort.InferenceSession(str(self.path / "model.onnx"), opts, providers=["CPUExecutionProvider"])
+        self.pad_id = self.tokenizer.token_to_id("<pad>") or 1
+
+    def get_embedding_dimension(self) -> int:
+        return self.dim
+
+    get_sentence_embedding_dimension = get_embedding_dimension
+
+    def _batch(self, encs) -> np.ndarray:
+        n, width = len(encs), max(len(e.ids) for e in encs)
+        ids = np.full((n, width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((n, width), dtype=np.int64)
+        for r, e in enumerate(encs):
+            ids[r, :len(e.ids)] = e.ids
+            mask[r, :len(e.ids)] = 1
+        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                         "token_type_ids": np.zeros_like(ids)})[0]
+        m = mask[:, :, None].astype(np.float32)
+        return (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+
+    def encode(self, texts, prompt: str | None = None, batch_size: int = 16, normalize_embeddings: bool = True,
+               convert_to_numpy: bool = True, show_progress_bar: bool = False, **_ignored) -> np.ndarray:
+        if isinstance(texts, str):
+            texts = [texts]
+        texts = [(prompt or "") + t for t in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encs = self.tokenizer.encode_batch(texts)
+        order = np.argsort([-len(e.ids) for e in encs], kind="stable")  # batch by length: little padding
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for s in range(0, len(order), batch_size):
+            idx = order[s:s + batch_size]
+            out[idx] = self._batch([encs[i] for i in idx])
+        if normalize_embeddings:
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out
