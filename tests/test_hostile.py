@@ -1,0 +1,224 @@
+"""Hostile input: arbitrary Unicode through the cleaning and the chunking (hypothesis),
+and 30+ hostile queries through ``qa.search`` and the CLI.
+
+Properties (precise definitions):
+
+* **no crash**: ``decode_bytes`` on any bytes returns text or raises ``IngestError``;
+  ``clean`` / ``split_blocks`` / ``chunk_document`` on any ``str`` return normally.
+* **line map**: every cleaned character carries a line of the input (1..number of lines),
+  non-decreasing inside a block.
+* **idempotent, where meaningful**: (a) one line: ``clean_line(clean_line(s)[0])[0] ==
+  clean_line(s)[0]``; (b) one block: cleaning a block's text again yields exactly that one
+  block.  Whole documents are *not* idempotent by design: ``clean`` joins blocks with a
+  newline, which a second cleaning reads as a line wrap (``"社\\n 社"`` -> ``"社\\n社"`` ->
+  ``"社社"``).  Two real exceptions to (a)/(b) were found and are pinned as strict xfails.
+* **passages map back**: the non-space characters of every passage occur, contiguously,
+  among the cleaned characters of its original lines ``start_line..end_line``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from qa.chunk import chunk_document
+from qa.ingest import Document, IngestError, clean, clean_line, decode_bytes, split_blocks
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = Path(sys.executable).parent / "bulletin-qa"
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+
+# Text that looks like the bulletins (CJK, full-width punctuation, the symbol-font
+# artefacts, indents, markdown marks, replacement characters) mixed with anything at all.
+BULLETIN_CHARS = list("社会工作者专业人才民政规划。，！？；：、（）“”《》渊冤据姻院垣本报记者通讯员#■ \u3000\t\n"
+                      "\ufffd\u200b\x00\x0b\r0123456789abcXYZ.,%")
+bulletin_text = st.lists(st.one_of(st.sampled_from(BULLETIN_CHARS), st.characters()), max_size=400).map("".join)
+any_text = st.one_of(st.text(max_size=400), bulletin_text)
+
+
+def _doc(text: str) -> Document:
+    return Document("h.txt", split_blocks(text), "utf-8", hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
+                    len(text))
+
+
+@SETTINGS
+@given(st.binary(max_size=600))
+def test_decode_any_bytes(data):
+    try:
+        text, enc = decode_bytes(data, "x.txt")
+    except IngestError:
+        return
+    assert isinstance(text, str) and text.strip() and enc
+
+
+@SETTINGS
+@given(any_text)
+def test_clean_any_text_and_line_map(text):
+    n_lines = len(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    out, lines = clean(text)
+    assert len(out) == len(lines)
+    assert all(1 <= ln <= n_lines for ln in lines)
+    for b in split_blocks(text):
+        assert b.text and len(b.text) == len(b.lines)
+        assert b.lines == sorted(b.lines)
+        assert "\n" not in b.text and "\ufffd" not in b.text
+
+
+@SETTINGS
+@given(any_text)
+def test_clean_line_idempotent(text):
+    line = text.replace("\n", " ").replace("\r", " ")
+    once = clean_line(line)[0]
+    assert clean_line(once)[0] == once
+
+
+@SETTINGS
+@given(any_text)
+def test_block_cleaning_idempotent(text):
+    for b in split_blocks(text):
+        assume(not b.text.startswith("#"))  # see test_known_not_idempotent
+        assert [c.text for c in split_blocks(b.text)] == [b.text]
+
+
+@pytest.mark.xfail(strict=True, reason="found by hypothesis: the symbol-font repair runs before the "
+                   "CJK-space removal, so a 垣 after a space is repaired only by a second cleaning")
+def test_known_not_idempotent_symbol_font():
+    once = clean_line("社 垣社", symbol_font=True)[0]  # -> 社垣社
+    assert clean_line(once, symbol_font=True)[0] == once  # second pass: 社+社
+
+
+@pytest.mark.xfail(strict=True, reason="a Markdown heading mark is stripped once: '# # x' -> heading '# x' -> 'x'")
+def test_known_not_idempotent_markdown_heading():
+    [b] = split_blocks("# # 社会工作")
+    assert [c.text for c in split_blocks(b.text)] == [b.text]
+
+
+def _nonspace(s: str) -> str:
+    return "".join(s.split())
+
+
+def _check_chunks(text: str, sizes: tuple[int, int]) -> None:
+    doc = _doc(text)
+    chunks = chunk_document(doc, *sizes)
+    for c in chunks:
+        assert c.text.strip() and c.start_line <= c.end_line
+        cited = "".join(ch for b in doc.blocks for ch, ln in zip(b.text, b.lines) if c.start_line <= ln <= c.end_line)
+        assert _nonspace(c.text) in _nonspace(cited), (c.text, c.start_line, c.end_line)
+
+
+@SETTINGS
+@given(any_text, st.sampled_from([(300, 60), (40, 10), (12, 0)]))
+def test_chunks_never_raise_and_map_back(text, sizes):
+    _check_chunks(text, sizes)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(["社会工作者专业人才队伍建设", "。", "，", "\n", "\n\n", "  ", "（据本报）",
+                                 "标题", "# 标题", "民政", "2025年", "!", "abc def"]), max_size=120).map("".join))
+def test_bulletin_like_chunks_map_back(text):
+    _check_chunks(text, (40, 10))
+
+
+# --------------------------------------------------------------------------- queries
+
+HOSTILE = {
+    "10k chars": "社会工作" * 2500,
+    "10k latin": "a" * 10000,
+    "control chars": "社工\x01\x02\x03\x1b[31m人才\x7f",
+    "null bytes inside": "社会\x00工作\x00",
+    "emoji": "👩‍⚕️ 社工 🤝🏽 养老 🇨🇳",
+    "only emoji": "😀😀😀",
+    "rtl arabic": "العمل الاجتماعي في الصين",
+    "rtl override": "\u202e社会工作\u202c",
+    "hebrew mixed": "עבודה סוציאלית 社工",
+    "html": "<b>社工</b><img src=x onerror=alert(1)>",
+    "script": "<script>alert('社工')</script>",
+    "sql": "'; DROP TABLE passages; --",
+    "sql union": "1' OR '1'='1' UNION SELECT * FROM users --",
+    "only punctuation": "。，！？；：、……——",
+    "only ascii punctuation": "?!.,;:'\"()[]{}",
+    "mixed scripts": "Социальная работа 社会工作 social work ソーシャルワーク 사회복지",
+    "combining marks": "社\u0301\u0301\u0301工\u0308" + "e\u0301" * 50,
+    "zalgo": "s̷̢̛o̸͎̊c̵̰̈i̶̞͑a̴̟̓l̴̰̾",
+    "fullwidth": "ＳＯＣＩＡＬ　ＷＯＲＫ　２０２５",
+    "surrogate": "社工\ud800",
+    "private use": "\ue000\ue001社工",
+    "regex metachars": ".*+?^${}()|[]\\ 社工",
+    "format string": "%s%s%n {0} {__class__} 社工",
+    "path traversal": "../../../../etc/passwd",
+    "json": '{"query": "社工", "k": 1000}',
+    "very long token": "社" * 3000 + "x" * 3000,
+    "numbers": "8 50% 2025 1,200 ３０",
+    "bom": "\ufeff社会工作",
+    "tabs newlines": "社会\t工作\n\n人才\r\n规划",
+    "pinyin": "shehui gongzuo rencai",
+    "single char": "社",
+}
+EMPTY = {
+    "empty": "",
+    "spaces": "   ",
+    "ideographic spaces": "\u3000\u3000",
+    "newlines": "\n\r\n\t",
+    "control only": "\x00\x01\x1f\x7f",
+    "zero width only": "\u200b\u200c\u200d\ufeff",
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_query_does_not_crash(seed_index, name, capsys):
+    from qa.api import search
+    from qa.cli import main
+
+    _, index = seed_index
+    hits = search(HOSTILE[name], k=5, index=index)
+    assert isinstance(hits, list) and len(hits) <= 5
+    for h in hits:
+        assert h.text and h.source and h.start_line <= h.end_line
+    if "\x00" not in HOSTILE[name] and "\ud800" not in HOSTILE[name]:  # argv cannot carry these
+        assert main(["search", HOSTILE[name], "--json", "--index", str(index)]) == 0
+        capsys.readouterr()
+
+
+@pytest.mark.parametrize("name", list(EMPTY))
+def test_empty_query_is_value_error_and_exit_2(seed_index, name, capsys):
+    from qa.api import search
+    from qa.cli import main
+
+    _, index = seed_index
+    with pytest.raises(ValueError, match="empty"):
+        search(EMPTY[name], index=index)
+    if "\x00" not in EMPTY[name]:
+        assert main(["search", EMPTY[name], "--index", str(index)]) == 2
+        assert "error: the query is empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("k", [0, -1, 101, 10**9])
+def test_bad_k_exit_2(seed_index, k, capsys):
+    from qa.cli import main
+
+    assert main(["search", "社工", "-k", str(k), "--index", str(seed_index[1])]) == 2
+    assert "k must be" in capsys.readouterr().err
+
+
+def test_hostile_queries_through_the_real_cli_process(seed_index):
+    """A fresh `bulletin-qa search` process: exit 0 for a 10,000-character mixed query,
+    exit 2 (a message, no traceback) for empty and control-only queries."""
+    _, index = seed_index
+    cmd = [str(CLI)] if CLI.exists() else [sys.executable, "-m", "qa.cli"]
+    long_q = ("社会工作 <script>alert(1)</script> '; DROP TABLE x; -- 😀 العمل " * 200)[:10000]
+    r = subprocess.run(cmd + ["search", long_q, "--json", "-k", "3", "--index", str(index)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert r.stdout.lstrip().startswith("[")
+    for q in ["   ", "\x01\x02\u200b"]:
+        r = subprocess.run(cmd + ["search", q, "--index", str(index)], cwd=ROOT, capture_output=True, text=True,
+                           timeout=600)
+        assert r.returncode == 2 and "Traceback" not in r.stderr
+        assert "error: the query is empty" in r.stderr
