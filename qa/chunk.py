@@ -14,6 +14,7 @@ adds the title as context so a passage that never names its place is still found
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import asdict, dataclass
 
@@ -23,6 +24,7 @@ from .ingest import Block, Document
 
 CHUNK_SIZE = 300
 CHUNK_OVERLAP = 60
+_PUNCT = re.compile(r"^[\W_]+$")
 _SENT = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]*[”’」』）)]*")
 SEPARATORS = ["\n", "。", "！", "？", "；", "!", "?", ";", "，", ",", "、", ""]
 
@@ -61,46 +63,77 @@ class Chunk:
 
 
 def articles(doc: Document) -> list[Article]:
-    out: list[Article] = []
+    """Split a document into articles and give each its headline.
+
+    Structure decides where articles end: at a credit line, or where a headline follows
+    body text.  Which headline belongs to which article is decided by content, because
+    page layouts scatter headlines (before their article, after its credit, or in a block
+    at the top of the page): each headline line goes to the article that shares its most
+    distinctive words (words found in few of the page's articles), the nearest article
+    winning ties; a line whose words stand in every article (a running head such as
+    "Social Work 05社会工作") is nobody's title."""
+    arts: list[Article] = []
+    heads: list[tuple[int, str, bool]] = []  # (index of the next article, line, follows a headline line)
     cur: Article | None = None
-    last_closed_by_credit: Article | None = None
-    pending_title: list[str] = []
-
-    def flush_title():
-        nonlocal cur, pending_title, last_closed_by_credit
-        if not pending_title:
-            return
-        lines, pending_title = pending_title, []
-        if last_closed_by_credit is not None and not last_closed_by_credit.title:
-            # headline printed after the credit; a headline has at most two lines, the rest
-            # belongs to the next article
-            last_closed_by_credit.title = join_title(lines[:2])
-            last_closed_by_credit = None
-            lines = lines[2:]
-            if not lines:
-                return
-        cur = Article(join_title(lines), [])
-        out.append(cur)
-        last_closed_by_credit = None
-
+    prev_kind = None
     for b in doc.blocks:
         if b.kind == "heading":
             if cur is not None and cur.text_blocks:
                 cur = None
-            pending_title.append(b.text)
+            heads.append((len(arts) if cur is None else len(arts) - 1, b.text, prev_kind == "heading"))
+            prev_kind = b.kind
             continue
-        flush_title()
+        prev_kind = b.kind
         if cur is None:
             cur = Article("", [])
-            out.append(cur)
+            arts.append(cur)
         cur.blocks.append(b)
         if b.kind == "credit":
-            last_closed_by_credit = cur
             cur = None
-        else:
-            last_closed_by_credit = None
-    flush_title()
-    return [a for a in out if a.text_blocks]
+    if not arts:
+        return []
+    words = [_title_words("".join(x.text for x in a.blocks)) for a in arts]
+    df: dict[str, int] = {}
+    for ws in words:
+        for w in ws:
+            df[w] = df.get(w, 0) + 1
+    n = len(arts)
+    titles: list[list[str]] = [[] for _ in arts]
+    last = None  # article that took the previous headline line
+    for pos, line, follows in heads:
+        tw = _title_words(line)
+        names = _names(line)
+        if follows and last is not None and not names:
+            titles[last].append(line)  # a headline's second line names nobody new: same headline
+            continue
+        last = None
+        weight = {w: (math.log(n / df[w]) if n > 1 else 1.0) * (3.0 if w in names else 1.0) for w in tw if w in df}
+        scores = [sum(weight.get(w, 0.0) for w in tw if w in ws) for ws in words]
+        best = max(scores) if scores else 0.0
+        if best > 0:
+            near = sorted(range(n), key=lambda i: (-scores[i], abs(i - pos) + (0.5 if i < pos else 0)))
+            last = near[0]
+        elif not weight or n == 1 or any(v > 0 for v in weight.values()) or not tw:
+            # no shared word: the article it stands before (or, at the end, the one before it)
+            last = min(pos, n - 1)
+        if last is not None:
+            titles[last].append(line)
+    for a, t in zip(arts, titles):
+        a.title = join_title(t)
+    return [a for a in arts if a.text_blocks]
+
+
+def _names(text: str) -> set[str]:
+    """Place, person and organisation names (jieba POS ns/nr/nt), which identify an article best."""
+    import jieba.posseg
+
+    return {w.word.lower() for w in jieba.posseg.cut(text) if w.flag in ("ns", "nr", "nt", "nrt")}
+
+
+def _title_words(text: str) -> set[str]:
+    import jieba
+
+    return {w.lower() for w in jieba.lcut(text) if len(w) >= 2 and not w.isspace() and not _PUNCT.match(w)}
 
 
 def join_title(lines: list[str]) -> str:
@@ -141,7 +174,21 @@ def chunk_document(doc: Document, chunk_size: int = CHUNK_SIZE, chunk_overlap: i
 def chunk_settings(chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP) -> dict:
     """Everything that changes the passages; part of the index manifest."""
     return {"chunk_size": chunk_size, "chunk_overlap": chunk_overlap, "separators": SEPARATORS,
-            "embed_text": "title+text", "version": 1}
+            "embed_text": "title+text", "code": _code_fingerprint()}
+
+
+def _code_fingerprint() -> str:
+    """Hash of the reading, cleaning and chunking code: a change to it re-chunks every file
+    (texts already embedded are still reused from the embedding cache)."""
+    from pathlib import Path
+
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in ("ingest.py", "formats.py", "chunk.py"):
+        f = here / name
+        if f.exists():
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def sentences(text: str) -> list[tuple[int, int]]:

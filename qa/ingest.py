@@ -203,7 +203,9 @@ def _line_kinds(lines: list[tuple[int, str, bool, bool]]) -> list[str]:
         else:
             kinds.append("text")
     cand, strong = [False] * len(lines), [False] * len(lines)
+    after_credit = False  # lines right after a credit (headlines printed below their article)
     for i, (_, text, _, md) in enumerate(lines):
+        after_credit = i > 0 and (kinds[i - 1] == "credit" or (after_credit and cand[i - 1]))
         if kinds[i] != "text" or i + 1 >= len(lines):
             continue
         prev = lines[i - 1][1] if i else None
@@ -211,16 +213,15 @@ def _line_kinds(lines: list[tuple[int, str, bool, bool]]) -> list[str]:
         # runs across the break
         boundary = (i == 0 or (i == 1 and not _word_spans(prev, text)) or kinds[i - 1] != "text"
                     or cand[i - 1] or _ends_sentence(prev))
-        if (boundary and 3 <= len(text) <= 48 and not SENTENCE_PUNCT.search(text)
+        if (boundary and 3 <= len(text) <= 48 and not SENTENCE_PUNCT.search(text) and text.count("、") < 2
                 and not _ends_sentence(text) and not _word_spans(text, lines[i + 1][1])):
             cand[i] = True
-            strong[i] = len(text) <= 0.7 * width or len(text) >= 1.2 * width
-    run = 0  # a weak line joins a headline of at most two lines
+            strong[i] = after_credit or len(text) <= 0.7 * width or len(text) >= 1.2 * width
     for i in range(len(lines)):
-        near = (i and strong[i - 1] and run < 2) or (i + 1 < len(lines) and strong[i + 1] and cand[i + 1])
+        near = (i and strong[i - 1] and kinds[i - 1] == "heading") or (
+            i + 1 < len(lines) and strong[i + 1] and cand[i + 1])
         if cand[i] and (strong[i] or near):
             kinds[i] = "heading"
-        run = run + 1 if kinds[i] == "heading" else 0
     return kinds
 
 
