@@ -147,3 +147,33 @@ def romanised_names(query: str, bridge: dict[str, list[str]]) -> list[str]:
                 if len(term) >= 2 and term not in out:
                     out.append(term)
     return out
+
+
+_TERM = re.compile(r"^[\u3400-\u9fff]{2,6}$")
+_EN_STOP = _STOP | set("between about than per also any all can could should would will may might into onto over "
+                       "under up down out its our your his her they them we you i me my one".split())
+
+
+def bridge_terms(terms: list[str]) -> list[str]:
+    """The corpus terms worth a cross-lingual vector: Chinese words of 2-6 characters."""
+    return [t for t in terms if _TERM.match(t)]
+
+
+def english_words(query: str, pinyin: dict | None = None) -> list[str]:
+    """Content words of the Latin part of a query (lower-case), minus stop words and names:
+    words the pinyin bridge knows, and capitalised words inside a sentence."""
+    out = []
+    for m in re.finditer(r"[A-Za-z][A-Za-z'-]*[A-Za-z]", query):
+        w, low = m.group(0), m.group(0).lower()
+        if low in _EN_STOP or len(w) < 3 or (pinyin and low in pinyin):
+            continue
+        if w[0].isupper() and not _sentence_start(query, m.start()):
+            continue  # a name the pinyin bridge does not know: an embedding would only guess
+        if low not in out:
+            out.append(low)
+    return out
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    before = text[:pos].rstrip()
+    return not before or before[-1] in ".?!:;"

@@ -18,11 +18,12 @@ import numpy as np
 
 from .chunk import sentences
 from .embed import Embedder
-from .lexical import romanised_names, tokenize
+from .lexical import english_words, romanised_names, tokenize
 from .store import StoredIndex, live_version
 
 MODES = ("dense", "lexical", "hybrid")
 RRF_K = 60
+LEXICAL_SIDE = 1.5
 
 
 @dataclass
@@ -108,15 +109,20 @@ class Retriever:
         pool = n_all if sources else min(n_all, max(50, 4 * k))
         tokens = tokenize(q)
         names = romanised_names(q, store.bridge or {})
+        words = english_words(q, store.bridge) if mode != "dense" and store.terms else []
         lists: dict[str, list[tuple[int, float]]] = {}
         uq = None
+        if (mode == "hybrid" and store.use_vectors is not None) or words:
+            vecs = self.second.embed_queries([q] + words)  # the query and its English words, one call
+            uq = vecs[0] if mode == "hybrid" and store.use_vectors is not None else None
+            names += [t for t in map_words(vecs[1:], store) if t not in names]
+        lex_tokens = tokens + names
         if mode in ("dense", "hybrid"):
             qvec = self.embedder.embed_queries([q])[0]
             lists["dense"] = self.dense(store, qvec, pool)
         if mode in ("lexical", "hybrid"):
-            lists["lexical"] = self.lexical(store, tokens + names, pool)
-        if mode == "hybrid" and store.use_vectors is not None:
-            uq = self.second.embed_queries([q])[0]
+            lists["lexical"] = self.lexical(store, lex_tokens, pool)
+        if uq is not None:
             scores = np.asarray(store.use_vectors) @ uq
             top = np.argsort(-scores, kind="stable")[:pool]
             lists["use"] = [(int(i), float(scores[i])) for i in top]
@@ -125,14 +131,16 @@ class Retriever:
             lists = {m: [(i, s) for i, s in hits if store.passages[i]["source"] in allowed]
                      for m, hits in lists.items()}
         if mode == "hybrid":
+            candidates = {i for hits in lists.values() for i, _ in hits}
             if uq is not None:
-                lists["sentence"] = self.sentence_scores(store, uq, {i for hits in lists.values() for i, _ in hits})
+                lists["sentence"] = self.sentence_scores(store, uq, candidates)
+            lists["sentence_terms"] = sentence_term_scores(store, lex_tokens, candidates)
             hits = self.fuse(lists, q, bool(names))
         else:
             hits = [Hit(i, s, {mode: r}) for r, (i, s) in enumerate(lists[mode], 1)]
         hits = hits[:k]
         for h in hits:
-            h.highlight = self.highlight(store, h.row, tokens + names, uq)
+            h.highlight = self.highlight(store, h.row, lex_tokens, uq)
         return store, hits
 
     @cached_property
@@ -167,7 +175,10 @@ class Retriever:
         lexical = 0.3 + 0.7 * zh
         if bridged:  # a romanised name was found: the lexical side can see the query now
             lexical = max(lexical, 0.7)
-        weights = {"dense": 1.0, "use": 1.0, "sentence": 1.0, "lexical": lexical}
+        # the two sides carry equal weight: three semantic lists (e5, second model, its best
+        # sentence) at 1, two lexical lists (BM25, best sentence's share of the terms) at 1.5
+        weights = {"dense": 1.0, "use": 1.0, "sentence": 1.0,
+                   "lexical": LEXICAL_SIDE * lexical, "sentence_terms": LEXICAL_SIDE * lexical}
         fused: dict[int, Hit] = {}
         for mode, hits in lists.items():
             for r, (i, _s) in enumerate(hits, 1):
@@ -175,6 +186,41 @@ class Retriever:
                 h.score += weights[mode] / (RRF_K + r)
                 h.ranks[mode] = r
         return sorted(fused.values(), key=lambda h: -h.score)
+
+
+WORD_BRIDGE_MIN = 0.75  # cosine of an English word to a corpus term (USE) to count as its translation
+WORD_BRIDGE_TOP = 2
+
+
+def map_words(word_vectors: np.ndarray, store: StoredIndex) -> list[str]:
+    """Corpus terms nearest (second model) to each English word of the query: "collaborative"
+    -> 合作, 协作; "certificate" -> 证书.  Derived from the corpus vocabulary, not a word list."""
+    if not len(word_vectors) or store.term_vectors is None or not len(store.terms):
+        return []
+    sims = word_vectors @ np.asarray(store.term_vectors).T
+    out: list[str] = []
+    for row in sims:
+        for j in np.argsort(-row)[:WORD_BRIDGE_TOP]:
+            if row[j] >= WORD_BRIDGE_MIN and store.terms[j] not in out:
+                out.append(store.terms[j])
+    return out
+
+
+def sentence_term_scores(store: StoredIndex, tokens: list[str], rows: set[int]) -> list[tuple[int, float]]:
+    """Each candidate scored by its best sentence's share of the (IDF-weighted) query terms:
+    the passage whose single sentence holds the question's words is the likelier answer."""
+    terms = {t for t in tokens if len(t) > 1 or t.isdigit()}
+    weights = {t: max(store.bm25.idf(t), 0.5) for t in terms}
+    total = sum(weights.values())
+    if not total:
+        return []
+    out = []
+    for i in rows:
+        text = unicodedata.normalize("NFKC", store.passages[i]["text"]).lower()
+        best = max((sum(w for t, w in weights.items() if t in text[a:b]) for a, b in sentences(text)), default=0.0)
+        if best:
+            out.append((i, best / total))
+    return sorted(out, key=lambda t: -t[1])
 
 
 def best_sentence(text: str, spans: list[tuple[int, int]], tokens: list[str], idf,

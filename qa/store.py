@@ -33,7 +33,7 @@ import numpy as np
 from .chunk import CHUNK_OVERLAP, CHUNK_SIZE, chunk_document, chunk_settings, sentences
 from .embed import Embedder, file_sha256
 from .ingest import IngestError, list_corpus, read_document
-from .lexical import BM25Index, pinyin_bridge, vocabulary
+from .lexical import BM25Index, bridge_terms, pinyin_bridge, vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,8 @@ class StoredIndex:
     sent_vectors: np.ndarray | None = None  # second model, one row per sentence
     sent_spans: list | None = None  # per passage: [first sentence row, count]
     bridge: dict | None = None  # pinyin -> corpus terms
+    terms: list[str] | None = None  # corpus terms with a second-model vector (cross-lingual bridge)
+    term_vectors: np.ndarray | None = None
 
     @classmethod
     def load(cls, index_dir: Path) -> "StoredIndex":
@@ -130,12 +132,16 @@ class StoredIndex:
             fi = faiss.read_index(str(current))
             current = path / "bm25"
             bm25 = BM25Index.load(current)
-            use = sent = bridge = None
+            use = sent = bridge = terms = term_vectors = None
             if manifest.get("second_model"):
                 current = path / "use.npy"
                 use = np.load(current, mmap_mode="r")
                 current = path / "sentences.npy"
                 sent = np.load(current, mmap_mode="r")
+                current = path / "terms.json"
+                terms = json.loads(current.read_text(encoding="utf-8"))
+                current = path / "terms.npy"
+                term_vectors = np.load(current, mmap_mode="r")
             current = path / "bridge.json"
             if current.exists():
                 bridge = json.loads(current.read_text(encoding="utf-8"))
@@ -150,7 +156,9 @@ class StoredIndex:
                                 or (spans and sum(c for _, c in spans) != sent.shape[0])):
             raise IndexDamaged(f"the second-model vectors in {path} do not match the passages; "
                                + repair_hint(index_dir))
-        return cls(path, manifest, passages, vectors, fi, bm25, use, sent, spans, bridge)
+        if terms is not None and len(terms) != term_vectors.shape[0]:
+            raise IndexDamaged(f"{path / 'terms.npy'} does not match terms.json; " + repair_hint(index_dir))
+        return cls(path, manifest, passages, vectors, fi, bm25, use, sent, spans, bridge, terms, term_vectors)
 
 
 # --------------------------------------------------------------------------- building
@@ -304,7 +312,8 @@ def _build_locked(corpus, index_dir, embedder, second, rebuild, chunk_size, chun
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
     extra = {"bridge.json": bridge}
     if use_vectors is not None:
-        extra |= {"use.npy": use_vectors, "sentences.npy": sent_vectors}
+        terms, term_vectors = _term_vectors(second, bridge_terms(vocabulary(bm25)), old if same_model else None)
+        extra |= {"use.npy": use_vectors, "sentences.npy": sent_vectors, "terms.json": terms, "terms.npy": term_vectors}
     version = _write_version(index_dir, manifest, new_rows, vectors, fi, bm25, extra)
     report.version = version.name
     report.files, report.passages = len(files), len(new_rows)
@@ -340,6 +349,22 @@ def _second_vectors(second, rows: list[dict], row_vectors: list, old) -> tuple[n
         start += len(part)
     flat = np.concatenate(parts) if n else np.zeros((0, second.dim), dtype=np.float32)
     return use, np.ascontiguousarray(flat, dtype=np.float32)
+
+
+def _term_vectors(second, terms: list[str], old) -> tuple[list[str], np.ndarray]:
+    """Second-model vectors of the corpus terms (for mapping English words to Chinese terms);
+    terms the old index already embedded with the same model are reused."""
+    known = {t: i for i, t in enumerate(old.terms)} if old is not None and old.terms is not None else {}
+    vecs = np.zeros((len(terms), second.dim), dtype=np.float32)
+    todo = []
+    for n, t in enumerate(terms):
+        if t in known:
+            vecs[n] = old.term_vectors[known[t]]
+        else:
+            todo.append(n)
+    if todo:
+        vecs[todo] = second.embed_passages([terms[n] for n in todo])
+    return terms, vecs
 
 
 def _write_version(index_dir: Path, manifest, rows, vectors, fi, bm25, extra: dict) -> Path:

@@ -79,3 +79,22 @@ def test_eval_command_prints_every_mode_and_writes_json(seed_index, tmp_path):
     figures = json.loads(out.read_text())["modes"]
     assert figures["hybrid"]["hit@5"] >= figures["dense"]["hit@5"]
     assert figures["hybrid"]["hit@1"] > figures["naive"]["hit@1"]
+
+
+def test_english_words_map_to_corpus_terms_without_names(tmp_path, embedder):
+    """No romanised name in the query: the lexical side still sees it through the second
+    model's nearest corpus terms."""
+    from qa.lexical import english_words
+
+    assert english_words("How many elderly canteens did Liuwan build?", {"liuwan": ["柳湾"]}) == \
+        ["elderly", "canteens", "build"]
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for name, text in TOWNS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    index = tmp_path / "i"
+    build_index(corpus, index, embedder)
+    from qa import search
+
+    hit = search("How many students received scholarships?", k=1, mode="lexical", index=index)
+    assert hit and hit[0].source == "c.txt"
