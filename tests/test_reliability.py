@@ -137,6 +137,7 @@ def test_sigkill_during_build_keeps_old_index_and_next_run_succeeds(seed_copy, e
             assert rc == 0 and label == "writing the new version", (label, reached, rc, b.err[-2000:])
             assert len(StoredIndex.load(index).passages) > old_passages
         assert_answers(index)
+    print(f"SIGKILL landed at: {killed_at}")  # shown with pytest -s
     assert killed_at[:2] == ["reading files", "embedding (midway)"], killed_at
 
     # the next run takes the lock (the dead process held it) and builds everything
