@@ -42,12 +42,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import gradio as gr  # noqa: E402
-import numpy as np  # noqa: E402
 
 from qa import api as qa_api  # noqa: E402
 from qa import ingest as qa_ingest  # noqa: E402
 from qa import store as qa_store  # noqa: E402
-from qa.retrieve import validate_query  # noqa: E402
 
 EXAMPLES = [
     "甘肃酒泉 certified-worker goal",
@@ -91,40 +89,14 @@ def answer_threshold(query: str) -> float:
     return THRESHOLD_EN + (THRESHOLD_ZH - THRESHOLD_EN) * zh_share(query)
 
 
-def _row_keys(store) -> dict:
-    key = ("rows", str(store.path))
-    if key not in _caches:
-        _caches[key] = {(p["source"], p["start_line"], p["end_line"], p["text"]): i
-                        for i, p in enumerate(store.passages)}
-    return _caches[key]
-
-
-def similarity(index: Path, query: str, passages, sources=None) -> tuple[float | None, list[float | None]]:
-    """(best dense cosine over the searched documents, cosine of each passage) for the
-    default model's index; (None, [None...]) for another model (no calibrated threshold)."""
-    retriever = qa_api.get_retriever(index)
-    store = retriever.store
+def similarity(index: Path, passages) -> tuple[float | None, list[float | None]]:
+    """(best dense cosine over the searched documents, cosine of each passage), as computed
+    by the search itself, for the default model's index; (None, [None...]) for another
+    model (no calibrated threshold) or the lexical mode."""
+    store = qa_api.get_retriever(index).store
     if not str(store.manifest.get("settings", {}).get("model", "")).startswith(CALIBRATED_MODEL):
         return None, [None] * len(passages)
-    vectors = np.asarray(store.vectors)
-    if not len(vectors):
-        return None, [None] * len(passages)
-    qvec = retriever.embedder.embed_queries([validate_query(query, 1)])[0]
-    if qvec.shape[0] != vectors.shape[1]:
-        return None, [None] * len(passages)
-    scores = vectors @ qvec
-    if sources:
-        allowed = set(sources)
-        mask = np.array([p["source"] in allowed for p in store.passages], dtype=bool)
-        best = float(scores[mask].max()) if mask.any() else None
-    else:
-        best = float(scores.max())
-    rows = _row_keys(store)
-    sims = []
-    for p in passages:
-        row = rows.get((p.source, p.start_line, p.end_line, p.text))
-        sims.append(float(scores[row]) if row is not None else None)
-    return best, sims
+    return passages.best_similarity, [p.similarity for p in passages]
 
 
 def run_search(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Path | None = None) -> dict:
@@ -132,7 +104,7 @@ def run_search(query: str, k: int = 5, mode: str = "hybrid", sources=None, index
     index = qa_api.index_dir(index)
     sources = list(sources) if sources else None
     passages = qa_api.search(query, k=int(k), mode=mode, index=index, sources=sources)
-    best, sims = similarity(index, query, passages, sources) if passages else (None, [])
+    best, sims = similarity(index, passages) if passages else (None, [])
     threshold = answer_threshold(query)
     answered = None if best is None else best >= threshold
     if not passages:
@@ -267,7 +239,6 @@ def search_api_result(query: str, k: int = 5, mode: str = "hybrid", sources=None
     for p, sim in zip(result["passages"], result["similarity"]):
         d = p.to_dict()
         d["similarity"] = sim
-        d["citation"] = p.citation
         d["answers"] = result["answered"]
         out.append(d)
     return out

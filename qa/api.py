@@ -43,6 +43,7 @@ class Passage:
     highlight: tuple[int, int] | None = None  # character span of the answering sentence in text
     ranks: dict = field(default_factory=dict)  # rank of this passage in each retrieval mode
     article: int = 0
+    similarity: float | None = None  # dense cosine of query and passage (None in lexical mode)
 
     @property
     def citation(self) -> str:
@@ -57,6 +58,7 @@ class Passage:
         d = asdict(self)
         d["highlight"] = list(self.highlight) if self.highlight else None
         d["answer"] = self.answer
+        d["citation"] = self.citation
         return d
 
 
@@ -82,20 +84,28 @@ def get_retriever(index: str | os.PathLike | None = None) -> Retriever:
 
 
 def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.PathLike | None = None,
-           sources: list[str] | None = None) -> list[Passage]:
-    """The ``k`` passages that best answer ``query``, best first.
+           sources: list[str] | None = None) -> "Results":
+    """The ``k`` passages that best answer ``query``, best first (a list of :class:`Passage`
+    whose ``best_similarity`` is the highest dense cosine over all searched passages).
 
     Raises ``ValueError`` for an empty query or ``k`` outside 1..100, and
     ``qa.store.IndexMissing`` / ``IndexDamaged`` (with the repair command) when the index
     cannot be read.
     """
     store, hits = get_retriever(index).search(query, k, mode=mode, sources=sources)
-    out = []
+    out = Results()
+    out.best_similarity = hits.best_similarity
     for rank, h in enumerate(hits, 1):
         p = store.passages[h.row]
         out.append(Passage(p["text"], p["source"], p["title"], p["start_line"], p["end_line"], h.score,
-                           rank, h.highlight, h.ranks, p.get("article", 0)))
+                           rank, h.highlight, h.ranks, p.get("article", 0), h.similarity))
     return out
+
+
+class Results(list):
+    """Passages, best first, with ``best_similarity`` (see :func:`search`)."""
+
+    best_similarity: float | None = None
 
 
 def build(corpus: str | os.PathLike | None = None, index: str | os.PathLike | None = None, *,

@@ -32,6 +32,14 @@ class Hit:
     score: float
     ranks: dict = field(default_factory=dict)
     highlight: tuple[int, int] | None = None
+    similarity: float | None = None  # dense (e5) cosine of query and passage
+
+
+class Ranking(list):
+    """The hits, best first; ``best_similarity`` is the highest dense cosine over all the
+    searched passages (None when the dense side did not run), for a no-answer verdict."""
+
+    best_similarity: float | None = None
 
 
 def cjk_ratio(text: str) -> float:
@@ -138,10 +146,15 @@ class Retriever:
             hits = self.fuse(lists, q, bool(names))
         else:
             hits = [Hit(i, s, {mode: r}) for r, (i, s) in enumerate(lists[mode], 1)]
-        hits = hits[:k]
-        for h in hits:
+        ranking = Ranking(hits[:k])
+        for h in ranking:
             h.highlight = self.highlight(store, h.row, lex_tokens, uq)
-        return store, hits
+        if "dense" in lists:
+            ranking.best_similarity = lists["dense"][0][1] if lists["dense"] else None
+            vectors = store.vectors
+            for h in ranking:
+                h.similarity = float(np.asarray(vectors[h.row]) @ qvec)
+        return store, ranking
 
     @cached_property
     def second(self):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import ingest
 from qa.chunk import chunk_document
 from qa.ingest import IngestError, clean, decode_bytes, read_document
 from qa.store import IndexMissing, StoredIndex, build_index
