@@ -190,7 +190,10 @@ def _line_kinds(lines: list[tuple[int, str, bool, bool]]) -> list[str]:
     heading, credit, byline) ended, whose next line does not simply finish its phrase,
     and which is "strong" (markdown, or clearly shorter or longer than the page's usual
     line width) or stands next to a strong heading line (two-line headlines)."""
-    widths = [len(t) for _, t, _, md in lines if not md and len(t) >= 4]
+    # the page's line width, from lines of running text (they carry sentence punctuation;
+    # headlines do not, and in a short file they would weigh on the median)
+    widths = [len(t) for _, t, _, md in lines if not md and SENTENCE_PUNCT.search(t)] or \
+        [len(t) for _, t, _, md in lines if not md and len(t) >= 4]
     width = statistics.median(widths) if widths else 20
     kinds = []
     for _, text, _, md in lines:
@@ -216,7 +219,8 @@ def _line_kinds(lines: list[tuple[int, str, bool, bool]]) -> list[str]:
         if (boundary and 3 <= len(text) <= 48 and not SENTENCE_PUNCT.search(text) and text.count("、") < 2
                 and not _ends_sentence(text) and not _word_spans(text, lines[i + 1][1])):
             cand[i] = True
-            strong[i] = after_credit or len(text) <= 0.7 * width or len(text) >= 1.2 * width
+            # a file's first line, a line after a credit, or one clearly off the line width
+            strong[i] = i == 0 or after_credit or len(text) <= 0.7 * width or len(text) >= 1.2 * width
     for i in range(len(lines)):
         near = (i and strong[i - 1] and kinds[i - 1] == "heading") or (
             i + 1 < len(lines) and strong[i + 1] and cand[i + 1])

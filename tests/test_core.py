@@ -285,3 +285,15 @@ def test_cli_index_is_incremental(seed_copy):
     r = _cli("index", "--corpus", str(corpus), "--index", str(index), "-q")
     assert r.returncode == 0, r.stderr
     assert "embedded 0 passages" in r.stdout
+
+
+@pytest.mark.parametrize("raw", [
+    "新疆喀什：社区社工站“暖心驿站”项目全面启动\n近日，喀什市民政局在全市12个社区社工站启动“暖心驿站”项目，为独居老人提供上门服务。\n（据喀什市民政局）\n",
+    "新疆喀什：社区社工站“暖心驿站”项目全面启动\n\n近日，喀什市民政局在全市12个社区社工站启动“暖心驿站”项目，\n为独居老人提供上门服务，首批服务300人。\n",
+])
+def test_headline_of_a_short_bulletin_is_its_title(raw):
+    from qa.ingest import split_blocks
+
+    blocks = split_blocks(raw)
+    assert blocks[0].kind == "heading" and blocks[0].text.startswith("新疆喀什：")
+    assert blocks[1].text.startswith("近日")
