@@ -181,7 +181,8 @@ def test_hostile_query_does_not_crash(seed_index, name, capsys):
     assert isinstance(hits, list) and len(hits) <= 5
     for h in hits:
         assert h.text and h.source and h.start_line <= h.end_line
-    if "\x00" not in HOSTILE[name] and "\ud800" not in HOSTILE[name]:  # argv cannot carry these
+    # argv cannot carry NUL or a lone surrogate; the long ones go through a real CLI process below
+    if "\x00" not in HOSTILE[name] and "\ud800" not in HOSTILE[name] and len(HOSTILE[name]) < 1000:
         assert main(["search", HOSTILE[name], "--json", "--index", str(index)]) == 0
         capsys.readouterr()
 
