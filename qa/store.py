@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from .chunk import CHUNK_OVERLAP, CHUNK_SIZE, chunk_document, chunk_settings, sentences
+from .embcache import CachedEmbedder
+from .vectorindex import build_vector_index, describe
 from .embed import Embedder, file_sha256
 from .ingest import IngestError, list_corpus, read_document
 from .lexical import BM25Index, bridge_terms, pinyin_bridge, vocabulary
@@ -104,6 +106,7 @@ class StoredIndex:
     bridge: dict | None = None  # pinyin -> corpus terms
     terms: list[str] | None = None  # corpus terms with a second-model vector (cross-lingual bridge)
     term_vectors: np.ndarray | None = None
+    use_index: object = None  # FAISS index over use_vectors (qa/vectorindex.py)
 
     @classmethod
     def load(cls, index_dir: Path) -> "StoredIndex":
@@ -132,12 +135,14 @@ class StoredIndex:
             fi = faiss.read_index(str(current))
             current = path / "bm25"
             bm25 = BM25Index.load(current)
-            use = sent = bridge = terms = term_vectors = None
+            use = sent = bridge = terms = term_vectors = use_index = None
             if manifest.get("second_model"):
                 current = path / "use.npy"
                 use = np.load(current, mmap_mode="r")
                 current = path / "sentences.npy"
                 sent = np.load(current, mmap_mode="r")
+                current = path / "use.faiss"
+                use_index = faiss.read_index(str(current)) if current.exists() else None
                 current = path / "terms.json"
                 terms = json.loads(current.read_text(encoding="utf-8"))
                 current = path / "terms.npy"
@@ -158,7 +163,8 @@ class StoredIndex:
                                + repair_hint(index_dir))
         if terms is not None and len(terms) != term_vectors.shape[0]:
             raise IndexDamaged(f"{path / 'terms.npy'} does not match terms.json; " + repair_hint(index_dir))
-        return cls(path, manifest, passages, vectors, fi, bm25, use, sent, spans, bridge, terms, term_vectors)
+        return cls(path, manifest, passages, vectors, fi, bm25, use, sent, spans, bridge, terms, term_vectors,
+                   use_index=use_index)
 
 
 # --------------------------------------------------------------------------- building
@@ -284,11 +290,14 @@ def _build_locked(corpus, index_dir, embedder, second, rebuild, chunk_size, chun
     report.removed_files = sorted(set(by_file) - set(files))
 
     todo = [i for i, v in enumerate(row_vectors) if v is None]
+    embedder = CachedEmbedder(embedder, index_dir)  # <index>/cache/: text already embedded leaves todo
+    todo = embedder.lookup(new_rows, todo)  # (longest first: batches of similar length)
     dim = embedder.dim if (todo or old_vectors is None) else old_vectors.shape[1]
     vectors = np.zeros((len(new_rows), dim), dtype=np.float32)
     for i, v in enumerate(row_vectors):
         if v is not None:
             vectors[i] = old_vectors[v]
+    embedder.fill(vectors)
     batch = max(1, embedder.batch_size * 4)
     for s in range(0, len(todo), batch):
         idx = todo[s: s + batch]
@@ -298,22 +307,23 @@ def _build_locked(corpus, index_dir, embedder, second, rebuild, chunk_size, chun
     report.embedded_passages = len(todo)
     use_vectors = sent_vectors = None
     if second is not None:
+        second = CachedEmbedder(second, index_dir)
         use_vectors, sent_vectors = _second_vectors(second, new_rows, row_vectors, old)
     report.reused_passages = len(new_rows) - len(todo)
 
-    fi = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        fi.add(vectors)
+    fi = build_vector_index(vectors, dim)  # exact while small, HNSW past the threshold
     bm25 = BM25Index.build([r["embed_text"] for r in new_rows])
     bridge = pinyin_bridge(vocabulary(bm25))
     manifest = {"format": FORMAT_VERSION, "settings": settings, "files": files,
                 "second_model": settings["second_model"],
-                "passages": len(new_rows), "dim": dim, "faiss": "IndexFlatIP",
+                "passages": len(new_rows), "dim": dim, "faiss": describe(fi),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
     extra = {"bridge.json": bridge}
     if use_vectors is not None:
         terms, term_vectors = _term_vectors(second, bridge_terms(vocabulary(bm25)), old if same_model else None)
         extra |= {"use.npy": use_vectors, "sentences.npy": sent_vectors, "terms.json": terms, "terms.npy": term_vectors}
+        extra["use.faiss"] = build_vector_index(use_vectors, second.dim)
+        manifest["use_faiss"] = describe(extra["use.faiss"])
     version = _write_version(index_dir, manifest, new_rows, vectors, fi, bm25, extra)
     report.version = version.name
     report.files, report.passages = len(files), len(new_rows)
@@ -382,6 +392,8 @@ def _write_version(index_dir: Path, manifest, rows, vectors, fi, bm25, extra: di
     for fname, obj in extra.items():
         if isinstance(obj, np.ndarray):
             np.save(tmp / fname, obj)
+        elif hasattr(obj, "ntotal"):  # a FAISS index
+            faiss.write_index(obj, str(tmp / fname))
         else:
             (tmp / fname).write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))

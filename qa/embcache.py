@@ -1,0 +1,135 @@
+"""Store stage, persistent embedding cache: (model, text) -> vector, kept across versions.
+
+The live index already lends its vectors to the next build when the model is unchanged,
+but ``--rebuild``, a chunking change (new passage boundaries, most texts unchanged) or a
+damaged live version would re-embed everything.  This cache lives in ``<index>/cache/``
+(outside the version folders, so it survives them), one SQLite table keyed by
+
+* the model key — the embedder's ``model_id`` (which names the backend: fp32 and int8
+  vectors never mix) and its passage prefix;
+* sha256 of the exact text the model sees (``embed_text`` for passages, the sentence for
+  the second model's sentence vectors).
+
+It is append-only: rows are never rewritten, so a build killed halfway keeps what it had
+embedded and the next build resumes from there.  Writers are serialised by the build lock.
+
+:class:`CachedEmbedder` wraps any embedder (``embed_passages``, ``dim``, ``model_id``...):
+``lookup`` takes the rows a build would embed and returns those still missing, ``fill``
+copies the found vectors into the build's matrix, and every ``embed_passages`` call is
+served from the cache first and writes what it had to compute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+CACHE_DIR = "cache"
+DB_NAME = "embeddings.sqlite"
+_CHUNK = 500  # keys per SELECT ... IN (...)
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Vectors by (model key, text sha256) in ``<index>/cache/embeddings.sqlite``."""
+
+    def __init__(self, index_dir: Path):
+        self.folder = Path(index_dir) / CACHE_DIR
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(self.folder / DB_NAME), timeout=60, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, key TEXT NOT NULL, "
+                        "dim INTEGER NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (model, key)) WITHOUT ROWID")
+        self.db.commit()
+
+    def get(self, model: str, keys: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        uniq = list(dict.fromkeys(keys))
+        for s in range(0, len(uniq), _CHUNK):
+            part = uniq[s:s + _CHUNK]
+            rows = self.db.execute(f"SELECT key, dim, vec FROM vectors WHERE model = ? AND key IN "
+                                   f"({','.join('?' * len(part))})", [model, *part])
+            for key, dim, blob in rows:
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.shape[0] == dim:
+                    found[key] = vec
+        return found
+
+    def put(self, model: str, keys: list[str], vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        with self.db:
+            self.db.executemany("INSERT OR IGNORE INTO vectors (model, key, dim, vec) VALUES (?, ?, ?, ?)",
+                                [(model, k, int(v.shape[0]), v.tobytes()) for k, v in zip(keys, vectors)])
+
+    def count(self, model: str | None = None) -> int:
+        if model is None:
+            return self.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM vectors WHERE model = ?", (model,)).fetchone()[0]
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class CachedEmbedder:
+    """An embedder served from :class:`EmbeddingCache` first; other attributes pass through."""
+
+    def __init__(self, inner, index_dir: Path):
+        self.inner = inner
+        self.cache = EmbeddingCache(index_dir)
+        prefix = (getattr(inner, "prefixes", None) or {}).get("passage", "")
+        self.model_key = f"{inner.model_id}|passage:{prefix}"
+        self.hits: dict[int, np.ndarray] = {}  # row -> vector, from lookup()
+        self.served = 0  # vectors served from the cache
+        self.embedded = 0  # vectors computed by the model
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    @property
+    def dim(self) -> int:
+        for v in self.hits.values():
+            return int(v.shape[0])  # known without loading the model
+        return int(self.inner.dim)
+
+    def lookup(self, rows: list[dict], todo: list[int], field: str = "embed_text") -> list[int]:
+        """Remember the cached vectors of ``rows[i][field]`` for i in ``todo``; return the i still to embed."""
+        keys = [text_key(rows[i][field]) for i in todo]
+        found = self.cache.get(self.model_key, keys)
+        rest = []
+        for i, k in zip(todo, keys):
+            if k in found:
+                self.hits[i] = found[k]
+            else:
+                rest.append(i)
+        self.served += len(self.hits)
+        return sorted(rest, key=lambda i: -len(rows[i][field]))  # batches of similar length: little padding
+
+    def fill(self, vectors: np.ndarray) -> None:
+        """Copy the vectors found by :meth:`lookup` into their rows."""
+        for i, v in self.hits.items():
+            vectors[i] = v
+
+    def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        keys = [text_key(t) for t in texts]
+        found = self.cache.get(self.model_key, keys)
+        miss = [j for j, k in enumerate(keys) if k not in found]
+        fresh = None
+        if miss:
+            fresh = self.inner.embed_passages([texts[j] for j in miss], show_progress=show_progress)
+            self.cache.put(self.model_key, [keys[j] for j in miss], fresh)
+            self.embedded += len(miss)
+        self.served += len(texts) - len(miss)
+        dim = fresh.shape[1] if fresh is not None else next(iter(found.values())).shape[0] if found else self.dim
+        out = np.zeros((len(texts), dim), dtype=np.float32)
+        for j, k in enumerate(keys):
+            if k in found:
+                out[j] = found[k]
+        if miss:
+            out[miss] = fresh
+        return out

@@ -1,0 +1,78 @@
+"""Store stage, vector side: which FAISS index holds a set of normalised vectors.
+
+Exact search (``IndexFlatIP``) while the set is small; from :func:`ann_threshold` vectors on,
+an approximate graph index (``IndexHNSWFlat``, inner product, M=32) is chosen automatically.
+Exact search costs n·dim multiply-adds per query: on the shared 2-core machine of
+BENCHMARKS.md one 384-d query took ≈50-80 ms at 100k vectors (so ≈10 ms near 12-20k), while
+HNSW answers in ≈0.2-0.5 ms with recall@10 ≥ 0.99 against exact on the synthetic sets.
+Below the threshold exact search is both faster to build and exact, so nothing is lost.
+
+The choice is recorded in the manifest (``"faiss"``: a short description such as
+``"IndexHNSWFlat(M=32,efSearch=128)"``); efSearch is stored inside the index file too,
+so a reader needs no settings.  ``BULLETIN_QA_ANN_THRESHOLD`` overrides the threshold
+(tests use a small one), ``BULLETIN_QA_EF_SEARCH`` the search depth.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+ANN_THRESHOLD = 20_000  # vectors; from the measurements in BENCHMARKS.md
+HNSW_M = 32
+EF_CONSTRUCTION = 80
+EF_SEARCH = 128
+
+
+def ann_threshold() -> int:
+    return int(os.environ.get("BULLETIN_QA_ANN_THRESHOLD") or ANN_THRESHOLD)
+
+
+def ef_search() -> int:
+    return int(os.environ.get("BULLETIN_QA_EF_SEARCH") or EF_SEARCH)
+
+
+def build_vector_index(vectors: np.ndarray, dim: int | None = None, threshold: int | None = None,
+                       ef: int | None = None):
+    """A FAISS inner-product index over ``vectors`` (float32 [n, dim], L2-normalised):
+    exact below ``threshold`` vectors, HNSW at or above it."""
+    import faiss
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    dim = int(dim or (vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else 0))
+    n = len(vectors)
+    threshold = ann_threshold() if threshold is None else threshold
+    if n < threshold:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = EF_CONSTRUCTION
+        index.hnsw.efSearch = ef or ef_search()
+    if n:
+        index.add(vectors)
+    return index
+
+
+def describe(index) -> str:
+    """The manifest's ``"faiss"`` entry for ``index``."""
+    import faiss
+
+    if isinstance(index, faiss.IndexHNSWFlat):
+        return f"IndexHNSWFlat(M={HNSW_M},efConstruction={index.hnsw.efConstruction},efSearch={index.hnsw.efSearch})"
+    return type(index).__name__
+
+
+def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, ids) of the ``k`` nearest rows for each query row; ids are -1 where fewer exist."""
+    q = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+    k = max(1, min(k, index.ntotal)) if index.ntotal else 1
+    if index.ntotal == 0:
+        return np.zeros((len(q), 0), np.float32), np.zeros((len(q), 0), np.int64)
+    return index.search(q, k)
+
+
+def recall_at_k(approx_ids: np.ndarray, exact_ids: np.ndarray, k: int = 10) -> float:
+    """Mean share of the exact top-k found in the approximate top-k."""
+    hits = [len(set(a[:k]) & set(e[:k])) / k for a, e in zip(approx_ids, exact_ids)]
+    return float(np.mean(hits)) if hits else 1.0
