@@ -175,7 +175,8 @@ class Load:
                 cmd = [str(cli)] if cli.exists() else [sys.executable, "-m", "qa.cli"]
                 r = subprocess.run(cmd + ["index", "--rebuild", "--wait", "-q", "--corpus", str(corpus),
                                           "--index", str(index)], capture_output=True, text=True, timeout=3600)
-                msg = (r.stdout + r.stderr).strip().splitlines()[-1] if (r.stdout + r.stderr).strip() else ""
+                out = r.stdout.strip() or r.stderr.strip()
+                msg = out.splitlines()[-1] if out else ""
                 ok = r.returncode == 0
         except Exception as e:  # noqa: BLE001
             ok, msg = False, f"{type(e).__name__}: {e}"
