@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunk import sentences
+from . import vectorindex
 from .embed import Embedder
 from .lexical import english_words, romanised_names, tokenize
 from .store import StoredIndex, live_version
@@ -75,7 +76,7 @@ class Retriever:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             model = self.store.manifest["settings"]["model"].split("@")[0]
-            self._embedder = Embedder(model)
+            self._embedder = Embedder(model, backend="torch")  # "...+onnx-int8" in the id overrides
         return self._embedder
 
     @property
@@ -130,7 +131,10 @@ class Retriever:
             lists["dense"] = self.dense(store, qvec, pool)
         if mode in ("lexical", "hybrid"):
             lists["lexical"] = self.lexical(store, lex_tokens, pool)
-        if uq is not None:
+        if uq is not None and store.use_index is not None:  # FAISS, HNSW past the threshold (qa/vectorindex.py)
+            scores, ids = vectorindex.search(store.use_index, uq, pool)
+            lists["use"] = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        elif uq is not None:
             scores = np.asarray(store.use_vectors) @ uq
             top = np.argsort(-scores, kind="stable")[:pool]
             lists["use"] = [(int(i), float(scores[i])) for i in top]

@@ -1,0 +1,128 @@
+"""The speed features, functionally (no timings): the int8 backend is selectable and agrees
+with fp32, the persistent embedding cache serves what was embedded before, the ANN index is
+chosen past the threshold and recorded, and HNSW recall against exact search."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import vectorindex
+from qa.embcache import EmbeddingCache
+from qa.embed import Embedder
+from qa.store import StoredIndex, build_index, live_version
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import synth  # noqa: E402
+
+
+def manifest(index: Path) -> dict:
+    return json.loads((live_version(index) / "manifest.json").read_text())
+
+
+# ----------------------------------------------------------------------------- backend
+
+@pytest.mark.slow
+def test_int8_backend_is_selectable_and_agrees_with_fp32(embedder, monkeypatch):
+    monkeypatch.setenv("BULLETIN_QA_BACKEND", "onnx-int8")
+    int8 = Embedder()
+    assert int8.backend == "onnx-int8" and "+onnx-int8@" in int8.model_id
+    assert int8.model_id != embedder.model_id  # an index never mixes vectors of two backends
+    texts = synth.seed_material()[1][:12]
+    a, b = embedder.embed_passages(texts), int8.embed_passages(texts)
+    assert b.shape == a.shape == (12, 384) and b.dtype == np.float32
+    assert np.allclose(np.linalg.norm(b, axis=1), 1, atol=1e-4)
+    assert (a * b).sum(1).min() > 0.98
+    q = int8.embed_queries(["温州 社工站"])
+    assert q.shape == (1, 384)
+    # the index's model id brings the backend back, whatever the environment says
+    monkeypatch.setenv("BULLETIN_QA_BACKEND", "torch")
+    assert Embedder(int8.model_id.split("@")[0]).backend == "onnx-int8"
+    assert Embedder(backend="torch").model_id == embedder.model_id
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="backend"):
+        Embedder(backend="tpu-int2").st
+
+
+# ----------------------------------------------------------------------------- cache
+
+@pytest.mark.slow
+def test_cache_embeds_only_new_text_and_survives_rebuild(tmp_path, embedder):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    synth.write_bulletins(corpus, 40, seed=7)
+    first = build_index(corpus, index, embedder)
+    assert first.embedded_passages == first.passages > 40
+
+    synth.write_bulletins(corpus, 1, seed=7, start=40)  # one new bulletin
+    added = build_index(corpus, index, embedder)
+    new_rows = [p for p in StoredIndex.load(index).passages if p["source"] == "syn_00040.txt"]
+    assert new_rows and added.embedded_passages == len(new_rows)
+    assert added.embedded_files == ["syn_00040.txt"]
+
+    before = StoredIndex.load(index)
+    rebuilt = build_index(corpus, index, embedder, rebuild=True)  # the live version is ignored...
+    assert rebuilt.passages == added.passages
+    assert rebuilt.embedded_passages == 0  # ...but the cache still has every passage
+    after = StoredIndex.load(index)
+    assert np.array_equal(np.asarray(after.vectors), np.asarray(before.vectors))
+    if before.use_vectors is not None:  # the second model's vectors come from the cache too
+        assert np.array_equal(np.asarray(after.use_vectors), np.asarray(before.use_vectors))
+        # a sentence shared by overlapping passages is stored once: equal up to batch rounding
+        assert np.allclose(np.asarray(after.sent_vectors), np.asarray(before.sent_vectors), atol=1e-4)
+    cache = EmbeddingCache(index)
+    assert cache.count() >= added.passages
+    cache.close()
+
+    # a chunking change: the passages whose text is unchanged are served from the cache
+    changed = build_index(corpus, index, embedder, chunk_size=200, chunk_overlap=40)
+    assert changed.full_rebuild and 0 <= changed.embedded_passages < changed.passages
+
+
+# ----------------------------------------------------------------------------- vector index
+
+def test_exact_index_below_threshold_hnsw_above(seed_copy, embedder, monkeypatch):
+    corpus, index = seed_copy
+    assert manifest(index)["faiss"] == "IndexFlatIP"
+    monkeypatch.setenv("BULLETIN_QA_ANN_THRESHOLD", "10")
+    report = build_index(corpus, index, embedder, rebuild=True)
+    assert report.embedded_passages == 0  # vectors from the cache: only the index type changed
+    m = manifest(index)
+    assert m["faiss"].startswith("IndexHNSWFlat(M=32")
+    store = StoredIndex.load(index)
+    import faiss
+
+    assert isinstance(store.faiss_index, faiss.IndexHNSWFlat) and store.faiss_index.ntotal == report.passages
+    if store.use_vectors is not None:
+        assert m.get("use_faiss", "").startswith("IndexHNSWFlat") and store.use_index.ntotal == report.passages
+    from qa import search
+
+    hits = search("酒泉 持证社会工作者 800名", k=3, index=index)
+    assert any("800" in h.text for h in hits)
+
+
+def test_hnsw_recall_against_exact_on_a_few_thousand_vectors():
+    import faiss
+
+    rng = np.random.default_rng(3)
+    real = rng.standard_normal((300, 64)) @ rng.standard_normal((64, 384))  # low-rank, like real embeddings
+    real /= np.linalg.norm(real, axis=1, keepdims=True)
+    x = synth.synth_vectors(real, 4000, seed=1)
+    q = synth.synth_vectors(real, 100, seed=2)
+    ann = vectorindex.build_vector_index(x, threshold=1000)
+    assert isinstance(ann, faiss.IndexHNSWFlat)
+    assert vectorindex.describe(ann).startswith("IndexHNSWFlat(M=32")
+    small = vectorindex.build_vector_index(x[:999], threshold=1000)
+    assert isinstance(small, faiss.IndexFlatIP)
+    exact = faiss.IndexFlatIP(384)
+    exact.add(x)
+    _, truth = exact.search(q, 10)
+    _, got = vectorindex.search(ann, q, 10)
+    assert vectorindex.recall_at_k(got, truth, 10) >= 0.97
