@@ -1,0 +1,526 @@
+"""bulletin-qa benchmarks: one command, one run, all ratios from the same run.
+
+    python benchmarks/run.py                                   # seed,1k,100k,1m; both backends
+    python benchmarks/run.py --sizes seed,100k --backends onnx-int8 --json benchmarks/out/bench.json
+
+Prints markdown tables and writes JSON (default ``benchmarks/out/results.json``).  Generated
+data (synthetic corpora, vector arrays, indexes) goes to ``benchmarks/out/`` (git-ignored).
+
+* seed — the 5 seed bulletins (66 passages): bare ``encode`` throughput next to the build
+  throughput on the same passages (per backend), warm hybrid query latency with its parts
+  (timed by wrapping the Retriever's pieces in this process; nothing is added to qa/), cold
+  start (process start -> first answer, subprocess), peak RSS, index size on disk.
+* 1k — 1000 synthetic bulletins from the seeds' sentences (benchmarks/synth.py, seeded):
+  first build, then one new bulletin -> re-index (embedded count and seconds), warm latency.
+* 100k / 1m — synthetic vectors (real seed sentence vectors + perturbation along their own
+  principal directions + noise; benchmarks/synth.py) and synthetic token lists: dense search
+  exact vs the automatically chosen index (qa/vectorindex.py) with recall@10 against exact,
+  the second model's vectors the same way, lexical search via bm25s through
+  ``Retriever.lexical``.  Embedding is not involved at these sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import synth  # noqa: E402
+
+DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+FALLBACK_QUERIES = ["甘肃酒泉 certified-worker goal", "温州 社工站", "How many volunteer service organizations has Wenzhou incubated?",
+                    "湖北省社会工作人才队伍建设目标", "持证社会工作者总数"]
+
+
+def queries() -> list[str]:
+    if DEV.is_file():
+        return [json.loads(line)["q"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return FALLBACK_QUERIES
+
+
+def pct(xs, p) -> float:
+    return float(np.percentile(np.asarray(xs, dtype=np.float64), p)) if len(xs) else float("nan")
+
+
+def ms(xs) -> dict:
+    return {"p50_ms": round(1000 * pct(xs, 50), 3), "p95_ms": round(1000 * pct(xs, 95), 3), "n": len(xs)}
+
+
+def du(path: Path) -> int:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+
+
+def machine() -> dict:
+    model = platform.processor()
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import faiss
+    import torch
+
+    return {"cpu": model, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "faiss_threads": faiss.omp_get_max_threads(), "python": platform.python_version(),
+            "torch": torch.__version__, "faiss": faiss.__version__,
+            "loadavg_at_start": os.getloadavg()[0]}
+
+
+# ----------------------------------------------------------------------------- timing the Retriever's parts
+
+class PartTimer:
+    """Wraps callables on objects/modules so each call adds its wall time to a named bucket."""
+
+    def __init__(self):
+        self.t: dict[str, float] = {}
+        self._undo = []
+
+    def wrap(self, owner, attr: str, name: str):
+        fn = getattr(owner, attr)
+        timer = self
+
+        def timed(*a, **kw):
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                timer.t[name] = timer.t.get(name, 0.0) + time.perf_counter() - t0
+
+        setattr(owner, attr, timed)
+        self._undo.append((owner, attr, fn))
+
+    def restore(self):
+        for owner, attr, fn in reversed(self._undo):
+            setattr(owner, attr, fn)
+        self._undo.clear()
+
+
+def warm_latency(index_dir: Path, embedder, qs: list[str], reps: int = 3) -> dict:
+    """p50/p95 of hybrid ``Retriever.search`` and of its parts, warm (each query run once first)."""
+    import qa.retrieve as R
+    from qa import vectorindex
+
+    r = R.Retriever(index_dir, embedder)
+    for q in qs:  # warm: models loaded, index mapped, jieba ready
+        r.search(q, k=5)
+    bare = []  # the bare query embedding, for the 1.3x check
+    for _ in range(reps):
+        for q in qs:
+            t0 = time.perf_counter()
+            embedder.embed_queries([q])
+            bare.append(time.perf_counter() - t0)
+    timer = PartTimer()
+    timer.wrap(r.embedder, "embed_queries", "e5 query embedding")
+    timer.wrap(r.second, "embed_queries", "second-model query embedding")
+    timer.wrap(r, "dense", "dense search")
+    timer.wrap(r, "lexical", "lexical search (bm25s)")
+    timer.wrap(R, "tokenize", "tokenize (jieba)")
+    timer.wrap(vectorindex, "search", "second-model vector search")
+    timer.wrap(r, "sentence_scores", "sentence rescoring")
+    for fname in ("sentence_term_scores",):
+        if hasattr(R, fname):
+            timer.wrap(R, fname, "sentence-term rescoring")
+    timer.wrap(r, "fuse", "fusion")
+    timer.wrap(r, "highlight", "highlight")
+    totals, parts = [], {}
+    try:
+        for _ in range(reps):
+            for q in qs:
+                timer.t = {}
+                t0 = time.perf_counter()
+                r.search(q, k=5)
+                total = time.perf_counter() - t0
+                totals.append(total)
+                for name, v in timer.t.items():
+                    parts.setdefault(name, []).append(v)
+                parts.setdefault("other (unwrapped)", []).append(total - sum(timer.t.values()))
+    finally:
+        timer.restore()
+    return {"hybrid_total": ms(totals), "bare_query_embedding": ms(bare),
+            "parts": {k: ms(v) for k, v in parts.items()},
+            "ratio_p50_total_to_bare_embedding": round(pct(totals, 50) / pct(bare, 50), 2)}
+
+
+# ----------------------------------------------------------------------------- seed / 1k
+
+def passages_of(corpus: Path) -> list[str]:
+    from qa.chunk import chunk_document
+    from qa.ingest import list_corpus, read_document
+
+    return [c.embed_text for p in list_corpus(corpus) for c in chunk_document(read_document(p, p.relative_to(corpus).as_posix()))]
+
+
+def bare_encode(embedder, texts: list[str]) -> float:
+    """passages/s of the model's own encode (sentence-transformers or the ONNX encoder), same batch size."""
+    embedder.st.encode(texts[:8], prompt=embedder.prefixes["passage"], batch_size=embedder.batch_size)
+    t0 = time.perf_counter()
+    embedder.st.encode(texts, prompt=embedder.prefixes["passage"], batch_size=embedder.batch_size,
+                       normalize_embeddings=True, convert_to_numpy=True)
+    return len(texts) / (time.perf_counter() - t0)
+
+
+def timed_build(corpus: Path, index: Path, embedder, second, fresh: bool = True):
+    from qa.store import build_index
+
+    if fresh and index.exists():
+        shutil.rmtree(index)
+    t0 = time.perf_counter()
+    rep = build_index(corpus, index, embedder, second=second, wait=None)
+    return rep, time.perf_counter() - t0
+
+
+def cold_start(index_dir: Path, backend: str, query: str) -> dict:
+    """Process start -> first answer, and the process's peak RSS."""
+    code = ("import resource, time, json\n"
+            "from qa import search\n"
+            f"hits = search({query!r}, k=5, index={str(index_dir)!r})\n"
+            "print(json.dumps({'hits': len(hits), 'maxrss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n")
+    env = dict(os.environ, BULLETIN_QA_BACKEND=backend, PYTHONPATH=str(ROOT))
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=str(ROOT))
+    wall = time.perf_counter() - t0
+    if out.returncode:
+        return {"error": out.stderr[-500:]}
+    info = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"seconds": round(wall, 2), "peak_rss_mb": round(info["maxrss_mb"], 1), "hits": info["hits"]}
+
+
+def build_peak_memory(corpus: Path, index: Path, backend: str) -> dict:
+    """Peak RSS of a whole `bulletin-qa index --rebuild` process (the embedding cache is removed first)."""
+    shutil.rmtree(index, ignore_errors=True)
+    code = ("import resource, sys\nfrom qa.cli import main\n"
+            f"rc = main(['index', '-q', '--rebuild', '--corpus', {str(corpus)!r}, '--index', {str(index)!r}])\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n")
+    env = dict(os.environ, BULLETIN_QA_BACKEND=backend, PYTHONPATH=str(ROOT))
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=str(ROOT))
+    if out.returncode:
+        return {"error": out.stderr[-500:]}
+    return {"seconds": round(time.perf_counter() - t0, 1), "peak_rss_mb": round(float(out.stdout.strip().splitlines()[-1]), 1)}
+
+
+def bench_seed(backends: list[str], qs: list[str], reps: int) -> dict:
+    from qa.embed import Embedder
+    from qa.store import default_second_model, live_version
+
+    corpus = synth.SEEDS
+    texts = passages_of(corpus)
+    second = default_second_model()
+    res = {"passages": len(texts), "backends": {}}
+    for backend in backends:
+        e = Embedder(backend=backend)
+        _ = e.dim  # load the model outside the timings
+        row: dict = {"model_id": e.model_id}
+        row["bare_encode_passages_per_s"] = round(bare_encode(e, texts), 2)
+        base = OUT / f"seed-{backend}"
+        rep, secs = timed_build(corpus, base / "index-e5only", e, None)
+        row["build_e5_only_passages_per_s"] = round(rep.passages / secs, 2)
+        row["build_e5_only_ratio_to_bare"] = round(row["build_e5_only_passages_per_s"] / row["bare_encode_passages_per_s"], 2)
+        rep, secs = timed_build(corpus, base / "index", e, second)
+        row["build_full_passages_per_s"] = round(rep.passages / secs, 2)
+        row["build_full_seconds"] = round(secs, 1)
+        row["build_full_ratio_to_bare"] = round(row["build_full_passages_per_s"] / row["bare_encode_passages_per_s"], 2)
+        t0 = time.perf_counter()
+        rep2, _ = timed_build(corpus, base / "index", e, second, fresh=False)
+        row["rebuild_unchanged_seconds"] = round(time.perf_counter() - t0, 2)
+        row["warm"] = warm_latency(base / "index", e, qs, reps)
+        row["index_bytes"] = du(live_version(base / "index"))
+        row["cache_bytes"] = du(base / "index" / "cache")
+        row["cold_start"] = cold_start(base / "index", backend, qs[0])
+        row["build_process"] = build_peak_memory(corpus, base / "index-mem", backend)
+        res["backends"][backend] = row
+        del e
+        gc.collect()
+    b = res["backends"]
+    if "torch" in b and "onnx-int8" in b:
+        res["int8_over_fp32_bare_encode"] = round(b["onnx-int8"]["bare_encode_passages_per_s"] / b["torch"]["bare_encode_passages_per_s"], 2)
+        res["int8_over_fp32_query_embedding_p50"] = round(
+            b["torch"]["warm"]["bare_query_embedding"]["p50_ms"] / b["onnx-int8"]["warm"]["bare_query_embedding"]["p50_ms"], 2)
+    return res
+
+
+def bench_1k(backend: str, qs: list[str], reps: int, n: int = 1000) -> dict:
+    from qa.embed import Embedder
+    from qa.store import default_second_model, live_version
+
+    base = OUT / "syn1k"
+    corpus = base / "corpus"
+    shutil.rmtree(corpus, ignore_errors=True)
+    synth.write_bulletins(corpus, n, seed=0)
+    e = Embedder(backend=backend)
+    _ = e.dim
+    second = default_second_model()
+    res: dict = {"bulletins": n, "backend": backend}
+    rep, secs = timed_build(corpus, base / "index", e, second)
+    res["first_build"] = {"passages": rep.passages, "seconds": round(secs, 1),
+                          "passages_per_s": round(rep.passages / secs, 2), "embedded": rep.embedded_passages}
+    synth.write_bulletins(corpus, 1, seed=0, start=n)  # one new bulletin
+    rep, secs = timed_build(corpus, base / "index", e, second, fresh=False)
+    res["one_new_bulletin"] = {"seconds": round(secs, 2), "embedded_passages": rep.embedded_passages,
+                               "embedded_files": rep.embedded_files, "passages": rep.passages}
+    res["warm"] = warm_latency(base / "index", e, qs, reps)
+    res["index_bytes"] = du(live_version(base / "index"))
+    res["cache_bytes"] = du(base / "index" / "cache")
+    return res
+
+
+# ----------------------------------------------------------------------------- 100k / 1M synthetic
+
+SIZES = {"100k": 100_000, "1m": 1_000_000}
+
+
+def real_sentence_vectors() -> dict[str, np.ndarray]:
+    """e5 (query-side 'passage: ' sentence vectors) and second-model vectors of the seed sentences."""
+    path = OUT / "real_sentence_vectors.npz"
+    if path.is_file():
+        d = np.load(path)
+        return {"e5": d["e5"], "use": d["use"]}
+    from qa.embed import Embedder, UseEmbedder
+
+    _, sents = synth.seed_material()
+    e5 = Embedder(backend=os.environ.get("BULLETIN_QA_BACKEND") or "torch").embed_passages(sents)
+    use = UseEmbedder().embed_passages(sents)
+    np.savez(path, e5=e5, use=use)
+    return {"e5": e5, "use": use}
+
+
+def vectors(kind: str, real: np.ndarray, n: int, seed: int) -> np.ndarray:
+    path = OUT / f"vec-{kind}-{n}-s{seed}.npy"
+    if path.is_file():
+        return np.load(path, mmap_mode="r")
+    v = synth.synth_vectors(real, n, seed=seed)
+    np.save(path, v)
+    return np.load(path, mmap_mode="r")
+
+
+def bench_vectors(kind: str, real: np.ndarray, n: int, nq: int = 200) -> dict:
+    """Exact vs auto-chosen index: build time, single-query p50/p95, recall@10 vs exact."""
+    import faiss
+
+    from qa import vectorindex
+    from qa.retrieve import Retriever
+
+    x = np.ascontiguousarray(vectors(kind, real, n, seed=1))
+    q = synth.synth_vectors(real, nq, seed=10_000 + n)
+    exact = faiss.IndexFlatIP(x.shape[1])
+    exact.add(x)
+    _, truth = exact.search(q, 10)
+    res: dict = {"n": n, "dim": int(x.shape[1])}
+    store = SimpleNamespace(faiss_index=exact)
+    lat = []
+    for i in range(min(nq, 50)):
+        t0 = time.perf_counter()
+        Retriever.dense(None, store, q[i], 50)
+        lat.append(time.perf_counter() - t0)
+    res["exact"] = ms(lat)
+    if kind == "use":  # the old path: numpy dot over every vector + argsort
+        lat = []
+        for i in range(10):
+            t0 = time.perf_counter()
+            s = x @ q[i]
+            np.argsort(-s, kind="stable")[:50]
+            lat.append(time.perf_counter() - t0)
+        res["numpy_dot_argsort"] = ms(lat)
+    del exact
+    gc.collect()
+    t0 = time.perf_counter()
+    idx = vectorindex.build_vector_index(x)
+    res["auto_index"] = vectorindex.describe(idx)
+    res["auto_build_seconds"] = round(time.perf_counter() - t0, 1)
+    path = OUT / f"index-{kind}-{n}.faiss"
+    faiss.write_index(idx, str(path))
+    res["auto_index_bytes"] = path.stat().st_size
+    path.unlink()
+    store = SimpleNamespace(faiss_index=idx)
+    lat, ids = [], []
+    for i in range(nq):
+        t0 = time.perf_counter()
+        hits = Retriever.dense(None, store, q[i], 50)
+        lat.append(time.perf_counter() - t0)
+        ids.append([h[0] for h in hits[:10]])
+    res["auto"] = ms(lat)
+    res["recall@10_vs_exact"] = round(vectorindex.recall_at_k(np.array(ids), truth, 10), 4)
+    if hasattr(idx, "hnsw"):
+        sweep = {}
+        for ef in (32, 64, 128, 256):
+            idx.hnsw.efSearch = ef
+            _, a = idx.search(q, 10)
+            lat = []
+            for i in range(100):
+                t0 = time.perf_counter()
+                idx.search(q[i:i + 1], 50)
+                lat.append(time.perf_counter() - t0)
+            sweep[ef] = {"recall@10": round(vectorindex.recall_at_k(a, truth, 10), 4), **ms(lat)}
+        res["efSearch_sweep"] = sweep
+    del idx, x
+    gc.collect()
+    return res
+
+
+def bench_lexical(n: int, qs: list[str], reps: int = 3) -> dict:
+    import bm25s
+
+    from qa.lexical import BM25Index, tokenize
+    from qa.retrieve import Retriever
+
+    texts = passages_of(synth.SEEDS)
+    seed_tokens = [tokenize(t) for t in texts]
+    t0 = time.perf_counter()
+    token_lists = synth.synth_tokens(seed_tokens, n, seed=2)
+    gen_s = time.perf_counter() - t0
+    vocab: dict[str, int] = {}
+    ids = [np.array([vocab.setdefault(t, len(vocab)) for t in doc], dtype=np.int32) for doc in token_lists]
+    del token_lists
+    gc.collect()
+    t0 = time.perf_counter()
+    r = bm25s.BM25()
+    r.index((ids, vocab), show_progress=False)
+    build_s = time.perf_counter() - t0
+    del ids
+    gc.collect()
+    store = SimpleNamespace(bm25=BM25Index(r), passages=range(n))
+    qtoks = [tokenize(q) for q in qs]
+    for t in qtoks:
+        Retriever.lexical(None, store, t, 50)
+    lat = []
+    for _ in range(reps):
+        for t in qtoks:
+            t0 = time.perf_counter()
+            Retriever.lexical(None, store, t, 50)
+            lat.append(time.perf_counter() - t0)
+    mean_len = 80
+    return {"n": n, "vocab": len(vocab), "mean_tokens": mean_len, "generate_s": round(gen_s, 1),
+            "build_s": round(build_s, 1), "lexical": ms(lat)}
+
+
+# ----------------------------------------------------------------------------- report
+
+def table(res: dict) -> str:
+    lines = []
+    m = res["machine"]
+    lines.append(f"Machine: {m['cpu']}, {m['cores']} cores (torch threads {m['torch_threads']}, faiss threads "
+                 f"{m['faiss_threads']}), load average at start {m['loadavg_at_start']:.1f}")
+    seed = res.get("seed")
+    if seed:
+        lines += ["", f"### Seed corpus ({seed['passages']} passages)", "",
+                  "| backend | bare encode p/s | build e5-only p/s (ratio) | full build p/s (ratio) | warm hybrid p50 / p95 ms | bare query emb p50 ms | hybrid/bare | cold start s | query RSS MB | build RSS MB | index MB |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for b, r in seed["backends"].items():
+            w = r["warm"]
+            lines.append(f"| {b} | {r['bare_encode_passages_per_s']} | {r['build_e5_only_passages_per_s']} ({r['build_e5_only_ratio_to_bare']}x) | "
+                         f"{r['build_full_passages_per_s']} ({r['build_full_ratio_to_bare']}x) | "
+                         f"{w['hybrid_total']['p50_ms']:.1f} / {w['hybrid_total']['p95_ms']:.1f} | {w['bare_query_embedding']['p50_ms']:.1f} | "
+                         f"{w['ratio_p50_total_to_bare_embedding']}x | {r['cold_start'].get('seconds')} | {r['cold_start'].get('peak_rss_mb')} | "
+                         f"{r['build_process'].get('peak_rss_mb')} | {r['index_bytes'] / 1e6:.2f} |")
+        if "int8_over_fp32_bare_encode" in seed:
+            lines.append(f"\nint8 / fp32: encode throughput {seed['int8_over_fp32_bare_encode']}x, "
+                         f"query embedding {seed['int8_over_fp32_query_embedding_p50']}x faster (p50)")
+        for b, r in seed["backends"].items():
+            lines += ["", f"Warm hybrid query parts, seed, {b} (p50 / p95 ms, per query):", "", "| part | p50 | p95 |", "|---|---|---|"]
+            for name, v in r["warm"]["parts"].items():
+                lines.append(f"| {name} | {v['p50_ms']:.2f} | {v['p95_ms']:.2f} |")
+            lines.append(f"| **total** | {r['warm']['hybrid_total']['p50_ms']:.2f} | {r['warm']['hybrid_total']['p95_ms']:.2f} |")
+    k = res.get("1k")
+    if k:
+        f, o, w = k["first_build"], k["one_new_bulletin"], k["warm"]
+        lines += ["", f"### 1k synthetic bulletins ({f['passages']} passages, {k['backend']})", "",
+                  "| first build s | p/s | +1 bulletin: embedded passages | +1 bulletin s | warm hybrid p50 / p95 ms | hybrid/bare | index MB | cache MB |",
+                  "|---|---|---|---|---|---|---|---|",
+                  f"| {f['seconds']} | {f['passages_per_s']} | {o['embedded_passages']} (of {o['passages']}) | {o['seconds']} | "
+                  f"{w['hybrid_total']['p50_ms']:.1f} / {w['hybrid_total']['p95_ms']:.1f} | {w['ratio_p50_total_to_bare_embedding']}x | "
+                  f"{k['index_bytes'] / 1e6:.1f} | {k['cache_bytes'] / 1e6:.1f} |"]
+    big = {s: res[s] for s in ("100k", "1m") if s in res}
+    if big:
+        lines += ["", "### Synthetic vectors and tokens (search side)", "",
+                  "| size | vectors | exact p50 / p95 ms | auto index | build s | auto p50 / p95 ms | recall@10 vs exact | numpy dot+argsort p50 ms | index MB |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for s, r in big.items():
+            for kind in ("e5", "use"):
+                v = r.get(kind)
+                if not v:
+                    continue
+                lines.append(f"| {s} | {kind} {v['dim']}-d | {v['exact']['p50_ms']:.2f} / {v['exact']['p95_ms']:.2f} | {v['auto_index']} | "
+                             f"{v['auto_build_seconds']} | {v['auto']['p50_ms']:.2f} / {v['auto']['p95_ms']:.2f} | {v['recall@10_vs_exact']} | "
+                             f"{v.get('numpy_dot_argsort', {}).get('p50_ms', '')} | {v['auto_index_bytes'] / 1e6:.0f} |")
+        lines += ["", "| size | lexical p50 / p95 ms (bm25s, Retriever.lexical) | vocab | bm25s build s |", "|---|---|---|---|"]
+        for s, r in big.items():
+            lx = r.get("lexical")
+            if lx:
+                lines.append(f"| {s} | {lx['lexical']['p50_ms']:.1f} / {lx['lexical']['p95_ms']:.1f} | {lx['vocab']} | {lx['build_s']} |")
+        for s, r in big.items():
+            sw = r.get("e5", {}).get("efSearch_sweep")
+            if sw:
+                lines += ["", f"efSearch sweep, e5 {s}: " + ", ".join(
+                    f"ef={ef}: recall {v['recall@10']}, p50 {v['p50_ms']:.2f} ms" for ef, v in sw.items())]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="seed,1k,100k,1m")
+    ap.add_argument("--backends", default="torch,onnx-int8", help="backends for the seed figures")
+    ap.add_argument("--backend-1k", default=None, help="backend for the 1k build (default: BULLETIN_QA_BACKEND or the last of --backends)")
+    ap.add_argument("--reps", type=int, default=3, help="repetitions of the query set for warm latency")
+    ap.add_argument("--json", default=str(OUT / "results.json"))
+    args = ap.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    sizes = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    qs = queries()
+    res: dict = {"command": "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                 "machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+    def save():
+        Path(args.json).write_text(json.dumps(res, ensure_ascii=False, indent=1))
+
+    t_all = time.perf_counter()
+    if "seed" in sizes:
+        res["seed"] = bench_seed(backends, qs, args.reps)
+        save()
+        print(table(res), flush=True)
+    if "1k" in sizes:
+        res["1k"] = bench_1k(args.backend_1k or os.environ.get("BULLETIN_QA_BACKEND") or backends[-1], qs, args.reps)
+        save()
+    big = [s for s in sizes if s in SIZES]
+    if big:
+        real = real_sentence_vectors()
+        for s in big:
+            n = SIZES[s]
+            res[s] = {}
+            for kind in ("e5", "use"):
+                res[s][kind] = bench_vectors(kind, real[kind], n)
+                save()
+                print(f"{s} {kind}: {json.dumps(res[s][kind])}", flush=True)
+            res[s]["lexical"] = bench_lexical(n, qs)
+            save()
+            print(f"{s} lexical: {json.dumps(res[s]['lexical'])}", flush=True)
+    res["seconds"] = round(time.perf_counter() - t_all, 1)
+    res["peak_rss_mb_this_process"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    save()
+    print()
+    print(table(res))
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
