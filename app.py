@@ -99,6 +99,14 @@ def similarity(index: Path, passages) -> tuple[float | None, list[float | None]]
     return passages.best_similarity, [p.similarity for p in passages]
 
 
+def page_label(p) -> str:
+    """" · p. 3" for a passage of a PDF."""
+    if getattr(p, "page_start", None) is None:
+        return ""
+    pages = p.page_start if p.page_start == p.page_end else f"{p.page_start}–{p.page_end}"
+    return f" · p. {pages}"
+
+
 def run_search(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Path | None = None) -> dict:
     """Passages plus the verdict: ``answered`` True/False (None when it cannot be judged)."""
     index = qa_api.index_dir(index)
@@ -207,7 +215,7 @@ def render_cards(result: dict, index: Path) -> str:
             f'<div class="qa-card{" qa-card-nearest" if nearest else ""}" id="qa-card-{p.rank}">'
             f'<div class="qa-card-head"><span class="qa-rank">[{p.rank}]</span> '
             f'<span class="qa-title">{esc(p.title or "(untitled)")}</span>{badge}</div>'
-            f'<div class="qa-meta">{esc(p.source)} · lines {p.start_line}–{p.end_line} · '
+            f'<div class="qa-meta">{esc(p.source)}{page_label(p)} · lines {p.start_line}–{p.end_line} · '
             f'score {p.score:.4f}{sim_txt}</div>'
             f'<div class="qa-text">{marked(p.text, p.highlight)}</div>{context}</div>')
     return "\n".join(out)

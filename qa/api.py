@@ -44,10 +44,15 @@ class Passage:
     ranks: dict = field(default_factory=dict)  # rank of this passage in each retrieval mode
     article: int = 0
     similarity: float | None = None  # dense cosine of query and passage (None in lexical mode)
+    page_start: int | None = None  # PDF pages of the passage
+    page_end: int | None = None
 
     @property
     def citation(self) -> str:
         where = f"{self.source}, lines {self.start_line}-{self.end_line}"
+        if self.page_start is not None:
+            pages = self.page_start if self.page_start == self.page_end else f"{self.page_start}-{self.page_end}"
+            where = f"{self.source}, p. {pages}, lines {self.start_line}-{self.end_line}"
         return f"{self.title} ({where})" if self.title else where
 
     @property
@@ -98,7 +103,8 @@ def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.Path
     for rank, h in enumerate(hits, 1):
         p = store.passages[h.row]
         out.append(Passage(p["text"], p["source"], p["title"], p["start_line"], p["end_line"], h.score,
-                           rank, h.highlight, h.ranks, p.get("article", 0), h.similarity))
+                           rank, h.highlight, h.ranks, p.get("article", 0), h.similarity,
+                           p.get("page_start"), p.get("page_end")))
     return out
 
 

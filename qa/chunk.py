@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from .formats import page_range
 from .ingest import Block, Document
 
 CHUNK_SIZE = 300
@@ -48,6 +49,8 @@ class Chunk:
     text: str
     article: int  # ordinal of the article within its file
     ordinal: int  # ordinal of the passage within its file
+    page_start: int | None = None  # PDF pages of the passage (None for other formats)
+    page_end: int | None = None
 
     @property
     def embed_text(self) -> str:
@@ -167,7 +170,8 @@ def chunk_document(doc: Document, chunk_size: int = CHUNK_SIZE, chunk_overlap: i
             if start < 0:  # the splitter could not locate the piece; fall back to a search
                 start = text.find(body)
             end = start + len(body) - 1
-            chunks.append(Chunk(doc.source, art.title, lines[start], lines[end], body, a_no, len(chunks)))
+            pages = page_range(doc.meta, lines[start], lines[end]) or (None, None)
+            chunks.append(Chunk(doc.source, art.title, lines[start], lines[end], body, a_no, len(chunks), *pages))
     return chunks
 
 

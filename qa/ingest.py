@@ -143,9 +143,9 @@ def clean_line(line: str, symbol_font: bool = False) -> tuple[str, bool]:
         re.match(r"^[ \u3000\t]+\S", line))
     line = line.replace("\ufffd", "")
     line = _CTRL.sub("", line)
-    if symbol_font:
-        line = _fix_symbol_font(line)
     line = _SPACE_CJK.sub("", line)
+    if symbol_font:  # after the space removal, so that a second cleaning changes nothing
+        line = _fix_symbol_font(line)
     line = re.sub(r"[ \t\u3000\u00a0]{2,}", " ", line).strip()
     return line, indented
 
@@ -154,7 +154,7 @@ def clean_line(line: str, symbol_font: bool = False) -> tuple[str, bool]:
 
 _CREDIT = re.compile(r"^[（(]\s*据[^（）()]{1,60}[）)]$")
 _BYLINE = re.compile(r"^[■□◆●▲]?\s*(本报记者|本报通讯员|记者|通讯员)\s*\S")
-_MD_HEADING = re.compile(r"^#{1,6}\s+")
+_MD_HEADING = re.compile(r"^(#{1,6}\s+)+")
 
 
 def _ends_sentence(text: str) -> bool:
@@ -296,22 +296,19 @@ def read_document(path: Path, source: str | None = None) -> Document:
     return Document(name, blocks, encoding, hashlib.sha256(data).hexdigest(), size, meta)
 
 
-def list_corpus(corpus: Path) -> list[Path]:
+def _corpus_files(corpus: Path) -> list[Path]:
     corpus = Path(corpus)
     if not corpus.is_dir():
         raise FileNotFoundError(f"corpus folder {corpus} does not exist")
-    return sorted(p for p in corpus.rglob("*")
-                  if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+    return sorted(p for p in corpus.rglob("*") if p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(corpus).parts))
 
 
-def read_corpus(corpus: Path, warn=log.warning) -> tuple[list[Document], list[str]]:
-    """Every readable document of the folder, and a warning for each skipped file."""
-    docs, skipped = [], []
-    for p in list_corpus(corpus):
-        try:
-            docs.append(read_document(p, p.relative_to(corpus).as_posix()))
-        except (IngestError, OSError) as e:
-            msg = f"skipped {p.relative_to(corpus).as_posix()}: {e}"
-            warn(msg)
-            skipped.append(msg)
-    return docs, skipped
+def list_corpus(corpus: Path) -> list[Path]:
+    """The files of the corpus folder that can be read (by suffix), hidden ones excepted."""
+    return [p for p in _corpus_files(corpus) if p.suffix.lower() in SUFFIXES]
+
+
+def unsupported_files(corpus: Path) -> list[Path]:
+    """Files of the corpus folder that no reader takes (reported, never silently dropped)."""
+    return [p for p in _corpus_files(corpus) if p.suffix.lower() not in SUFFIXES]

@@ -34,7 +34,7 @@ from .chunk import CHUNK_OVERLAP, CHUNK_SIZE, chunk_document, chunk_settings, se
 from .embcache import CachedEmbedder
 from .vectorindex import build_vector_index, describe
 from .embed import Embedder, file_sha256
-from .ingest import IngestError, list_corpus, read_document
+from .ingest import SUFFIXES, IngestError, list_corpus, read_document, unsupported_files
 from .lexical import BM25Index, bridge_terms, pinyin_bridge, vocabulary
 
 log = logging.getLogger(__name__)
@@ -209,10 +209,10 @@ def build_index(corpus: Path, index_dir: Path, embedder: Embedder | None = None,
     t0 = time.perf_counter()
     corpus, index_dir = Path(corpus), Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    embedder = embedder or Embedder()
-    second = default_second_model() if second is ... else second
-    lock = _lock(index_dir, wait)
+    lock = _lock(index_dir, wait)  # first: a second build is refused before any model loads
     try:
+        embedder = embedder or Embedder()
+        second = default_second_model() if second is ... else second
         return _build_locked(corpus, index_dir, embedder, second, rebuild, chunk_size, chunk_overlap, progress, t0)
     finally:
         lock.release()
@@ -232,8 +232,6 @@ def _load_previous(index_dir: Path, rebuild: bool):
 
 
 def _build_locked(corpus, index_dir, embedder, second, rebuild, chunk_size, chunk_overlap, progress, t0) -> BuildReport:
-    import faiss
-
     settings = _settings(embedder, second, chunk_size, chunk_overlap)
     old_manifest, old_passages, old = _load_previous(index_dir, rebuild)
     old_vectors = np.asarray(old.vectors) if old is not None else None
@@ -253,6 +251,10 @@ def _build_locked(corpus, index_dir, embedder, second, rebuild, chunk_size, chun
     new_rows: list[dict] = []
     row_vectors: list[int | None] = []  # index into old vectors, or None = to embed
     paths = list_corpus(corpus)
+    for p in unsupported_files(corpus):
+        msg = f"skipped {p.relative_to(corpus).as_posix()}: unsupported file type (readable: {', '.join(SUFFIXES)})"
+        log.warning(msg)
+        report.skipped.append(msg)
     for n, path in enumerate(paths, 1):
         name = path.relative_to(corpus).as_posix()
         if progress:
@@ -420,3 +422,5 @@ def _clean_old(index_dir: Path, keep: str) -> None:
         shutil.rmtree(p, ignore_errors=True)
     for p in index_dir.glob(".tmp-v-*"):
         shutil.rmtree(p, ignore_errors=True)
+    for p in index_dir.glob(".CURRENT.*"):  # pointer files of builds killed before their rename
+        p.unlink(missing_ok=True)

@@ -48,7 +48,7 @@ def test_keeps_spaces_between_latin_words():
 @pytest.mark.parametrize("raw, expected", [
     ("开展工作。\n渊据湖北社会工作冤\n", "（据湖北社会工作）"),
     ("开展工作。\n渊据酒泉市委社会工作部冤\n全面推进“专业社工垣志愿服务”融合。\n", "专业社工+志愿服务"),
-    ("姻 本报记者 皮磊\n开展工作。渊据某某冤\n", "■ 本报记者皮磊"),
+    ("姻 本报记者 皮磊\n开展工作。渊据某某冤\n", "■本报记者皮磊"),
 ])
 def test_repairs_the_misdecoded_symbol_font(raw, expected):
     text, _ = clean(raw)

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qa.chunk import chunk_document
@@ -83,19 +83,18 @@ def test_clean_line_idempotent(text):
 @given(any_text)
 def test_block_cleaning_idempotent(text):
     for b in split_blocks(text):
-        assume(not b.text.startswith("#"))  # see test_known_not_idempotent
         assert [c.text for c in split_blocks(b.text)] == [b.text]
 
 
-@pytest.mark.xfail(strict=True, reason="found by hypothesis: the symbol-font repair runs before the "
-                   "CJK-space removal, so a 垣 after a space is repaired only by a second cleaning")
-def test_known_not_idempotent_symbol_font():
-    once = clean_line("社 垣社", symbol_font=True)[0]  # -> 社垣社
-    assert clean_line(once, symbol_font=True)[0] == once  # second pass: 社+社
+def test_symbol_font_repair_is_idempotent():
+    # found by hypothesis: the repair ran before the CJK-space removal, so a 垣 after a space
+    # was repaired only by a second cleaning
+    once = clean_line("社 垣社", symbol_font=True)[0]
+    assert once == "社+社"
+    assert clean_line(once, symbol_font=True)[0] == once
 
 
-@pytest.mark.xfail(strict=True, reason="a Markdown heading mark is stripped once: '# # x' -> heading '# x' -> 'x'")
-def test_known_not_idempotent_markdown_heading():
+def test_markdown_heading_marks_are_stripped_at_once():  # was: '# # x' -> '# x' -> 'x'
     [b] = split_blocks("# # 社会工作")
     assert [c.text for c in split_blocks(b.text)] == [b.text]
 

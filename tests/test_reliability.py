@@ -262,8 +262,6 @@ def test_damaged_index_gives_clear_message_and_rebuild_repairs(small_index, tmp_
 # --------------------------------------------------------------------------- known gaps (fixes proposed)
 
 
-@pytest.mark.xfail(strict=True, reason="store._clean_old removes .tmp-v-* but not the .CURRENT.<pid> pointer "
-                   "a build killed before its rename leaves; fix proposed in RELIABILITY.md")
 def test_stale_current_pointer_temp_is_cleaned(small_index, tmp_path, embedder):
     from qa.store import build_index
 
@@ -276,8 +274,6 @@ def test_stale_current_pointer_temp_is_cleaned(small_index, tmp_path, embedder):
     assert not stale.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="files with unsupported suffixes are not listed at all, so a .doc "
-                   "dropped into the corpus is lost silently; fix proposed in RELIABILITY.md")
 def test_unsupported_files_are_reported_not_silently_ignored(small_index, tmp_path, embedder):
     from qa.store import build_index
 
