@@ -89,7 +89,7 @@ def get_retriever(index: str | os.PathLike | None = None) -> Retriever:
 
 
 def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.PathLike | None = None,
-           sources: list[str] | None = None) -> "Results":
+           sources: list[str] | None = None, without: frozenset[str] = frozenset()) -> "Results":
     """The ``k`` passages that best answer ``query``, best first (a list of :class:`Passage`
     whose ``best_similarity`` is the highest dense cosine over all searched passages).
 
@@ -97,7 +97,7 @@ def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.Path
     ``qa.store.IndexMissing`` / ``IndexDamaged`` (with the repair command) when the index
     cannot be read.
     """
-    store, hits = get_retriever(index).search(query, k, mode=mode, sources=sources)
+    store, hits = get_retriever(index).search(query, k, mode=mode, sources=sources, without=frozenset(without))
     out = Results()
     out.best_similarity = hits.best_similarity
     for rank, h in enumerate(hits, 1):

@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-k", type=int, default=5)
     sp.add_argument("--json", metavar="OUT", help="write the figures to this JSON file")
     sp.add_argument("--modes", default="dense,lexical,hybrid,naive")
+    sp.add_argument("--ablation", action="store_true", help="also the hybrid without each of its parts")
     folders(sp)
     sp.set_defaults(func=cmd_eval)
 

@@ -3,6 +3,7 @@
 A question (``{"id", "q", "keys", "mode"?}``) is answered at rank r when the r-th passage,
 NFKC-normalised with whitespace removed, contains one of its keys; with ``"mode": "all"``
 every key must appear somewhere in the top k (and the rank is where the last one appears).
+``--ablation`` adds the hybrid with each of its parts left out (``hybrid-no-<part>``).
 ``naive`` is the baseline a default LangChain pipeline gives: the default
 ``RecursiveCharacterTextSplitter`` (chunk_size 300, no Chinese separators), FAISS over the
 same model without e5 prefixes or titles, no lexical side.
@@ -98,6 +99,10 @@ def evaluate(questions: list[dict], modes: list[str], k: int = 5, index=None, co
             base = NaiveBaseline(corpus_dir(corpus), get_retriever(index).embedder if index else _embedder(None))
             t0 = time.perf_counter()
             lists = [base.search(q["q"], k) for q in questions]
+        elif mode.startswith("hybrid-no-"):
+            part = frozenset({mode.removeprefix("hybrid-no-")})
+            lists = [[p.text for p in search(q["q"], k=k, mode="hybrid", index=index, without=part)]
+                     for q in questions]
         else:
             lists = [[p.text for p in search(q["q"], k=k, mode=mode, index=index)] for q in questions]
         ranks = [answer_rank(q, texts) for q, texts in zip(questions, lists)]
@@ -118,6 +123,10 @@ def table(results: dict) -> str:
 def main(args) -> int:
     questions = load_questions(Path(args.file))
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if args.ablation:
+        from .retrieve import ABLATIONS
+
+        modes += [f"hybrid-no-{part}" for part in ABLATIONS]
     results = evaluate(questions, modes, k=args.k, index=args.index, corpus=args.corpus)
     print(f"{len(questions)} questions from {args.file}\n")
     print(table(results))

@@ -24,6 +24,13 @@ from .store import StoredIndex, live_version
 
 MODES = ("dense", "lexical", "hybrid")
 RRF_K = 60
+# parts of the hybrid that `bulletin-qa eval --ablation` leaves out one at a time
+ABLATIONS = {
+    "second": "the second model (USE passage and best-sentence lists)",
+    "pinyin": "the pinyin bridge for romanised names",
+    "words": "the English-word-to-corpus-term bridge",
+    "sentence_terms": "the best sentence's share of the query terms",
+}
 LEXICAL_SIDE = 1.5
 
 
@@ -108,22 +115,27 @@ class Retriever:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid",
-               sources: list[str] | None = None) -> tuple[StoredIndex, list[Hit]]:
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None,
+               without: frozenset[str] = frozenset()) -> tuple[StoredIndex, list[Hit]]:
+        """``without``: parts of the hybrid left out, for measuring what each adds (see
+        ``ABLATIONS``); the default uses them all."""
         q = validate_query(query, k)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        if not set(without) <= set(ABLATIONS):
+            raise ValueError(f"unknown parts {sorted(set(without) - set(ABLATIONS))}; known: {', '.join(ABLATIONS)}")
         store = self.store
         n_all = len(store.passages)
         pool = n_all if sources else min(n_all, max(50, 4 * k))
         tokens = tokenize(q)
-        names = romanised_names(q, store.bridge or {})
-        words = english_words(q, store.bridge) if mode != "dense" and store.terms else []
+        names = romanised_names(q, store.bridge or {}) if "pinyin" not in without else []
+        words = english_words(q, store.bridge) if mode != "dense" and store.terms and "words" not in without else []
         lists: dict[str, list[tuple[int, float]]] = {}
         uq = None
-        if (mode == "hybrid" and store.use_vectors is not None) or words:
+        second = mode == "hybrid" and store.use_vectors is not None and "second" not in without
+        if second or words:
             vecs = self.second.embed_queries([q] + words)  # the query and its English words, one call
-            uq = vecs[0] if mode == "hybrid" and store.use_vectors is not None else None
+            uq = vecs[0] if second else None
             names += [t for t in map_words(vecs[1:], store) if t not in names]
         lex_tokens = tokens + names
         if mode in ("dense", "hybrid"):
@@ -146,7 +158,8 @@ class Retriever:
             candidates = {i for hits in lists.values() for i, _ in hits}
             if uq is not None:
                 lists["sentence"] = self.sentence_scores(store, uq, candidates)
-            lists["sentence_terms"] = sentence_term_scores(store, lex_tokens, candidates)
+            if "sentence_terms" not in without:
+                lists["sentence_terms"] = sentence_term_scores(store, lex_tokens, candidates)
             hits = self.fuse(lists, q, bool(names))
         else:
             hits = [Hit(i, s, {mode: r}) for r, (i, s) in enumerate(lists[mode], 1)]
