@@ -22,10 +22,14 @@ served from the cache first and writes what it had to compute.
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
+import time
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 CACHE_DIR = "cache"
 DB_NAME = "embeddings.sqlite"
@@ -42,19 +46,41 @@ class EmbeddingCache:
     def __init__(self, index_dir: Path):
         self.folder = Path(index_dir) / CACHE_DIR
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.folder / DB_NAME), timeout=60, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, key TEXT NOT NULL, "
-                        "dim INTEGER NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (model, key)) WITHOUT ROWID")
-        self.db.commit()
+        try:
+            self.db = self._open()
+        except sqlite3.DatabaseError as e:  # only an optimisation: set the damaged file aside, start afresh
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            log.warning("the embedding cache %s is damaged (%s); moved aside as %s.damaged-%s, starting a new one",
+                        self.folder / DB_NAME, e, DB_NAME, stamp)
+            for f in self.folder.glob(DB_NAME + "*"):
+                if ".damaged-" not in f.name:
+                    f.rename(f.with_name(f"{f.name}.damaged-{stamp}"))
+            self.db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(str(self.folder / DB_NAME), timeout=60, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, key TEXT NOT NULL, "
+                       "dim INTEGER NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (model, key)) WITHOUT ROWID")
+            db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM vectors LIMIT 1)").fetchone()
+            db.commit()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def get(self, model: str, keys: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         uniq = list(dict.fromkeys(keys))
         for s in range(0, len(uniq), _CHUNK):
             part = uniq[s:s + _CHUNK]
-            rows = self.db.execute(f"SELECT key, dim, vec FROM vectors WHERE model = ? AND key IN "
-                                   f"({','.join('?' * len(part))})", [model, *part])
+            try:
+                rows = self.db.execute(f"SELECT key, dim, vec FROM vectors WHERE model = ? AND key IN "
+                                       f"({','.join('?' * len(part))})", [model, *part]).fetchall()
+            except sqlite3.DatabaseError as e:  # damage found while reading: a miss
+                log.warning("embedding cache read failed (%s); embedding instead", e)
+                rows = []
             for key, dim, blob in rows:
                 vec = np.frombuffer(blob, dtype=np.float32)
                 if vec.shape[0] == dim:
@@ -63,6 +89,12 @@ class EmbeddingCache:
 
     def put(self, model: str, keys: list[str], vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        try:
+            self._put(model, keys, vectors)
+        except sqlite3.DatabaseError as e:  # a skipped write costs a re-embedding later, nothing else
+            log.warning("embedding cache write failed (%s); continuing without caching", e)
+
+    def _put(self, model: str, keys: list[str], vectors: np.ndarray) -> None:
         with self.db:
             self.db.executemany("INSERT OR IGNORE INTO vectors (model, key, dim, vec) VALUES (?, ?, ?, ?)",
                                 [(model, k, int(v.shape[0]), v.tobytes()) for k, v in zip(keys, vectors)])
