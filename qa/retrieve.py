@@ -9,6 +9,7 @@ sentence (a character span) for highlighting.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,6 +24,8 @@ from .lexical import english_words, romanised_names, tokenize
 from .store import StoredIndex, live_version
 
 MODES = ("dense", "lexical", "hybrid")
+# the second model encodes the query while e5 does (both release the GIL in their math)
+_ENCODERS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulletin-qa-encoder")
 RRF_K = 60
 # parts of the hybrid that `bulletin-qa eval --ablation` leaves out one at a time
 ABLATIONS = {
@@ -133,14 +136,17 @@ class Retriever:
         lists: dict[str, list[tuple[int, float]]] = {}
         uq = None
         second = mode == "hybrid" and store.use_vectors is not None and "second" not in without
-        if second or words:
-            vecs = self.second.embed_queries([q] + words)  # the query and its English words, one call
-            uq = vecs[0] if second else None
-            names += [t for t in map_words(vecs[1:], store) if t not in names]
-        lex_tokens = tokens + names
+        pending = None
+        if second or words:  # the query and its English words, one call, beside the e5 query
+            pending = _ENCODERS.submit(self.second.embed_queries, [q] + words)
         if mode in ("dense", "hybrid"):
             qvec = self.embedder.embed_queries([q])[0]
             lists["dense"] = self.dense(store, qvec, pool)
+        if pending is not None:
+            vecs = pending.result()
+            uq = vecs[0] if second else None
+            names += [t for t in map_words(vecs[1:], store) if t not in names]
+        lex_tokens = tokens + names
         if mode in ("lexical", "hybrid"):
             lists["lexical"] = self.lexical(store, lex_tokens, pool)
         if uq is not None and store.use_index is not None:  # FAISS, HNSW past the threshold (qa/vectorindex.py)
@@ -246,8 +252,7 @@ def sentence_term_scores(store: StoredIndex, tokens: list[str], rows: set[int]) 
         return []
     out = []
     for i in rows:
-        text = unicodedata.normalize("NFKC", store.passages[i]["text"]).lower()
-        best = max((sum(w for t, w in weights.items() if t in text[a:b]) for a, b in sentences(text)), default=0.0)
+        best = max((sum(w for t, w in weights.items() if t in sent) for sent in store.sentence_texts(i)), default=0.0)
         if best:
             out.append((i, best / total))
     return sorted(out, key=lambda t: -t[1])

@@ -25,6 +25,7 @@ import logging
 import os
 import shutil
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,6 +107,15 @@ class StoredIndex:
     bridge: dict | None = None  # pinyin -> corpus terms
     terms: list[str] | None = None  # corpus terms with a second-model vector (cross-lingual bridge)
     term_vectors: np.ndarray | None = None
+    _sentences: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def sentence_texts(self, row: int) -> list[str]:
+        """The passage's sentences, NFKC-normalised and lower-cased (computed once per row)."""
+        out = self._sentences.get(row)
+        if out is None:
+            text = unicodedata.normalize("NFKC", self.passages[row]["text"]).lower()
+            out = self._sentences[row] = [text[a:b] for a, b in sentences(text)]
+        return out
     use_index: object = None  # FAISS index over use_vectors (qa/vectorindex.py)
 
     @classmethod
@@ -280,20 +290,16 @@ def _build_locked(corpus, index_dir, embedder, second, rebuild, chunk_size, chun
                        "title": next((c.title for c in chunks if c.title), "")}
         if prev:
             files[name]["added"] = prev.get("added", files[name]["added"])
-        needs = False
         for c in chunks:
-            row = c.to_dict() | {"key": c.key, "embed_text": c.embed_text}
-            new_rows.append(row)
-            hit = cache.get(c.key)
-            row_vectors.append(hit)
-            needs |= hit is None
-        if needs:
-            report.embedded_files.append(name)
+            new_rows.append(c.to_dict() | {"key": c.key, "embed_text": c.embed_text})
+            row_vectors.append(cache.get(c.key))
     report.removed_files = sorted(set(by_file) - set(files))
 
     todo = [i for i, v in enumerate(row_vectors) if v is None]
     embedder = CachedEmbedder(embedder, index_dir)  # <index>/cache/: text already embedded leaves todo
     todo = embedder.lookup(new_rows, todo)  # (longest first: batches of similar length)
+    todo_files = {new_rows[i]["source"] for i in todo}
+    report.embedded_files = [name for name in files if name in todo_files]  # files the model really ran on
     dim = embedder.dim if (todo or old_vectors is None) else old_vectors.shape[1]
     vectors = np.zeros((len(new_rows), dim), dtype=np.float32)
     for i, v in enumerate(row_vectors):
