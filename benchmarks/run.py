@@ -128,6 +128,22 @@ def warm_latency(index_dir: Path, embedder, qs: list[str], reps: int = 3) -> dic
             t0 = time.perf_counter()
             embedder.embed_queries([q])
             bare.append(time.perf_counter() - t0)
+    both = []  # both query encoders, one after the other (what hybrid must pay at least)
+    for _ in range(reps):
+        for q in qs:
+            t0 = time.perf_counter()
+            embedder.embed_queries([q])
+            r.second.embed_queries([q])
+            both.append(time.perf_counter() - t0)
+    single = {}  # dense alone and lexical alone, for issue 3's hybrid <= 1.5x dense check
+    for mode in ("dense", "lexical"):
+        r.search(qs[0], k=5, mode=mode)
+        single[mode] = []
+        for _ in range(reps):
+            for q in qs:
+                t0 = time.perf_counter()
+                r.search(q, k=5, mode=mode)
+                single[mode].append(time.perf_counter() - t0)
     timer = PartTimer()
     timer.wrap(r.embedder, "embed_queries", "e5 query embedding")
     timer.wrap(r.second, "embed_queries", "second-model query embedding")
@@ -156,8 +172,12 @@ def warm_latency(index_dir: Path, embedder, qs: list[str], reps: int = 3) -> dic
     finally:
         timer.restore()
     return {"hybrid_total": ms(totals), "bare_query_embedding": ms(bare),
+            "both_query_encoders": ms(both), "dense_total": ms(single["dense"]),
+            "lexical_total": ms(single["lexical"]),
             "parts": {k: ms(v) for k, v in parts.items()},
-            "ratio_p50_total_to_bare_embedding": round(pct(totals, 50) / pct(bare, 50), 2)}
+            "ratio_p50_total_to_bare_embedding": round(pct(totals, 50) / pct(bare, 50), 2),
+            "ratio_p50_total_to_both_encoders": round(pct(totals, 50) / pct(both, 50), 2),
+            "ratio_p50_hybrid_to_dense": round(pct(totals, 50) / pct(single["dense"], 50), 2)}
 
 
 # ----------------------------------------------------------------------------- seed / 1k
@@ -435,6 +455,16 @@ def table(res: dict) -> str:
         if "int8_over_fp32_bare_encode" in seed:
             lines.append(f"\nint8 / fp32: encode throughput {seed['int8_over_fp32_bare_encode']}x, "
                          f"query embedding {seed['int8_over_fp32_query_embedding_p50']}x faster (p50)")
+        lines += ["", "Warm query p50 by mode, seed (ms):", "",
+                  "| backend | dense | lexical | hybrid | hybrid/dense | e5 query emb | both query encoders | hybrid/both |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for b, r in seed["backends"].items():
+            w = r["warm"]
+            if "dense_total" in w:
+                lines.append(f"| {b} | {w['dense_total']['p50_ms']:.1f} | {w['lexical_total']['p50_ms']:.1f} | "
+                             f"{w['hybrid_total']['p50_ms']:.1f} | {w['ratio_p50_hybrid_to_dense']}x | "
+                             f"{w['bare_query_embedding']['p50_ms']:.1f} | {w['both_query_encoders']['p50_ms']:.1f} | "
+                             f"{w['ratio_p50_total_to_both_encoders']}x |")
         for b, r in seed["backends"].items():
             lines += ["", f"Warm hybrid query parts, seed, {b} (p50 / p95 ms, per query):", "", "| part | p50 | p95 |", "|---|---|---|"]
             for name, v in r["warm"]["parts"].items():

