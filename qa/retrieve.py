@@ -9,7 +9,6 @@ sentence (a character span) for highlighting.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,8 +23,6 @@ from .lexical import english_words, romanised_names, tokenize
 from .store import StoredIndex, live_version
 
 MODES = ("dense", "lexical", "hybrid")
-# the second model encodes the query while e5 does (both release the GIL in their math)
-_ENCODERS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulletin-qa-encoder")
 RRF_K = 60
 # parts of the hybrid that `bulletin-qa eval --ablation` leaves out one at a time
 ABLATIONS = {
@@ -136,14 +133,11 @@ class Retriever:
         lists: dict[str, list[tuple[int, float]]] = {}
         uq = None
         second = mode == "hybrid" and store.use_vectors is not None and "second" not in without
-        pending = None
-        if second or words:  # the query and its English words, one call, beside the e5 query
-            pending = _ENCODERS.submit(self.second.embed_queries, [q] + words)
         if mode in ("dense", "hybrid"):
             qvec = self.embedder.embed_queries([q])[0]
             lists["dense"] = self.dense(store, qvec, pool)
-        if pending is not None:
-            vecs = pending.result()
+        if second or words:  # the query and its English words, one call
+            vecs = self.second.embed_queries([q] + words)
             uq = vecs[0] if second else None
             names += [t for t in map_words(vecs[1:], store) if t not in names]
         lex_tokens = tokens + names
