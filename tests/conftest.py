@@ -54,3 +54,32 @@ def seed_copy(tmp_path, seed_index):
     shutil.copytree(corpus, c)
     shutil.copytree(index, i)
     return c, i
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_seed_copy(tmp_path_factory, seed_index, name: str):
+    """Start the real app on a free loopback port over a private copy of the seed corpus and
+    index; returns (demo, url, corpus, index, base).  The caller closes ``demo``."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    import app
+
+    seed_corpus, seed_idx = seed_index
+    base = tmp_path_factory.mktemp(name)
+    corpus, index = base / "corpus", base / "index"
+    shutil.copytree(seed_corpus, corpus)
+    shutil.copytree(seed_idx, index)
+    for p in corpus.iterdir():
+        p.chmod(0o644)
+    demo = app.create_app(corpus, index)
+    port = free_port()
+    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    return demo, f"http://127.0.0.1:{port}/", corpus, index, base

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
-import socket
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import free_port, serve_seed_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -28,11 +28,6 @@ NEW_BULLETIN = """喀什启动社区社工站项目
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def snapshot(folder: Path, skip: set[Path]) -> dict[str, int]:
     """Every file under folder (outside the skipped folders) with its size."""
@@ -48,18 +43,9 @@ def served(tmp_path_factory, seed_index):
     """(client, corpus, index, base): the app on a free port over a private copy of the seeds."""
     from gradio_client import Client
 
-    seed_corpus, seed_idx = seed_index
-    base = tmp_path_factory.mktemp("app")
-    corpus, index = base / "corpus", base / "index"
-    shutil.copytree(seed_corpus, corpus)
-    shutil.copytree(seed_idx, index)
-    for p in corpus.iterdir():
-        p.chmod(0o644)
-    demo = app.create_app(corpus, index)
-    port = free_port()
-    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    demo, url, corpus, index, base = serve_seed_copy(tmp_path_factory, seed_index, "app")
     try:
-        yield Client(f"http://127.0.0.1:{port}/", verbose=False), corpus, index, base
+        yield Client(url, verbose=False), corpus, index, base
     finally:
         demo.close()
 

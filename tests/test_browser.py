@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import base64
 import shutil
-import socket
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import serve_seed_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,28 +36,12 @@ XSS_BULLETIN = """阿勒泰社工站简报
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def page_url(tmp_path_factory, seed_index):
-    import app
     from gradio_client import Client
 
-    seed_corpus, seed_idx = seed_index
-    base = tmp_path_factory.mktemp("browser")
-    corpus, index = base / "corpus", base / "index"
-    shutil.copytree(seed_corpus, corpus)
-    shutil.copytree(seed_idx, index)
-    for p in corpus.iterdir():
-        p.chmod(0o644)
-    demo = app.create_app(corpus, index)
-    port = free_port()
-    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    url = f"http://127.0.0.1:{port}/"
+    demo, url, *_ = serve_seed_copy(tmp_path_factory, seed_index, "browser")
     # a bulletin carrying markup, uploaded and indexed through the app's own API
     client = Client(url, verbose=False)
     r = client.predict("altay.txt", base64.b64encode(XSS_BULLETIN.encode()).decode(), api_name="/add_document")

@@ -23,14 +23,22 @@ def test_pinyin_bridge_is_derived_from_the_corpus_terms():
     assert romanised_names("she said wenzhou", bridge) == []  # lower-case prose is not a name
 
 
-def test_bridge_finds_a_made_up_town_by_its_pinyin(tmp_path, embedder):
-    corpus = tmp_path / "c"
+@pytest.fixture(scope="module")
+def towns(tmp_path_factory, embedder):
+    """The index of a corpus of three made-up town bulletins this test file writes itself."""
+    base = tmp_path_factory.mktemp("towns")
+    corpus = base / "c"
     corpus.mkdir()
     for name, text in TOWNS.items():
         (corpus / name).write_text(text, encoding="utf-8")
-    index = tmp_path / "i"
-    build_index(corpus, index, embedder)
+    build_index(corpus, base / "i", embedder)
+    return base / "i"
+
+
+def test_bridge_finds_a_made_up_town_by_its_pinyin(towns):
     from qa import search
+
+    index = towns
 
     for query, source in (("Jiazhu: how many certified social workers?", "a.txt"),
                           ("Liuwan elderly canteens", "b.txt"), ("Shimen scholarships", "c.txt")):
@@ -81,20 +89,14 @@ def test_eval_command_prints_every_mode_and_writes_json(seed_index, tmp_path):
     assert figures["hybrid"]["hit@1"] > figures["naive"]["hit@1"]
 
 
-def test_english_words_map_to_corpus_terms_without_names(tmp_path, embedder):
+def test_english_words_map_to_corpus_terms_without_names(towns):
     """No romanised name in the query: the lexical side still sees it through the second
     model's nearest corpus terms."""
     from qa.lexical import english_words
 
     assert english_words("How many elderly canteens did Liuwan build?", {"liuwan": ["柳湾"]}) == \
         ["elderly", "canteens", "build"]
-    corpus = tmp_path / "c"
-    corpus.mkdir()
-    for name, text in TOWNS.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    index = tmp_path / "i"
-    build_index(corpus, index, embedder)
     from qa import search
 
-    hit = search("How many students received scholarships?", k=1, mode="lexical", index=index)
+    hit = search("How many students received scholarships?", k=1, mode="lexical", index=towns)
     assert hit and hit[0].source == "c.txt"
