@@ -1,9 +1,13 @@
 """Retrieve stage: dense (FAISS), lexical (BM25 over jieba tokens) and their fusion.
 
-Hybrid fuses the two rank lists with weighted reciprocal rank fusion; the weights follow
-the query: a mostly-English query cannot match Chinese passages lexically except through
-bridged terms, so it leans on the dense side.  Each hit also gets its best answering
-sentence (a character span) for highlighting.
+Hybrid (the default) fuses five rank lists by weighted reciprocal rank fusion: e5 passage
+similarity, the second model's passage similarity and its best-sentence similarity (the
+semantic side), BM25 and the best sentence's share of the query terms (the lexical side).
+Before the lexical side runs, the query is bridged into the corpus's language: romanised
+names through the pinyin of the corpus's own terms, other English words through their
+nearest corpus terms.  The lexical weight follows the query: a mostly-English query that no
+bridge reached leans on the semantic side.  Each hit gets its best answering sentence (a
+character span) for highlighting.
 """
 
 from __future__ import annotations
