@@ -47,13 +47,13 @@ from qa import api as qa_api  # noqa: E402
 from qa import ingest as qa_ingest  # noqa: E402
 from qa import store as qa_store  # noqa: E402
 
-EXAMPLES = [
+EXAMPLES = [  # none of them is a question of the development set
     "甘肃酒泉 certified-worker goal",
     "湖北社会工作专业人才总量目标是多少",
-    "东莞 铜仁 当地社工 在安置区实地服务几个月",
-    "How many volunteer service organizations has Wenzhou incubated?",
-    "吉林省社会工作座谈会在哪天召开",
-    "Guangxi: mental health welfare facilities per prefecture-level city by 2025",
+    "What did Qiao Heng propose for social work?",
+    "宣城 社会工作人才总量 2027年目标",
+    "Ningxia: monthly allowance for certified community workers",
+    "夹江县 开发了多少个社工岗位",
 ]
 MODES = ["hybrid", "dense", "lexical"]
 

@@ -133,6 +133,7 @@ class Retriever:
         pool = n_all if sources else min(n_all, max(50, 4 * k))
         tokens = tokenize(q)
         names = romanised_names(q, store.bridge or {}) if "pinyin" not in without else []
+        named = list(names)  # places and persons the query names in Latin letters
         words = english_words(q, store.bridge) if mode != "dense" and store.terms and "words" not in without else []
         lists: dict[str, list[tuple[int, float]]] = {}
         uq = None
@@ -165,6 +166,8 @@ class Retriever:
             if "sentence_terms" not in without:
                 lists["sentence_terms"] = sentence_term_scores(store, lex_tokens, candidates)
             hits = self.fuse(lists, q, bool(names))
+            if named:  # a query that names a place or person is answered by passages about it
+                hits.sort(key=lambda h: not any(n in store.passages[h.row]["embed_text"] for n in named))
         else:
             hits = [Hit(i, s, {mode: r}) for r, (i, s) in enumerate(lists[mode], 1)]
         ranking = Ranking(hits[:k])
@@ -207,8 +210,8 @@ class Retriever:
     def fuse(self, lists: dict[str, list[tuple[int, float]]], query: str, bridged: bool) -> list[Hit]:
         zh = cjk_ratio(query)
         lexical = 0.3 + 0.7 * zh
-        if bridged:  # a romanised name was found: the lexical side can see the query now
-            lexical = max(lexical, 0.7)
+        if bridged:  # a bridge put the query into the corpus's language: the lexical side sees
+            lexical = 1.0  # it as it sees a Chinese query
         # the two sides carry equal weight: three semantic lists (e5, second model, its best
         # sentence) at 1, two lexical lists (BM25, best sentence's share of the terms) at 1.5
         weights = {"dense": 1.0, "use": 1.0, "sentence": 1.0,

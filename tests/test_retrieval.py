@@ -100,3 +100,22 @@ def test_english_words_map_to_corpus_terms_without_names(towns):
 
     hit = search("How many students received scholarships?", k=1, mode="lexical", index=towns)
     assert hit and hit[0].source == "c.txt"
+
+
+def test_a_named_person_ranks_passages_about_them_first(tmp_path, embedder):
+    """Semantic similarity alone prefers the bulletin that 'proposes' the most; the query names
+    a person, and the passage about that person must come first."""
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "speech.txt").write_text(
+        "吉林省社会工作座谈会召开\n座谈会上，乔恒指出，要扩大社会工作者队伍，保障专职社工待遇。\n（据吉林民政）\n",
+        encoding="utf-8")
+    (corpus / "plan.txt").write_text(
+        "湖北提出社会工作发展建议\n《规划》提出，建议推进社会工作服务站建设，提出加强社会工作人才培养的建议。\n（据湖北民政）\n",
+        encoding="utf-8")
+    index = tmp_path / "i"
+    build_index(corpus, index, embedder)
+    from qa import search
+
+    hits = search("What did Qiao Heng propose for social work?", k=2, index=index)
+    assert hits[0].source == "speech.txt", [(h.source, h.ranks) for h in hits]
