@@ -243,11 +243,16 @@ def map_words(word_vectors: np.ndarray, store: StoredIndex) -> list[str]:
     return out
 
 
+def term_weights(tokens: list[str], idf) -> dict[str, float]:
+    """The query terms worth matching inside a sentence (words, not single characters, and
+    numbers), each weighted by its IDF with a floor of 0.5."""
+    return {t: max(idf(t), 0.5) for t in tokens if len(t) > 1 or t.isdigit()}
+
+
 def sentence_term_scores(store: StoredIndex, tokens: list[str], rows: set[int]) -> list[tuple[int, float]]:
     """Each candidate scored by its best sentence's share of the (IDF-weighted) query terms:
     the passage whose single sentence holds the question's words is the likelier answer."""
-    terms = {t for t in tokens if len(t) > 1 or t.isdigit()}
-    weights = {t: max(store.bm25.idf(t), 0.5) for t in terms}
+    weights = term_weights(tokens, store.bm25.idf)
     total = sum(weights.values())
     if not total:
         return []
@@ -263,12 +268,12 @@ def best_sentence(text: str, spans: list[tuple[int, int]], tokens: list[str], id
                   sims: np.ndarray | None = None) -> tuple[int, int] | None:
     """The span of the sentence that best answers: shared (IDF-weighted) query terms, digits
     weighing extra, plus the second model's similarity of the sentence to the query."""
-    terms = {t for t in tokens if len(t) > 1 or t.isdigit()}
-    total = sum(max(idf(t), 0.5) for t in terms) or 1.0
+    weights = term_weights(tokens, idf)
+    total = sum(weights.values()) or 1.0
     best, best_score = spans[0], -1e9
     for n, (s, e) in enumerate(spans):
         sent = unicodedata.normalize("NFKC", text[s:e]).lower()
-        lex = sum(max(idf(t), 0.5) * (2.0 if any(c.isdigit() for c in t) else 1.0) for t in terms if t in sent)
+        lex = sum(w * (2.0 if any(c.isdigit() for c in t) else 1.0) for t, w in weights.items() if t in sent)
         score = lex / total + (float(sims[n]) if sims is not None else 0.0)
         if score > best_score:
             best, best_score = (s, e), score
