@@ -107,6 +107,7 @@ class StoredIndex:
     bridge: dict | None = None  # pinyin -> corpus terms
     terms: list[str] | None = None  # corpus terms with a second-model vector (cross-lingual bridge)
     term_vectors: np.ndarray | None = None
+    use_index: object = None  # FAISS index over use_vectors (qa/vectorindex.py)
     _sentences: dict = field(default_factory=dict, repr=False, compare=False)
 
     def sentence_texts(self, row: int) -> list[str]:
@@ -116,7 +117,6 @@ class StoredIndex:
             text = unicodedata.normalize("NFKC", self.passages[row]["text"]).lower()
             out = self._sentences[row] = [text[a:b] for a, b in sentences(text)]
         return out
-    use_index: object = None  # FAISS index over use_vectors (qa/vectorindex.py)
 
     @classmethod
     def load(cls, index_dir: Path) -> "StoredIndex":
@@ -321,14 +321,16 @@ def _build_locked(corpus, index_dir, embedder, second, rebuild, chunk_size, chun
 
     fi = build_vector_index(vectors, dim)  # exact while small, HNSW past the threshold
     bm25 = BM25Index.build([r["embed_text"] for r in new_rows])
-    bridge = pinyin_bridge(vocabulary(bm25))
+    vocab = vocabulary(bm25)
+    bridge = pinyin_bridge(vocab)
     manifest = {"format": FORMAT_VERSION, "settings": settings, "files": files,
                 "second_model": settings["second_model"],
                 "passages": len(new_rows), "dim": dim, "faiss": describe(fi),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
     extra = {"bridge.json": bridge}
     if use_vectors is not None:
-        terms, term_vectors = _term_vectors(second, bridge_terms(vocabulary(bm25)), old if same_model else None)
+        terms = bridge_terms(vocab)
+        term_vectors = _term_vectors(second, terms, old if same_model else None)
         extra |= {"use.npy": use_vectors, "sentences.npy": sent_vectors, "terms.json": terms, "terms.npy": term_vectors}
         extra["use.faiss"] = build_vector_index(use_vectors, second.dim)
         manifest["use_faiss"] = describe(extra["use.faiss"])
@@ -369,7 +371,7 @@ def _second_vectors(second, rows: list[dict], row_vectors: list, old) -> tuple[n
     return use, np.ascontiguousarray(flat, dtype=np.float32)
 
 
-def _term_vectors(second, terms: list[str], old) -> tuple[list[str], np.ndarray]:
+def _term_vectors(second, terms: list[str], old) -> np.ndarray:
     """Second-model vectors of the corpus terms (for mapping English words to Chinese terms);
     terms the old index already embedded with the same model are reused."""
     known = {t: i for i, t in enumerate(old.terms)} if old is not None and old.terms is not None else {}
@@ -382,7 +384,7 @@ def _term_vectors(second, terms: list[str], old) -> tuple[list[str], np.ndarray]
             todo.append(n)
     if todo:
         vecs[todo] = second.embed_passages([terms[n] for n in todo])
-    return terms, vecs
+    return vecs
 
 
 def _write_version(index_dir: Path, manifest, rows, vectors, fi, bm25, extra: dict) -> Path:
