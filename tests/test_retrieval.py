@@ -119,3 +119,59 @@ def test_a_named_person_ranks_passages_about_them_first(tmp_path, embedder):
 
     hits = search("What did Qiao Heng propose for social work?", k=2, index=index)
     assert hits[0].source == "speech.txt", [(h.source, h.ranks) for h in hits]
+
+
+def test_ensemble_index_adds_the_second_model_lists_and_later_builds_keep_it(tmp_path, embedder):
+    from qa import search
+    from qa.store import StoredIndex
+
+    corpus, index = tmp_path / "c", tmp_path / "i"
+    corpus.mkdir()
+    for name, text in TOWNS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    build_index(corpus, index, embedder)
+    store = StoredIndex.load(index)
+    assert store.use_vectors is None and store.terms  # default: e5, BM25 and the word bridge
+    assert not any("use" in h.ranks for h in search("Shimen scholarships", k=3, index=index))
+
+    build_index(corpus, index, embedder, ensemble=True)
+    store = StoredIndex.load(index)
+    assert store.use_vectors.shape == (len(store.passages), 512) and store.manifest["settings"]["ensemble"]
+    assert store.sent_vectors.shape[0] == int(store.sent_spans[:, 1].sum()) >= len(store.passages)
+    hits = search("Shimen scholarships", k=3, index=index)
+    assert hits[0].source == "c.txt" and any({"use", "sentence"} <= set(h.ranks) for h in hits)
+
+    (corpus / "d.txt").write_text("青柏镇社区食堂\n青柏镇开办社区食堂3家。\n（据青柏镇政府）\n", encoding="utf-8")
+    build_index(corpus, index, embedder)  # not told: keeps the ensemble
+    store = StoredIndex.load(index)
+    assert store.use_vectors is not None and store.use_vectors.shape[0] == len(store.passages)
+
+    build_index(corpus, index, embedder, ensemble=False)
+    store = StoredIndex.load(index)
+    assert store.use_vectors is None and not (store.path / "use.npy").exists()
+    assert all("sent" not in p for p in store.passages)
+
+
+def test_english_word_vectors_come_from_the_table_or_the_model():
+    import numpy as np
+
+    from qa.embed import UseEmbedder
+
+    use = UseEmbedder()
+    table, index = use.word_table()
+    assert len(index) > 40000 and "scholarships" in index and "qxzvword" not in index
+    words = ["scholarships", "canteen", "qxzvword"]
+    got = use.embed_words(words)
+    direct = use.embed_queries(words)
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    cos = np.sum(got * direct, axis=1)
+    assert cos[0] > 0.999 and cos[1] > 0.999 and cos[2] > 0.99999  # float16 table rows; the unknown word exact
+
+
+def test_english_words_split_hyphenated_words_without_a_vector():
+    from qa.lexical import english_words
+
+    assert english_words("a one-off subsidy for city-level stations", known=lambda w: False) == \
+        ["off", "subsidy", "city", "level", "stations"]
+    assert english_words("a one-off subsidy", known=lambda w: w == "one-off") == ["one-off", "subsidy"]
+    assert english_words("a one-off subsidy") == ["one-off", "subsidy"]  # no table given: kept whole

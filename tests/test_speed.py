@@ -59,7 +59,7 @@ def test_unknown_backend_is_refused():
 def test_cache_embeds_only_new_text_and_survives_rebuild(tmp_path, embedder):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     synth.write_bulletins(corpus, 40, seed=7)
-    first = build_index(corpus, index, embedder)
+    first = build_index(corpus, index, embedder, ensemble=True)  # the second model's vectors cached too
     assert first.embedded_passages == first.passages > 40
 
     synth.write_bulletins(corpus, 1, seed=7, start=40)  # one new bulletin
@@ -74,10 +74,11 @@ def test_cache_embeds_only_new_text_and_survives_rebuild(tmp_path, embedder):
     assert rebuilt.embedded_passages == 0  # ...but the cache still has every passage
     after = StoredIndex.load(index)
     assert np.array_equal(np.asarray(after.vectors), np.asarray(before.vectors))
-    if before.use_vectors is not None:  # the second model's vectors come from the cache too
-        assert np.array_equal(np.asarray(after.use_vectors), np.asarray(before.use_vectors))
-        # a sentence shared by overlapping passages is stored once: equal up to batch rounding
-        assert np.allclose(np.asarray(after.sent_vectors), np.asarray(before.sent_vectors), atol=1e-4)
+    # the ensemble setting is kept by later builds, and the second model's vectors come from the cache too
+    assert before.use_vectors is not None and after.use_vectors is not None
+    assert np.array_equal(np.asarray(after.use_vectors), np.asarray(before.use_vectors))
+    # a sentence shared by overlapping passages is stored once: equal up to batch rounding
+    assert np.allclose(np.asarray(after.sent_vectors), np.asarray(before.sent_vectors), atol=1e-4)
     cache = EmbeddingCache(index)
     assert cache.count() >= added.passages
     cache.close()
@@ -93,16 +94,15 @@ def test_exact_index_below_threshold_hnsw_above(seed_copy, embedder, monkeypatch
     corpus, index = seed_copy
     assert manifest(index)["faiss"] == "IndexFlatIP"
     monkeypatch.setenv("BULLETIN_QA_ANN_THRESHOLD", "10")
-    report = build_index(corpus, index, embedder, rebuild=True)
-    assert report.embedded_passages == 0  # vectors from the cache: only the index type changed
+    report = build_index(corpus, index, embedder, rebuild=True, ensemble=True)
+    assert report.embedded_passages == 0  # e5 vectors from the cache: only the index type changed
     m = manifest(index)
     assert m["faiss"].startswith("IndexHNSWFlat(M=32")
     store = StoredIndex.load(index)
     import faiss
 
     assert isinstance(store.faiss_index, faiss.IndexHNSWFlat) and store.faiss_index.ntotal == report.passages
-    if store.use_vectors is not None:
-        assert m.get("use_faiss", "").startswith("IndexHNSWFlat") and store.use_index.ntotal == report.passages
+    assert m.get("use_faiss", "").startswith("IndexHNSWFlat") and store.use_index.ntotal == report.passages
     from qa import search
 
     hits = search("酒泉 持证社会工作者 800名", k=3, index=index)
