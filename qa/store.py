@@ -328,7 +328,7 @@ def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_
         if v is not None:
             vectors[i] = old_vectors[v]
     embedder.fill(vectors)
-    batch = max(1, embedder.batch_size * 4)
+    batch = 64  # passages per progress step
 
     def encode():
         for s in range(0, len(todo), batch):
