@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from .formats import page_range
-from .ingest import Block, Document
+from .ingest import Block, Document, jieba_ready
 
 CHUNK_SIZE = 300
 CHUNK_OVERLAP = 60
@@ -128,15 +128,14 @@ def articles(doc: Document) -> list[Article]:
 
 def _names(text: str) -> set[str]:
     """Place, person and organisation names (jieba POS ns/nr/nt), which identify an article best."""
+    jieba_ready()
     import jieba.posseg
 
     return {w.word.lower() for w in jieba.posseg.cut(text) if w.flag in ("ns", "nr", "nt", "nrt")}
 
 
 def _title_words(text: str) -> set[str]:
-    import jieba
-
-    return {w.lower() for w in jieba.lcut(text) if len(w) >= 2 and not w.isspace() and not _PUNCT.match(w)}
+    return {w.lower() for w in jieba_ready().lcut(text) if len(w) >= 2 and not w.isspace() and not _PUNCT.match(w)}
 
 
 def join_title(lines: list[str]) -> str:

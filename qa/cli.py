@@ -133,7 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     from .store import IndexDamaged
 
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # jieba and bm25s set their own loggers to DEBUG;
+        handler.setLevel(level)  # their records reach this handler and must meet its level
     try:
         return args.func(args)
     except (ValueError, TypeError) as e:

@@ -169,11 +169,25 @@ def _join(a: str, b: str) -> str:
     return ""
 
 
+_jieba = None
+
+
+def jieba_ready():
+    """jieba, initialised once with its own stderr logging quietened (it logs at DEBUG)."""
+    global _jieba
+    if _jieba is None:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        _jieba = jieba
+    return _jieba
+
+
 def _word_spans(line: str, nxt: str) -> bool:
     """True when a word runs across the line break (建|设, 人|才): the line was wrapped
     mid-phrase, so it is not a headline."""
-    import jieba
-
+    jieba = jieba_ready()
     a, b = line[-3:], nxt[:3]
     pos = 0
     for tok in jieba.cut(a + b, HMM=False):

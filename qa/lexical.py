@@ -7,7 +7,6 @@ the same one serves indexing and queries.  Chinese is cut with jieba's search mo
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 import unicodedata
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from .ingest import jieba_ready
 
 Tokenizer = Callable[[str], list[str]]
 
@@ -25,23 +26,9 @@ _STOP = set(
 )
 _WORD = re.compile(r"[a-z]+(?:['’][a-z]+)?|\d+(?:\.\d+)?%?|[\u3400-\u9fff\uf900-\ufaff]+")
 
-_jieba = None
-
-
-def _get_jieba():
-    global _jieba
-    if _jieba is None:
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        jieba.initialize()
-        _jieba = jieba
-    return _jieba
-
-
 def tokenize(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).lower()
-    jieba = _get_jieba()
+    jieba = jieba_ready()
     out: list[str] = []
     for m in _WORD.finditer(text):
         w = m.group(0)

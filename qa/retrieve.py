@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunk import sentences
 from . import vectorindex
 from .embed import Embedder
 from .lexical import english_words, romanised_names, tokenize
