@@ -115,52 +115,50 @@ class PartTimer:
 
 
 def warm_latency(index_dir: Path, embedder, qs: list[str], reps: int = 3) -> dict:
-    """p50/p95 of hybrid ``Retriever.search`` and of its parts, warm (each query run once first)."""
+    """p50/p95 of hybrid ``Retriever.search``, of its parts, and of what it is compared with:
+    the bare e5 query embedding, dense alone and lexical alone.  Each query is timed in all
+    of these in turn (interleaved), so a drift of the machine's speed during the run cannot
+    favour one of them."""
     import qa.retrieve as R
     from qa import vectorindex
 
     r = R.Retriever(index_dir, embedder)
     for q in qs:  # warm: models loaded, index mapped, jieba ready
         r.search(q, k=5)
-    bare = []  # the bare query embedding, for the 1.3x check
-    for _ in range(reps):
-        for q in qs:
-            t0 = time.perf_counter()
-            embedder.embed_queries([q])
-            bare.append(time.perf_counter() - t0)
-    both = []  # both query encoders, one after the other (what hybrid must pay at least)
-    for _ in range(reps):
-        for q in qs:
-            t0 = time.perf_counter()
-            embedder.embed_queries([q])
-            r.second.embed_queries([q])
-            both.append(time.perf_counter() - t0)
-    single = {}  # dense alone and lexical alone, for issue 3's hybrid <= 1.5x dense check
-    for mode in ("dense", "lexical"):
-        r.search(qs[0], k=5, mode=mode)
-        single[mode] = []
-        for _ in range(reps):
-            for q in qs:
-                t0 = time.perf_counter()
-                r.search(q, k=5, mode=mode)
-                single[mode].append(time.perf_counter() - t0)
+    ensemble = r.store.use_vectors is not None
+    embed = r.embedder.embed_queries  # the bare e5 query embedding, unwrapped
     timer = PartTimer()
     timer.wrap(r.embedder, "embed_queries", "e5 query embedding")
-    timer.wrap(r.second, "embed_queries", "second-model query embedding")
+    if ensemble:
+        timer.wrap(r.second, "embed_queries", "second-model query embedding")
+    if r.store.terms:
+        timer.wrap(r.second, "embed_words", "English word vectors (table lookup)")
+    timer.wrap(R, "map_words", "word bridge (nearest corpus terms)")
     timer.wrap(r, "dense", "dense search")
     timer.wrap(r, "lexical", "lexical search (bm25s)")
     timer.wrap(R, "tokenize", "tokenize (jieba)")
     timer.wrap(vectorindex, "search", "second-model vector search")
-    timer.wrap(r, "sentence_scores", "sentence rescoring")
-    for fname in ("sentence_term_scores",):
-        if hasattr(R, fname):
-            timer.wrap(R, fname, "sentence-term rescoring")
+    timer.wrap(r, "sentence_scores", "sentence rescoring (second model)")
+    timer.wrap(R, "sentence_term_scores", "sentence-term rescoring")
     timer.wrap(r, "fuse", "fusion")
     timer.wrap(r, "highlight", "highlight")
-    totals, parts = [], {}
+    bare, both, totals, parts = [], [], [], {}
+    single: dict[str, list[float]] = {"dense": [], "lexical": []}
     try:
         for _ in range(reps):
             for q in qs:
+                t0 = time.perf_counter()
+                embed([q])
+                bare.append(time.perf_counter() - t0)
+                if ensemble:  # both query encoders, one after the other
+                    t0 = time.perf_counter()
+                    embed([q])
+                    r.second.embed_queries([q])
+                    both.append(time.perf_counter() - t0)
+                for mode in ("dense", "lexical"):
+                    t0 = time.perf_counter()
+                    r.search(q, k=5, mode=mode)
+                    single[mode].append(time.perf_counter() - t0)
                 timer.t = {}
                 t0 = time.perf_counter()
                 r.search(q, k=5)
@@ -171,22 +169,25 @@ def warm_latency(index_dir: Path, embedder, qs: list[str], reps: int = 3) -> dic
                 parts.setdefault("other (unwrapped)", []).append(total - sum(timer.t.values()))
     finally:
         timer.restore()
-    return {"hybrid_total": ms(totals), "bare_query_embedding": ms(bare),
-            "both_query_encoders": ms(both), "dense_total": ms(single["dense"]),
-            "lexical_total": ms(single["lexical"]),
-            "parts": {k: ms(v) for k, v in parts.items()},
-            "ratio_p50_total_to_bare_embedding": round(pct(totals, 50) / pct(bare, 50), 2),
-            "ratio_p50_total_to_both_encoders": round(pct(totals, 50) / pct(both, 50), 2),
-            "ratio_p50_hybrid_to_dense": round(pct(totals, 50) / pct(single["dense"], 50), 2)}
+    parts = {k: v + [0.0] * (len(totals) - len(v)) for k, v in parts.items()}  # parts some queries skip
+    out = {"hybrid_total": ms(totals), "bare_query_embedding": ms(bare), "ensemble": ensemble,
+           "dense_total": ms(single["dense"]), "lexical_total": ms(single["lexical"]),
+           "parts": {k: ms(v) for k, v in parts.items()},
+           "ratio_p50_total_to_bare_embedding": round(pct(totals, 50) / pct(bare, 50), 2),
+           "ratio_p50_hybrid_to_dense": round(pct(totals, 50) / pct(single["dense"], 50), 2)}
+    if both:
+        out["both_query_encoders"] = ms(both)
+        out["ratio_p50_total_to_both_encoders"] = round(pct(totals, 50) / pct(both, 50), 2)
+    return out
 
 
 # ----------------------------------------------------------------------------- seed / 1k
 
-def passages_of(corpus: Path) -> list[str]:
+def passages_of(corpus: Path, field: str = "embed_text") -> list[str]:
     from qa.chunk import chunk_document
     from qa.ingest import list_corpus, read_document
 
-    return [c.embed_text for p in list_corpus(corpus) for c in chunk_document(read_document(p, p.relative_to(corpus).as_posix()))]
+    return [getattr(c, field) for p in list_corpus(corpus) for c in chunk_document(read_document(p, p.relative_to(corpus).as_posix()))]
 
 
 def bare_encode(embedder, texts: list[str]) -> float:
@@ -198,13 +199,13 @@ def bare_encode(embedder, texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - t0)
 
 
-def timed_build(corpus: Path, index: Path, embedder, second, fresh: bool = True):
+def timed_build(corpus: Path, index: Path, embedder, second, fresh: bool = True, ensemble: bool = False):
     from qa.store import build_index
 
     if fresh and index.exists():
         shutil.rmtree(index)
     t0 = time.perf_counter()
-    rep = build_index(corpus, index, embedder, second=second, wait=None)
+    rep = build_index(corpus, index, embedder, second=second, ensemble=ensemble, wait=None)
     return rep, time.perf_counter() - t0
 
 
@@ -243,8 +244,11 @@ def bench_seed(backends: list[str], qs: list[str], reps: int) -> dict:
     from qa.embed import Embedder
     from qa.store import default_second_model, live_version
 
+    from qa.chunk import sentences
+
     corpus = synth.SEEDS
     texts = passages_of(corpus)
+    sentence_texts = passages_of(corpus, "text")
     second = default_second_model()
     res = {"passages": len(texts), "backends": {}}
     for backend in backends:
@@ -252,18 +256,34 @@ def bench_seed(backends: list[str], qs: list[str], reps: int) -> dict:
         _ = e.dim  # load the model outside the timings
         row: dict = {"model_id": e.model_id}
         row["bare_encode_passages_per_s"] = round(bare_encode(e, texts), 2)
+        if second is not None:  # loaded outside the timings too (the one-thread instance builds use);
+            second.word_table()  # then its bare encode of what an ensemble embeds
+            second.embed_queries(["x"])
+            second.embed_passages(texts[:8])
+            t0 = time.perf_counter()
+            second.embed_passages(texts)
+            second.embed_passages([t[a:b] for t in sentence_texts for a, b in sentences(t)])
+            t_second = time.perf_counter() - t0
+            row["bare_encode_both_models_passages_per_s"] = round(
+                1 / (1 / row["bare_encode_passages_per_s"] + t_second / len(texts)), 2)
         base = OUT / f"seed-{backend}"
-        rep, secs = timed_build(corpus, base / "index-e5only", e, None)
-        row["build_e5_only_passages_per_s"] = round(rep.passages / secs, 2)
-        row["build_e5_only_ratio_to_bare"] = round(row["build_e5_only_passages_per_s"] / row["bare_encode_passages_per_s"], 2)
-        rep, secs = timed_build(corpus, base / "index", e, second)
-        row["build_full_passages_per_s"] = round(rep.passages / secs, 2)
-        row["build_full_seconds"] = round(secs, 1)
-        row["build_full_ratio_to_bare"] = round(row["build_full_passages_per_s"] / row["bare_encode_passages_per_s"], 2)
+        # the default build (e5 + the second model's term vectors for the word bridge), one
+        # without the second model, and an ensemble build (second-model passage and sentence
+        # vectors too); each from scratch, embedding cache included
+        for label, sec, ens, folder in (("default", second, False, "index"), ("e5_only", None, False, "index-e5only"),
+                                        ("ensemble", second, True, "index-ensemble")):
+            rep, secs = timed_build(corpus, base / folder, e, sec, ensemble=ens)
+            row[f"build_{label}_passages_per_s"] = round(rep.passages / secs, 2)
+            row[f"build_{label}_seconds"] = round(secs, 2)
+            row[f"build_{label}_ratio_to_bare"] = round(rep.passages / secs / row["bare_encode_passages_per_s"], 2)
+        if "bare_encode_both_models_passages_per_s" in row:  # the ensemble against both models' bare encode
+            row["build_ensemble_ratio_to_bare_both"] = round(
+                row["build_ensemble_passages_per_s"] / row["bare_encode_both_models_passages_per_s"], 2)
         t0 = time.perf_counter()
         rep2, _ = timed_build(corpus, base / "index", e, second, fresh=False)
         row["rebuild_unchanged_seconds"] = round(time.perf_counter() - t0, 2)
         row["warm"] = warm_latency(base / "index", e, qs, reps)
+        row["warm_ensemble"] = warm_latency(base / "index-ensemble", e, qs, reps)
         row["index_bytes"] = du(live_version(base / "index"))
         row["cache_bytes"] = du(base / "index" / "cache")
         row["cold_start"] = cold_start(base / "index", backend, qs[0])
@@ -290,10 +310,16 @@ def bench_1k(backend: str, qs: list[str], reps: int, n: int = 1000) -> dict:
     e = Embedder(backend=backend)
     _ = e.dim
     second = default_second_model()
+    if second is not None:  # loaded outside the timings (the one-thread instance builds use)
+        second.word_table()
+        second.embed_queries(["x"])
     res: dict = {"bulletins": n, "backend": backend}
+    bare = bare_encode(e, passages_of(corpus))  # the same passages, the same run
     rep, secs = timed_build(corpus, base / "index", e, second)
     res["first_build"] = {"passages": rep.passages, "seconds": round(secs, 1),
-                          "passages_per_s": round(rep.passages / secs, 2), "embedded": rep.embedded_passages}
+                          "passages_per_s": round(rep.passages / secs, 2), "embedded": rep.embedded_passages,
+                          "bare_encode_passages_per_s": round(bare, 2),
+                          "ratio_to_bare": round(rep.passages / secs / bare, 2)}
     synth.write_bulletins(corpus, 1, seed=0, start=n)  # one new bulletin
     rep, secs = timed_build(corpus, base / "index", e, second, fresh=False)
     res["one_new_bulletin"] = {"seconds": round(secs, 2), "embedded_passages": rep.embedded_passages,
@@ -443,40 +469,49 @@ def table(res: dict) -> str:
     seed = res.get("seed")
     if seed:
         lines += ["", f"### Seed corpus ({seed['passages']} passages)", "",
-                  "| backend | bare encode p/s | build e5-only p/s (ratio) | full build p/s (ratio) | warm hybrid p50 / p95 ms | bare query emb p50 ms | hybrid/bare | cold start s | query RSS MB | build RSS MB | index MB |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| backend | bare encode p/s | build p/s (ratio to bare) | build without second model | ensemble build | warm hybrid p50 / p95 ms | bare query emb p50 ms | hybrid/bare | cold start s | query RSS MB | build RSS MB | index MB |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for b, r in seed["backends"].items():
             w = r["warm"]
-            lines.append(f"| {b} | {r['bare_encode_passages_per_s']} | {r['build_e5_only_passages_per_s']} ({r['build_e5_only_ratio_to_bare']}x) | "
-                         f"{r['build_full_passages_per_s']} ({r['build_full_ratio_to_bare']}x) | "
+            lines.append(f"| {b} | {r['bare_encode_passages_per_s']} | {r['build_default_passages_per_s']} ({r['build_default_ratio_to_bare']}x) | "
+                         f"{r['build_e5_only_passages_per_s']} ({r['build_e5_only_ratio_to_bare']}x) | "
+                         f"{r['build_ensemble_passages_per_s']} ({r['build_ensemble_ratio_to_bare']}x; "
+                         f"{r.get('build_ensemble_ratio_to_bare_both', '')}x of both models' bare encode) | "
                          f"{w['hybrid_total']['p50_ms']:.1f} / {w['hybrid_total']['p95_ms']:.1f} | {w['bare_query_embedding']['p50_ms']:.1f} | "
                          f"{w['ratio_p50_total_to_bare_embedding']}x | {r['cold_start'].get('seconds')} | {r['cold_start'].get('peak_rss_mb')} | "
                          f"{r['build_process'].get('peak_rss_mb')} | {r['index_bytes'] / 1e6:.2f} |")
         if "int8_over_fp32_bare_encode" in seed:
             lines.append(f"\nint8 / fp32: encode throughput {seed['int8_over_fp32_bare_encode']}x, "
                          f"query embedding {seed['int8_over_fp32_query_embedding_p50']}x faster (p50)")
-        lines += ["", "Warm query p50 by mode, seed (ms):", "",
-                  "| backend | dense | lexical | hybrid | hybrid/dense | e5 query emb | both query encoders | hybrid/both |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += ["", "Warm query p50 by mode, seed (ms; each query timed in every mode in turn):", "",
+                  "| backend | index | e5 query emb | dense | lexical | hybrid | hybrid/dense | hybrid/bare e5 | both query encoders | hybrid/both |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for b, r in seed["backends"].items():
-            w = r["warm"]
-            if "dense_total" in w:
-                lines.append(f"| {b} | {w['dense_total']['p50_ms']:.1f} | {w['lexical_total']['p50_ms']:.1f} | "
-                             f"{w['hybrid_total']['p50_ms']:.1f} | {w['ratio_p50_hybrid_to_dense']}x | "
-                             f"{w['bare_query_embedding']['p50_ms']:.1f} | {w['both_query_encoders']['p50_ms']:.1f} | "
-                             f"{w['ratio_p50_total_to_both_encoders']}x |")
+            for label, w in (("default", r["warm"]), ("ensemble", r.get("warm_ensemble"))):
+                if not w:
+                    continue
+                both = w.get("both_query_encoders")
+                lines.append(f"| {b} | {label} | {w['bare_query_embedding']['p50_ms']:.2f} | {w['dense_total']['p50_ms']:.2f} | "
+                             f"{w['lexical_total']['p50_ms']:.2f} | {w['hybrid_total']['p50_ms']:.2f} | {w['ratio_p50_hybrid_to_dense']}x | "
+                             f"{w['ratio_p50_total_to_bare_embedding']}x | {both['p50_ms'] if both else '':} | "
+                             f"{str(w['ratio_p50_total_to_both_encoders']) + 'x' if both else ''} |")
         for b, r in seed["backends"].items():
-            lines += ["", f"Warm hybrid query parts, seed, {b} (p50 / p95 ms, per query):", "", "| part | p50 | p95 |", "|---|---|---|"]
-            for name, v in r["warm"]["parts"].items():
-                lines.append(f"| {name} | {v['p50_ms']:.2f} | {v['p95_ms']:.2f} |")
-            lines.append(f"| **total** | {r['warm']['hybrid_total']['p50_ms']:.2f} | {r['warm']['hybrid_total']['p95_ms']:.2f} |")
+            for label, w in (("default", r["warm"]), ("ensemble", r.get("warm_ensemble"))):
+                if not w:
+                    continue
+                lines += ["", f"Warm hybrid query parts, seed, {b}, {label} index (p50 / p95 ms, per query):", "",
+                          "| part | p50 | p95 |", "|---|---|---|"]
+                for name, v in w["parts"].items():
+                    lines.append(f"| {name} | {v['p50_ms']:.2f} | {v['p95_ms']:.2f} |")
+                lines.append(f"| **total** | {w['hybrid_total']['p50_ms']:.2f} | {w['hybrid_total']['p95_ms']:.2f} |")
     k = res.get("1k")
     if k:
         f, o, w = k["first_build"], k["one_new_bulletin"], k["warm"]
         lines += ["", f"### 1k synthetic bulletins ({f['passages']} passages, {k['backend']})", "",
-                  "| first build s | p/s | +1 bulletin: embedded passages | +1 bulletin s | warm hybrid p50 / p95 ms | hybrid/bare | index MB | cache MB |",
-                  "|---|---|---|---|---|---|---|---|",
-                  f"| {f['seconds']} | {f['passages_per_s']} | {o['embedded_passages']} (of {o['passages']}) | {o['seconds']} | "
+                  "| first build s | build p/s | bare encode p/s | build/bare | +1 bulletin: embedded passages | +1 bulletin s | warm hybrid p50 / p95 ms | hybrid/bare | index MB | cache MB |",
+                  "|---|---|---|---|---|---|---|---|---|---|",
+                  f"| {f['seconds']} | {f['passages_per_s']} | {f.get('bare_encode_passages_per_s', '')} | {f.get('ratio_to_bare', '')}x | "
+                  f"{o['embedded_passages']} (of {o['passages']}) | {o['seconds']} | "
                   f"{w['hybrid_total']['p50_ms']:.1f} / {w['hybrid_total']['p95_ms']:.1f} | {w['ratio_p50_total_to_bare_embedding']}x | "
                   f"{k['index_bytes'] / 1e6:.1f} | {k['cache_bytes'] / 1e6:.1f} |"]
     big = {s: res[s] for s in ("100k", "1m") if s in res}
