@@ -120,7 +120,6 @@ def warm_latency(index_dir: Path, embedder, qs: list[str], reps: int = 3) -> dic
     of these in turn (interleaved), so a drift of the machine's speed during the run cannot
     favour one of them."""
     import qa.retrieve as R
-    from qa import vectorindex
 
     r = R.Retriever(index_dir, embedder)
     for q in qs:  # warm: models loaded, index mapped, jieba ready
@@ -137,7 +136,6 @@ def warm_latency(index_dir: Path, embedder, qs: list[str], reps: int = 3) -> dic
     timer.wrap(r, "dense", "dense search")
     timer.wrap(r, "lexical", "lexical search (bm25s)")
     timer.wrap(R, "tokenize", "tokenize (jieba)")
-    timer.wrap(vectorindex, "search", "second-model vector search")
     timer.wrap(r, "sentence_scores", "sentence rescoring (second model)")
     timer.wrap(R, "sentence_term_scores", "sentence-term rescoring")
     timer.wrap(r, "fuse", "fusion")

@@ -114,14 +114,15 @@ class Retriever:
 
     # ------------------------------------------------------------------ modes
 
-    def dense(self, store: StoredIndex, qvec: np.ndarray, n: int) -> list[tuple[int, float]]:
-        if store.faiss_index.ntotal == 0:
-            return []
-        scores, ids = store.faiss_index.search(qvec.reshape(1, -1), min(n, store.faiss_index.ntotal))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+    def dense(self, store: StoredIndex, qvec: np.ndarray, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        return vectorindex.nearest(store.faiss_index, store.vectors, qvec, n, rows)
 
-    def lexical(self, store: StoredIndex, tokens: list[str], n: int) -> list[tuple[int, float]]:
+    def lexical(self, store: StoredIndex, tokens: list[str], n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         scores = store.bm25.scores(tokens, len(store.passages))
+        if rows is not None and len(scores):
+            kept = np.zeros(len(scores), dtype=np.float32)
+            kept[rows] = scores[rows]
+            scores = kept
         if not len(scores):
             return []
         n = min(n, len(scores))
@@ -139,8 +140,8 @@ class Retriever:
         if not set(without) <= set(ABLATIONS):
             raise ValueError(f"unknown parts {sorted(set(without) - set(ABLATIONS))}; known: {', '.join(ABLATIONS)}")
         store = self.store
-        n_all = len(store.passages)
-        pool = n_all if sources else min(n_all, max(50, 4 * k))
+        rows = store.rows_of(sources) if sources else None  # a source filter, applied inside each search
+        pool = min(len(store.passages) if rows is None else len(rows), max(50, 4 * k))
         names, named = [], []  # corpus terms the query's Latin words stand for; the names among them
         if mode == "hybrid" or mode == "lexical":
             names = romanised_names(q, store.bridge or {}) if "pinyin" not in without else []
@@ -153,22 +154,13 @@ class Retriever:
         lists: dict[str, list[tuple[int, float]]] = {}
         if mode in ("dense", "hybrid"):
             qvec = self.embedder.embed_queries([q])[0]
-            lists["dense"] = self.dense(store, qvec, pool)
+            lists["dense"] = self.dense(store, qvec, pool, rows)
         if mode in ("lexical", "hybrid"):
-            lists["lexical"] = self.lexical(store, lex_tokens, pool)
+            lists["lexical"] = self.lexical(store, lex_tokens, pool, rows)
         uq = None
         if mode == "hybrid" and store.use_vectors is not None and "second" not in without:  # an ensemble index
-            uq = self.second.embed_queries([q])[0]
-            if store.use_index is not None:  # FAISS, HNSW past the threshold (qa/vectorindex.py)
-                scores, ids = vectorindex.search(store.use_index, uq, pool)
-                lists["use"] = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-            else:
-                scores = np.asarray(store.use_vectors) @ uq
-                top = np.argsort(-scores, kind="stable")[:pool]
-                lists["use"] = [(int(i), float(scores[i])) for i in top]
-        if sources:
-            allowed = set(sources)
-            lists = {m: [(i, s) for i, s in hits if store.passages[i]["source"] in allowed] for m, hits in lists.items()}
+            uq = self.second.embed_queries([q])[0]  # FAISS (HNSW past the threshold) or exact, as for e5
+            lists["use"] = vectorindex.nearest(store.use_index, store.use_vectors, uq, pool, rows)
         if mode == "hybrid":
             candidates = sorted({i for hits in lists.values() for i, _ in hits})
             rescored = {}  # each candidate's best sentence, by meaning (ensemble) and by the query's terms

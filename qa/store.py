@@ -111,6 +111,17 @@ class StoredIndex:
     term_vectors: np.ndarray | None = None
     use_index: object = None  # FAISS index over use_vectors (qa/vectorindex.py)
     _sentences: dict = field(default_factory=dict, repr=False, compare=False)
+    _by_source: dict | None = field(default=None, repr=False, compare=False)
+
+    def rows_of(self, sources: list[str]) -> np.ndarray:
+        """The rows of the passages of these files (for a source filter), ascending."""
+        if self._by_source is None:
+            groups: dict[str, list[int]] = {}
+            for i, p in enumerate(self.passages):
+                groups.setdefault(p["source"], []).append(i)
+            self._by_source = {k: np.asarray(v, dtype=np.int64) for k, v in groups.items()}
+        parts = [self._by_source[s] for s in set(sources) if s in self._by_source]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
     def sentence_view(self, row: int) -> tuple[list, list[str], str]:
         """Computed once per row: the passage's sentence spans (as the second model's sentence

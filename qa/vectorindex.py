@@ -72,6 +72,42 @@ def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return index.search(q, k)
 
 
+def nearest(index, vectors, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """The ``k`` rows nearest to one query as (row, score), best first.  ``rows`` restricts the
+    search (a source filter): while they are fewer than the ANN threshold they are scored
+    exactly from ``vectors``; past it the HNSW graph is searched with an ID selector, so a
+    filtered search costs what an unfiltered one does instead of asking the index for every
+    row.  ``index`` None: exact over ``vectors``."""
+    import faiss
+
+    q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+    if rows is not None and (index is None or len(rows) < ann_threshold() or not isinstance(index, faiss.IndexHNSWFlat)):
+        if not len(rows):
+            return []
+        scores = np.asarray(vectors[np.sort(rows)]) @ q[0]
+        return _top(np.sort(rows), scores, k)
+    if index is None:
+        return _top(np.arange(len(vectors)), np.asarray(vectors) @ q[0], k)
+    if index.ntotal == 0:
+        return []
+    if rows is None:
+        scores, ids = index.search(q, max(1, min(k, index.ntotal)))
+    else:
+        params = faiss.SearchParametersHNSW(sel=faiss.IDSelectorBatch(np.asarray(rows, dtype=np.int64)))
+        params.efSearch = max(index.hnsw.efSearch, k)
+        scores, ids = index.search(q, max(1, min(k, len(rows))), params=params)
+    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+
+def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    k = min(k, len(scores))
+    if k <= 0:
+        return []
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(int(rows[j]), float(scores[j])) for j in top]
+
+
 def recall_at_k(approx_ids: np.ndarray, exact_ids: np.ndarray, k: int = 10) -> float:
     """Mean share of the exact top-k found in the approximate top-k."""
     hits = [len(set(a[:k]) & set(e[:k])) / k for a, e in zip(approx_ids, exact_ids)]

@@ -107,6 +107,19 @@ def test_exact_index_below_threshold_hnsw_above(seed_copy, embedder, monkeypatch
 
     hits = search("酒泉 持证社会工作者 800名", k=3, index=index)
     assert any("800" in h.text for h in hits)
+    # a source filter searches the graph with an ID selector (a file with at least the threshold's
+    # passages) or scores a small file's rows exactly; either way only that file's passages return
+    counts = {}
+    for p in store.passages:
+        counts[p["source"]] = counts.get(p["source"], 0) + 1
+    big = max(counts, key=counts.get)
+    small = min(counts, key=counts.get)
+    assert counts[big] >= 10 > counts[small] or counts[small] >= 10
+    for name in (big, small):
+        hits = search("社会工作 人才 队伍建设", k=5, index=index, sources=[name])
+        assert hits and all(h.source == name for h in hits)
+        dense = search("社会工作 人才 队伍建设", k=5, index=index, sources=[name], mode="dense")
+        assert len(dense) == min(5, counts[name]) and all(h.source == name for h in dense)
 
 
 def test_hnsw_recall_against_exact_on_a_few_thousand_vectors():
