@@ -74,6 +74,42 @@ def validate_query(query, k: int) -> str:
     return q[:2000]
 
 
+class _OneBlasThread:
+    """numpy's BLAS on one thread while a query runs with the torch backend: a multi-threaded
+    OpenBLAS call (the word bridge's products) leaves its threads spinning for a while after
+    it, which doubled torch's next e5 query embedding (16 -> 32 ms); the ONNX path's one-thread
+    query session does not mind, and there two BLAS threads save ~0.2 ms.  Reference-counted under a lock, so
+    concurrent searches restore the caller's setting only when the last one leaves."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._users = 0
+        self._libs = None
+        self._saved: list[int] = []
+
+    def __enter__(self):
+        with self._lock:
+            if self._users == 0:
+                if self._libs is None:
+                    from threadpoolctl import ThreadpoolController
+
+                    self._libs = ThreadpoolController().select(user_api="blas").lib_controllers
+                self._saved = [lib.get_num_threads() for lib in self._libs]
+                for lib in self._libs:
+                    lib.set_num_threads(1)
+            self._users += 1
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                for lib, n in zip(self._libs, self._saved):
+                    lib.set_num_threads(n)
+
+
+_one_blas_thread = _OneBlasThread()
+
+
 def _pointer_key(index_dir: Path):
     try:
         st = os.stat(os.path.join(index_dir, "CURRENT"))
@@ -134,6 +170,13 @@ class Retriever:
                without: frozenset[str] = frozenset()) -> tuple[StoredIndex, list[Hit]]:
         """``without``: parts of the hybrid left out, for measuring what each adds (see
         ``ABLATIONS``); the default uses them all."""
+        if getattr(self.embedder, "backend", None) == "torch":  # torch's threads meet OpenBLAS's
+            with _one_blas_thread:
+                return self._search(query, k, mode, sources, without)
+        return self._search(query, k, mode, sources, without)  # (ONNX queries run on one thread)
+
+    def _search(self, query: str, k: int, mode: str, sources: list[str] | None,
+                without: frozenset[str]) -> tuple[StoredIndex, list[Hit]]:
         q = validate_query(query, k)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
