@@ -176,23 +176,17 @@ class OnnxEncoder:
 
     get_sentence_embedding_dimension = get_embedding_dimension
 
-    def _feed(self, encs) -> tuple[dict, np.ndarray]:
+    def _batch(self, encs, threads: int) -> np.ndarray:
         n, width = len(encs), max(len(e.ids) for e in encs)
         ids = np.full((n, width), self.pad_id, dtype=np.int64)
         mask = np.zeros((n, width), dtype=np.int64)
         for r, e in enumerate(encs):
             ids[r, :len(e.ids)] = e.ids
             mask[r, :len(e.ids)] = 1
-        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}, mask
-
-    @staticmethod
-    def _pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        hidden = self.session(threads).run(None, {"input_ids": ids, "attention_mask": mask,
+                                                  "token_type_ids": np.zeros_like(ids)})[0]
         m = mask[:, :, None].astype(np.float32)
         return (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
-
-    def _batch(self, encs, threads: int) -> np.ndarray:
-        feed, mask = self._feed(encs)
-        return self._pool(self.session(threads).run(None, feed)[0], mask)
 
     def encode(self, texts, prompt: str | None = None, batch_size: int = 16, normalize_embeddings: bool = True,
                convert_to_numpy: bool = True, show_progress_bar: bool = False, short_on_one_thread: bool = False,
