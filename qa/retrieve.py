@@ -125,7 +125,7 @@ class Retriever:
         self.index_dir = Path(index_dir)
         self._embedder = embedder
         self._lock = threading.Lock()
-        self._loaded: tuple[Path, StoredIndex] | None = None
+        self._loaded: tuple[tuple | None, StoredIndex] | None = None  # (CURRENT's stat key, index)
 
     @property
     def embedder(self) -> Embedder:
@@ -155,16 +155,11 @@ class Retriever:
 
     def lexical(self, store: StoredIndex, tokens: list[str], n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         scores = store.bm25.scores(tokens, len(store.passages))
-        if rows is not None and len(scores):
-            kept = np.zeros(len(scores), dtype=np.float32)
-            kept[rows] = scores[rows]
-            scores = kept
-        if not len(scores):
-            return []
-        n = min(n, len(scores))
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+        if rows is None:
+            rows = np.arange(len(scores))
+        else:
+            scores = scores[rows]
+        return [(i, s) for i, s in vectorindex.top_k(rows, scores, n) if s > 0]
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None,
                without: frozenset[str] = frozenset()) -> tuple[StoredIndex, list[Hit]]:
@@ -321,16 +316,7 @@ def sentence_term_scores(store: StoredIndex, weights: dict[str, float], rows: li
     for i in rows:
         _, sents, whole = view(i)
         present = [(t, w) for t, w in items if t in whole]  # most terms miss most passages
-        if not present:
-            continue
-        if len(sents) == 1:
-            out[i] = sum(w for _, w in present) / total
-            continue
-        best = 0.0
-        for sent in sents:
-            got = sum([w for t, w in present if t in sent])
-            if got > best:
-                best = got
+        best = max((sum(w for t, w in present if t in sent) for sent in sents), default=0.0) if present else 0.0
         if best:
             out[i] = best / total
     return out

@@ -84,10 +84,10 @@ def nearest(index, vectors, query: np.ndarray, k: int, rows: np.ndarray | None =
     if rows is not None and (index is None or len(rows) < ann_threshold() or not isinstance(index, faiss.IndexHNSWFlat)):
         if not len(rows):
             return []
-        scores = np.asarray(vectors[np.sort(rows)]) @ q[0]
-        return _top(np.sort(rows), scores, k)
+        rows = np.sort(rows)
+        return top_k(rows, np.asarray(vectors[rows]) @ q[0], k)
     if index is None:
-        return _top(np.arange(len(vectors)), np.asarray(vectors) @ q[0], k)
+        return top_k(np.arange(len(vectors)), np.asarray(vectors) @ q[0], k)
     if index.ntotal == 0:
         return []
     if rows is None:
@@ -99,7 +99,8 @@ def nearest(index, vectors, query: np.ndarray, k: int, rows: np.ndarray | None =
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
 
-def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+def top_k(rows: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best (row, score) pairs, best first (ties in row order)."""
     k = min(k, len(scores))
     if k <= 0:
         return []
