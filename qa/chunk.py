@@ -95,6 +95,9 @@ def articles(doc: Document) -> list[Article]:
             cur = None
     if not arts:
         return []
+    if len(arts) == 1:  # every headline line is the one article's (what the weighing below gives)
+        arts[0].title = join_title([line for _, line, _ in heads])
+        return [a for a in arts if a.text_blocks]
     words = [_title_words("".join(x.text for x in a.blocks)) for a in arts]
     df: dict[str, int] = {}
     for ws in words:
