@@ -62,11 +62,17 @@ def int8_model_dir(model_dir: Path) -> Path:
 
 
 def export_int8(model_dir: Path, out_dir: Path | None = None) -> Path:
-    """Export, fuse and quantise the BERT encoder of a sentence-transformers folder (once)."""
+    """Export, fuse and quantise the BERT encoder of a sentence-transformers folder (once; two
+    fresh processes: one exports, the other waits, as for the model conversion)."""
+    from .embed import made_once
+
     model_dir = Path(model_dir)
     out_dir = Path(out_dir) if out_dir else int8_model_dir(model_dir)
-    if (out_dir / "model.onnx").is_file():
-        return out_dir
+    made_once(out_dir / "model.onnx", lambda folder: _export(model_dir, folder))
+    return out_dir
+
+
+def _export(model_dir: Path, out_dir: Path) -> None:
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -125,7 +131,6 @@ def export_int8(model_dir: Path, out_dir: Path | None = None) -> Path:
         os.replace(tmp, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return out_dir
 
 
 class OnnxEncoder:
