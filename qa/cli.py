@@ -115,8 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     folders(sp)
     sp.set_defaults(func=cmd_search)
 
-    sp = sub.add_parser("eval", help="hit@1, hit@5 and MRR of each retrieval mode on a question file")
-    sp.add_argument("file", help="JSONL with id, q, keys (and optional mode: any|all)")
+    sp = sub.add_parser("eval", help="hit@1, hit@5, MRR and the verdict of each retrieval mode on question files")
+    sp.add_argument("file", nargs="+", help="JSONL with id, q, keys (and optional mode: any|all); rows without "
+                                          "keys are near misses the verdict should refuse; a file with a corpus/ "
+                                          "folder beside it is asked against that corpus")
+    sp.add_argument("--misses", action=argparse.BooleanOptionalAction, default=True,
+                    help="list the questions not at rank 1 and the wrong verdicts")
     sp.add_argument("-k", type=int, default=5)
     sp.add_argument("--json", metavar="OUT", help="write the figures to this JSON file")
     sp.add_argument("--modes", default="dense,lexical,hybrid,naive")

@@ -1,8 +1,17 @@
-"""``bulletin-qa eval FILE.jsonl``: hit@1, hit@5 and MRR of each retrieval mode, side by side.
+"""``bulletin-qa eval FILE.jsonl [FILE.jsonl ...]``: one table, each question set x retrieval mode.
 
-A question (``{"id", "q", "keys", "mode"?}``) is answered at rank r when the r-th passage,
-NFKC-normalised with whitespace removed, contains one of its keys; with ``"mode": "all"``
-every key must appear somewhere in the top k (and the rank is where the last one appears).
+A question with ``keys`` (``{"id", "q", "keys", "mode"?}``) is answered at rank r when the
+r-th passage, NFKC-normalised with whitespace removed, contains one of its keys; with
+``"mode": "all"`` every key must appear somewhere in the top k (and the rank is where the
+last one appears).  For those the table gives hit@1, hit@k, MRR and the share the verdict
+recognises as answered.  A question without ``keys`` (a near miss the corpus does not
+answer; ``absent`` lists what it lacks) counts as refused when the verdict says not
+answered, and its reason is checked for naming what is absent.
+
+A set whose folder holds a ``corpus/`` folder (``xquad-dev/questions_en.jsonl`` beside
+``xquad-dev/corpus/``) is asked against an index of that corpus, built (incrementally)
+under the cache folder; the others against ``--index`` / ``--corpus`` (the default index).
+
 ``--ablation`` adds the hybrid with each of its parts left out (``hybrid-no-<part>``).
 ``naive`` is the baseline a default LangChain pipeline gives: the default
 ``RecursiveCharacterTextSplitter`` (chunk_size 300, no Chinese separators), FAISS over the
@@ -26,15 +35,17 @@ def norm(text: str) -> str:
 
 
 def load_questions(path: Path) -> list[dict]:
+    """Rows with ``q`` and either ``keys`` (answerable) or no keys (a near miss, unanswerable)."""
     out = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             q = json.loads(line)
-            assert isinstance(q["q"], str) and isinstance(q["keys"], list) and q["keys"]
+            assert isinstance(q, dict) and isinstance(q["q"], str)
+            assert isinstance(q.setdefault("keys", []), list)
         except (ValueError, KeyError, AssertionError) as e:
-            raise ValueError(f"{path}:{n}: expected a JSON object with q and keys ({e})") from None
+            raise ValueError(f"{path}:{n}: expected a JSON object with q (and keys, unless unanswerable) ({e!r})") from None
         q.setdefault("id", str(n))
         out.append(q)
     return out
@@ -90,38 +101,99 @@ class NaiveBaseline:
 
 
 def evaluate(questions: list[dict], modes: list[str], k: int = 5, index=None, corpus=None) -> dict:
+    """Figures of one question set on one index, for each mode."""
     from .api import _embedder, corpus_dir, get_retriever, search
 
-    results: dict = {"k": k, "questions": len(questions), "modes": {}, "misses": {}}
+    answerable = [q for q in questions if q["keys"]]
+    near_misses = [q for q in questions if not q["keys"]]
+    results: dict = {"k": k, "questions": len(questions), "answerable": len(answerable),
+                     "unanswerable": len(near_misses), "modes": {}, "misses": {}, "verdicts": {}}
     for mode in modes:
         t0 = time.perf_counter()
         if mode == "naive":
             base = NaiveBaseline(corpus_dir(corpus), get_retriever(index).embedder if index else _embedder(None))
             t0 = time.perf_counter()
-            lists = [base.search(q["q"], k) for q in questions]
-        elif mode.startswith("hybrid-no-"):
-            part = frozenset({mode.removeprefix("hybrid-no-")})
-            lists = [[p.text for p in search(q["q"], k=k, mode="hybrid", index=index, without=part)]
-                     for q in questions]
+            runs = [(base.search(q["q"], k), None) for q in questions]
         else:
-            lists = [[p.text for p in search(q["q"], k=k, mode=mode, index=index)] for q in questions]
-        ranks = [answer_rank(q, texts) for q, texts in zip(questions, lists)]
-        results["modes"][mode] = figures(ranks, k) | {"ms_per_query": 1000 * (time.perf_counter() - t0) / max(1, len(questions))}
+            base_mode, without = mode, frozenset()
+            if mode.startswith("hybrid-no-"):
+                base_mode, without = "hybrid", frozenset({mode.removeprefix("hybrid-no-")})
+            runs = []
+            for q in questions:
+                hits = search(q["q"], k=k, mode=base_mode, index=index, without=without)
+                runs.append(([p.text for p in hits], (hits.answered, hits.reason)))
+        ms = 1000 * (time.perf_counter() - t0) / max(1, len(questions))
+        by_id = {q["id"]: run for q, run in zip(questions, runs)}
+        ranks = [answer_rank(q, by_id[q["id"]][0]) for q in answerable]
+        figs = (figures(ranks, k) if answerable else {}) | {"ms_per_query": ms}
+        if mode != "naive":
+            verdicts = [by_id[q["id"]][1] for q in answerable]
+            if answerable:
+                figs["recognised"] = sum(1 for a, _ in verdicts if a) / len(answerable)
+            refused = [(q, by_id[q["id"]][1]) for q in near_misses]
+            if near_misses:
+                figs["refused"] = sum(1 for _, (a, _r) in refused if not a) / len(near_misses)
+                figs["refused_naming"] = sum(1 for q, (a, r) in refused if not a and names_absent(q, r)) / len(near_misses)
+            results["verdicts"][mode] = (
+                [{"id": q["id"], "q": q["q"], "answered": a, "reason": r} for q, (a, r) in refused if a]
+                + [{"id": q["id"], "q": q["q"], "answered": a, "reason": r}
+                   for q, (a, r) in zip(answerable, verdicts) if not a])
+        results["modes"][mode] = figs
         results["misses"][mode] = [{"id": q["id"], "q": q["q"], "rank": r}
-                                   for q, r in zip(questions, ranks) if r != 1]
+                                   for q, r in zip(answerable, ranks) if r != 1]
     return results
 
 
-def table(results: dict) -> str:
-    k = results["k"]
-    lines = [f"| mode | hit@1 | hit@{k} | MRR | ms/query |", "|---|---|---|---|---|"]
-    for mode, f in results["modes"].items():
-        lines.append(f"| {mode} | {f['hit@1']:.2f} | {f[f'hit@{k}']:.2f} | {f['mrr']:.3f} | {f['ms_per_query']:.0f} |")
+def names_absent(question: dict, reason: str) -> bool:
+    """Does a refusal's reason name what the question asks for and the corpus lacks?"""
+    absent = question.get("absent") or []
+    return not absent or any(a in reason for a in absent)
+
+
+def own_corpus(path: Path) -> Path | None:
+    """The corpus a question set brings with it: a ``corpus/`` folder beside the file."""
+    c = Path(path).resolve().parent / "corpus"
+    return c if c.is_dir() else None
+
+
+def index_for(corpus: Path) -> Path:
+    """An index of a question set's own corpus, kept under the cache folder (rebuilt
+    incrementally: unchanged files are not read again)."""
+    import hashlib
+
+    from .api import build
+    from .embed import cache_dir
+
+    path = cache_dir() / "eval-index" / hashlib.sha256(str(corpus).encode()).hexdigest()[:16]
+    build(corpus, path, wait=None)
+    return path
+
+
+def table(sets: list[tuple[str, dict]]) -> str:
+    k = sets[0][1]["k"] if sets else 5
+
+    def pct(f, key):
+        return f"{f[key]:.2f}" if key in f else "–"
+
+    lines = [f"| set | mode | hit@1 | hit@{k} | MRR | recognised | refused (naming it) | ms/query |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, results in sets:
+        for mode, f in results["modes"].items():
+            refused = f"{f['refused']:.2f} ({f['refused_naming']:.2f})" if "refused" in f else "–"
+            mrr = f"{f['mrr']:.3f}" if "mrr" in f else "–"
+            lines.append(f"| {name} | {mode} | {pct(f, 'hit@1')} | {pct(f, f'hit@{k}')} | {mrr} | "
+                         f"{pct(f, 'recognised')} | {refused} | {f['ms_per_query']:.0f} |")
     return "\n".join(lines)
 
 
+def set_name(path: Path) -> str:
+    p = Path(path)
+    return f"{p.parent.name}/{p.stem}" if own_corpus(p) else p.stem
+
+
 def main(args) -> int:
-    questions = load_questions(Path(args.file))
+    files = [Path(f) for f in args.file]
+    loaded = [(f, load_questions(f)) for f in files]  # every file checked before any work
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if args.ablation:
         from .api import get_retriever
@@ -129,15 +201,29 @@ def main(args) -> int:
 
         ensemble = get_retriever(args.index).store.use_vectors is not None
         modes += [f"hybrid-no-{part}" for part in ABLATIONS if part != "second" or ensemble]
-    results = evaluate(questions, modes, k=args.k, index=args.index, corpus=args.corpus)
-    print(f"{len(questions)} questions from {args.file}\n")
-    print(table(results))
-    for mode, misses in results["misses"].items():
-        if misses:
-            print(f"\n{mode}: not at rank 1")
-            for m in misses:
-                print(f"  {m['id']}  rank {m['rank'] or '>' + str(args.k)}  {m['q']}")
+    sets = []
+    for f, questions in loaded:
+        corpus = own_corpus(f)
+        index = index_for(corpus) if corpus else args.index
+        set_modes = [m for m in modes if m != "naive" or any(q["keys"] for q in questions)]
+        results = evaluate(questions, set_modes, k=args.k, index=index, corpus=corpus or args.corpus)
+        results["file"], results["corpus"] = str(f), str(corpus or args.corpus or "")
+        sets.append((set_name(f), results))
+        print(f"{set_name(f)}: {len(questions)} questions ({results['answerable']} answerable, "
+              f"{results['unanswerable']} not) from {f}", file=sys.stderr)
+    print(table(sets))
+    for name, results in sets:
+        for mode, misses in results["misses"].items():
+            if misses and args.misses:
+                print(f"\n{name} · {mode}: not at rank 1")
+                for m in misses:
+                    print(f"  {m['id']}  rank {m['rank'] or '>' + str(args.k)}  {m['q']}")
+        for mode, wrong in results["verdicts"].items():
+            if wrong and args.misses and mode == "hybrid":
+                print(f"\n{name} · {mode}: verdict wrong")
+                for m in wrong:
+                    print(f"  {m['id']}  {'answered' if m['answered'] else 'refused'}  {m['q']}  ({m['reason']})")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1))
+        Path(args.json).write_text(json.dumps(dict(sets), ensure_ascii=False, indent=1))
         print(f"\nwrote {args.json}", file=sys.stderr)
     return 0

@@ -84,7 +84,7 @@ def test_eval_command_prints_every_mode_and_writes_json(seed_index, tmp_path):
     assert r.returncode == 0, r.stderr
     for mode in ("dense", "lexical", "hybrid", "naive"):
         assert f"| {mode} |" in r.stdout
-    figures = json.loads(out.read_text())["modes"]
+    figures = json.loads(out.read_text())["dev"]["modes"]
     assert figures["hybrid"]["hit@5"] >= figures["dense"]["hit@5"]
     assert figures["hybrid"]["hit@1"] > figures["naive"]["hit@1"]
 
