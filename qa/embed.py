@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import cache_dir  # noqa: F401 - callers use embed.cache_dir too
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -241,12 +243,6 @@ def _st_from_hf(hf_dir: Path):
     enc = Transformer(str(hf_dir), max_seq_length=512, model_kwargs={"add_pooling_layer": False})
     pool = Pooling(enc.get_embedding_dimension(), pooling_mode="mean")
     return SentenceTransformer(modules=[enc, pool, Normalize()], prompts=E5_PREFIXES, device="cpu")
-
-
-def cache_dir() -> Path:
-    root = os.environ.get("BULLETIN_QA_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "bulletin-qa")
-    return Path(root)
 
 
 def default_model_dir() -> tuple[Path, str]:

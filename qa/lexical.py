@@ -18,6 +18,7 @@ import numpy as np
 from .ingest import jieba_ready
 
 Tokenizer = Callable[[str], list[str]]
+LEXICAL_VERSION = 2  # bump when the tokens or the bridges change: part of the manifest, so an index is rebuilt
 
 _STOP = set(
     "的 了 和 与 及 或 是 在 对 为 将 把 被 等 之 其 这 那 也 都 而 并 从 以 于 由 向 中 上 下 个 有 要 "
@@ -80,6 +81,24 @@ class BM25Index:
         n = int(r.scores["num_docs"])
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
+    def weighted_scores(self, weights: dict[str, float], n_docs: int) -> np.ndarray:
+        """BM25 of every passage for a weighted query: sum over terms of weight x the term's
+        precomputed BM25 column (bm25s's eager sparse scores).  A repeated query term is a
+        weight of 2, as in bm25s's own get_scores."""
+        out = np.zeros(n_docs, dtype=np.float32)
+        r = self.retriever
+        if r is None:
+            return out
+        sc = r.scores
+        data, indices, indptr = sc["data"], sc["indices"], sc["indptr"]
+        for t, w in weights.items():
+            col = r.vocab_dict.get(t)
+            if col is None or w <= 0:
+                continue
+            a, b = int(indptr[col]), int(indptr[col + 1])
+            out[indices[a:b]] += np.float32(w) * data[a:b]
+        return out
+
     def scores(self, tokens: list[str], n_docs: int) -> np.ndarray:
         if self.retriever is None:
             return np.zeros(n_docs, dtype=np.float32)
@@ -99,8 +118,26 @@ def vocabulary(index: "BM25Index") -> list[str]:
     return list(index.retriever.vocab_dict) if index.retriever is not None else []
 
 
+NAME_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg"}
+
+
+def name_terms(terms: list[str]) -> list[str]:
+    """The corpus terms that are names, which the pinyin bridge may reach: a place of the
+    division list (qa/lexicon.py), a word jieba's dictionary tags as a name (nr, ns, nt, nz), or
+    a word it does not know at all (found by jieba's HMM: mostly names of people and small
+    places).  我们 (tagged r) is not a name, so "Women" cannot become it."""
+    from . import lexicon
+
+    jieba_ready()
+    import jieba.posseg
+
+    tags = jieba.posseg.dt.word_tag_tab
+    known = lexicon.places().by_name
+    return [t for t in terms if t in known or tags.get(t) in NAME_TAGS or t not in tags]
+
+
 def pinyin_bridge(terms: list[str]) -> dict[str, list[str]]:
-    """Toneless pinyin of the corpus's own 2-4 character terms -> the terms ("jiuquan" ->
+    """Toneless pinyin of the corpus's own 2-4 character name terms -> the terms ("jiuquan" ->
     酒泉, 酒泉市), so that a romanised place or person name in a query finds the
     characters.  Derived from the corpus vocabulary; nothing is listed by hand."""
     from pypinyin import Style, lazy_pinyin

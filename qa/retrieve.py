@@ -1,14 +1,15 @@
 """Retrieve stage: dense (FAISS), lexical (BM25 over jieba tokens) and their fusion.
 
-Hybrid (the default) fuses three rank lists by weighted reciprocal rank fusion: e5 passage
-similarity, BM25, and the best sentence's share of the query terms; an ensemble index
-(``bulletin-qa index --ensemble``) adds the second model's passage and best-sentence lists.
-First the query is bridged into the corpus's language: romanised names through the pinyin
-of the corpus's own terms, other English words through their nearest corpus terms (the
-second model's vectors of both, the words' looked up in a table made once per machine).
-The bridged terms join the lexical query.  The lexical
-weight follows the query: a mostly-English query that no bridge reached leans on e5.  Each
-hit gets its best answering sentence (a character span) for highlighting."""
+A search is a sequence of steps, each a function: understand the question against the
+index (``qa/query.py``: its Chinese words, English words and phrases through CC-CEDICT,
+romanised names through the pinyin of the corpus's names, the places and years it names)
+-> candidate lists (e5 passage similarity; weighted BM25) -> rescoring of the candidates
+(the best sentence's share of the query terms; the passages that name the question's
+places and people) -> fusion (``qa/rank.py``: weighted reciprocal rank fusion, the lexical
+lists weighted by how much of the question the lexical side sees) -> annotation (the
+answering sentence, the dense cosine).  An ensemble index (``--ensemble``) adds the second
+model's passage and best-sentence lists; the second model's nearest corpus terms can
+bridge English words CC-CEDICT does not reach (``word_bridge``)."""
 
 from __future__ import annotations
 
@@ -21,21 +22,23 @@ from pathlib import Path
 
 import numpy as np
 
-from . import vectorindex
+from . import rank, vectorindex
 from .embed import Embedder
-from .lexical import english_words, romanised_names, tokenize
+from .answer import AnswerCue, answer_cue, best_sentence
+from .query import QueryTerms, understand
 from .store import StoredIndex
 
 MODES = ("dense", "lexical", "hybrid")
-RRF_K = 60
 # parts of the hybrid that `bulletin-qa eval --ablation` leaves out one at a time
 ABLATIONS = {
     "second": "the second model's passage and best-sentence lists (ensemble indexes only)",
+    "cedict": "the CC-CEDICT bridge for English words and phrases",
     "pinyin": "the pinyin bridge for romanised names",
-    "words": "the English-word-to-corpus-term bridge",
+    "words": "the second model's English-word-to-corpus-term bridge",
     "sentence_terms": "the best sentence's share of the query terms",
+    "names": "the list of passages that name the question's places and people",
 }
-LIST_WEIGHT = 1.5
+USE_WORD_BRIDGE = True  # measured against CC-CEDICT alone: see README "Figures"
 
 
 @dataclass
@@ -49,16 +52,11 @@ class Hit:
 
 class Ranking(list):
     """The hits, best first; ``best_similarity`` is the highest dense cosine over all the
-    searched passages (None when the dense side did not run), for a no-answer verdict."""
+    searched passages (None when the dense side did not run), ``terms`` the question as
+    understood (qa/query.py), both for the verdict."""
 
     best_similarity: float | None = None
-
-
-def cjk_ratio(text: str) -> float:
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return 0.0
-    return sum(1 for c in letters if "\u3400" <= c <= "\u9fff") / len(letters)
+    terms: QueryTerms | None = None
 
 
 def validate_query(query, k: int) -> str:
@@ -121,9 +119,13 @@ def _pointer_key(index_dir: Path):
 class Retriever:
     """Answers queries against the live index of ``index_dir``; reloads when it changes."""
 
-    def __init__(self, index_dir: Path, embedder: Embedder | None = None):
+    def __init__(self, index_dir: Path, embedder: Embedder | None = None, fusion: rank.Fusion = rank.DEFAULT,
+                 lexical_floor: float = rank.LEXICAL_FLOOR, word_bridge: bool = USE_WORD_BRIDGE):
         self.index_dir = Path(index_dir)
         self._embedder = embedder
+        self.fusion = fusion
+        self.lexical_floor = lexical_floor
+        self.word_bridge = word_bridge
         self._lock = threading.Lock()
         self._loaded: tuple[tuple | None, StoredIndex] | None = None  # (CURRENT's stat key, index)
 
@@ -153,8 +155,9 @@ class Retriever:
     def dense(self, store: StoredIndex, qvec: np.ndarray, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         return vectorindex.nearest(store.faiss_index, store.vectors, qvec, n, rows)
 
-    def lexical(self, store: StoredIndex, tokens: list[str], n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
-        scores = store.bm25.scores(tokens, len(store.passages))
+    def lexical(self, store: StoredIndex, weights: dict[str, float], n: int,
+                rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        scores = store.bm25.weighted_scores(weights, len(store.passages))
         if rows is None:
             rows = np.arange(len(scores))
         else:
@@ -162,7 +165,7 @@ class Retriever:
         return [(i, s) for i, s in vectorindex.top_k(rows, scores, n) if s > 0]
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None,
-               without: frozenset[str] = frozenset()) -> tuple[StoredIndex, list[Hit]]:
+               without: frozenset[str] = frozenset()) -> tuple[StoredIndex, "Ranking"]:
         """``without``: parts of the hybrid left out, for measuring what each adds (see
         ``ABLATIONS``); the default uses them all."""
         if getattr(self.embedder, "backend", None) == "torch":  # torch's threads meet OpenBLAS's
@@ -170,8 +173,18 @@ class Retriever:
                 return self._search(query, k, mode, sources, without)
         return self._search(query, k, mode, sources, without)  # (ONNX queries run on one thread)
 
+    def understand(self, store: StoredIndex, q: str, without: frozenset[str] = frozenset()) -> QueryTerms:
+        vocab = store.bm25.retriever.vocab_dict if store.bm25.retriever is not None else {}
+        bridge = None
+        if self.word_bridge and store.terms and "words" not in without:
+            def bridge(words):
+                words = [w for w in words if w not in (store.bridge or {})]
+                return dict(zip(words, map_words_each(self.second.embed_words(words), store))) if words else {}
+        return understand(q, vocab, store.bridge, cedict="cedict" not in without,
+                          use_pinyin="pinyin" not in without, word_bridge=bridge)
+
     def _search(self, query: str, k: int, mode: str, sources: list[str] | None,
-                without: frozenset[str]) -> tuple[StoredIndex, list[Hit]]:
+                without: frozenset[str]) -> tuple[StoredIndex, "Ranking"]:
         q = validate_query(query, k)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -180,49 +193,50 @@ class Retriever:
         store = self.store
         rows = store.rows_of(sources) if sources else None  # a source filter, applied inside each search
         pool = min(len(store.passages) if rows is None else len(rows), max(50, 4 * k))
-        names, named = [], []  # corpus terms the query's Latin words stand for; the names among them
-        if mode == "hybrid" or mode == "lexical":
-            names = romanised_names(q, store.bridge or {}) if "pinyin" not in without else []
-            named = list(names)
-            if store.terms and "words" not in without:
-                words = english_words(q, store.bridge, known=self.second.knows)
-                names += [t for t in map_words(self.second.embed_words(words), store) if t not in names]
-        lex_tokens = tokenize(q) + names
-        weights = term_weights(lex_tokens, store.bm25.idf)
+        terms = self.understand(store, q, without)
         lists: dict[str, list[tuple[int, float]]] = {}
+        qvec = uq = None
         if mode in ("dense", "hybrid"):
             qvec = self.embedder.embed_queries([q])[0]
             lists["dense"] = self.dense(store, qvec, pool, rows)
         if mode in ("lexical", "hybrid"):
-            lists["lexical"] = self.lexical(store, lex_tokens, pool, rows)
-        uq = None
-        if mode == "hybrid" and store.use_vectors is not None and "second" not in without:  # an ensemble index
-            uq = self.second.embed_queries([q])[0]  # FAISS (HNSW past the threshold) or exact, as for e5
-            lists["use"] = vectorindex.nearest(store.use_index, store.use_vectors, uq, pool, rows)
+            lists["lexical"] = self.lexical(store, terms.weights, pool, rows)
         if mode == "hybrid":
-            candidates = sorted({i for hits in lists.values() for i, _ in hits})
-            rescored = {}  # each candidate's best sentence, by meaning (ensemble) and by the query's terms
-            if uq is not None:
-                rescored["sentence"] = self.sentence_scores(store, uq, candidates)
-            if "sentence_terms" not in without:
-                rescored["sentence_terms"] = sentence_term_scores(store, weights, candidates)
-            for name, scores in rescored.items():
-                lists[name] = sorted(scores.items(), key=lambda t: (-t[1], t[0]))
-            hits = self.fuse(lists, q, bool(names))
-            if named:  # a query that names a place or person is answered by passages about it
-                hits.sort(key=lambda h: not any(n in store.passages[h.row]["embed_text"] for n in named))
+            if store.use_vectors is not None and "second" not in without:  # an ensemble index
+                uq = self.second.embed_queries([q])[0]
+                lists["use"] = vectorindex.nearest(store.use_index, store.use_vectors, uq, pool, rows)
+            lists |= self.rescore(store, terms, sorted({i for hits in lists.values() for i, _ in hits}), uq, without)
+            share = rank.lexical_share(terms.covered, self.lexical_floor)
+            fusion = self.fusion.with_weights(**{name: self.fusion.weights[name] * share
+                                                 for name in ("lexical", "sentence_terms")})
         else:
-            hits = [Hit(i, s, {mode: r}) for r, (i, s) in enumerate(lists[mode], 1)]
-        ranking = Ranking(hits[:k])
+            fusion = rank.Fusion({mode: 1.0}, k=self.fusion.k)
+        ranking = Ranking(Hit(f.row, f.score, f.ranks) for f in fusion.fuse(lists)[:k])
+        ranking.terms = terms
+        cue = answer_cue(terms)
         for h in ranking:
-            h.highlight = self.highlight(store, h.row, weights, uq)
-        if "dense" in lists:
+            h.highlight = self.highlight(store, h.row, cue, uq)
+        if qvec is not None:
             ranking.best_similarity = lists["dense"][0][1] if lists["dense"] else None
             if ranking:
                 sims = np.asarray(store.vectors)[[h.row for h in ranking]] @ qvec
                 for h, sim in zip(ranking, sims):
                     h.similarity = float(sim)
         return store, ranking
+
+    def rescore(self, store: StoredIndex, terms: QueryTerms, candidates: list[int], uq,
+                without: frozenset[str]) -> dict[str, list[tuple[int, float]]]:
+        """More rank lists over the candidates: each one's best sentence by the query's terms
+        (and, on an ensemble index, by meaning), and the passages naming the question's places
+        and people (by how many of them they name)."""
+        out: dict[str, dict[int, float]] = {}
+        if uq is not None:
+            out["sentence"] = self.sentence_scores(store, uq, candidates)
+        if "sentence_terms" not in without:
+            out["sentence_terms"] = sentence_term_scores(store, term_weights(terms.weights, store.bm25.idf), candidates)
+        if terms.names and "names" not in without:
+            out["names"] = name_scores(store, terms.names, candidates)
+        return {name: sorted(scores.items(), key=lambda t: (-t[1], t[0])) for name, scores in out.items() if scores}
 
     @cached_property
     def second(self):
@@ -245,7 +259,7 @@ class Retriever:
         best = np.maximum.reduceat(np.asarray(store.sent_vectors)[gather] @ uq, starts)
         return dict(zip(rows.tolist(), best.tolist()))
 
-    def highlight(self, store: StoredIndex, row: int, weights: dict[str, float], uq) -> tuple[int, int] | None:
+    def highlight(self, store: StoredIndex, row: int, cue: AnswerCue, uq) -> tuple[int, int] | None:
         spans, texts, _ = store.sentence_view(row)
         if not spans:
             return None
@@ -254,53 +268,32 @@ class Retriever:
             a, c = store.sent_spans[row]
             if c == len(spans):
                 sims = np.asarray(store.sent_vectors[a:a + c]) @ uq
-        return best_sentence(spans, texts, weights, sims)
-
-    def fuse(self, lists: dict[str, list[tuple[int, float]]], query: str, bridged: bool) -> list[Hit]:
-        zh = cjk_ratio(query)
-        lexical = 0.3 + 0.7 * zh
-        if bridged:  # a bridge put the query into the corpus's language: the lexical side sees
-            lexical = 1.0  # it as it sees a Chinese query
-        # e5 and the two lexical lists (BM25, the best sentence's share of the terms) weigh the
-        # same, the lexical ones scaled by how far the query is in the corpus's language; an
-        # ensemble index adds the second model's passage and best-sentence lists at 1 each
-        weights = {"dense": LIST_WEIGHT, "use": 1.0, "sentence": 1.0,
-                   "lexical": LIST_WEIGHT * lexical, "sentence_terms": LIST_WEIGHT * lexical}
-        scores: dict[int, float] = {}
-        ranks: dict[int, dict[str, int]] = {}
-        for mode, hits in lists.items():
-            w = weights[mode]
-            for r, (i, _s) in enumerate(hits, 1):
-                scores[i] = scores.get(i, 0.0) + w / (RRF_K + r)
-                ranks.setdefault(i, {})[mode] = r
-        return [Hit(i, sc, ranks[i]) for i, sc in sorted(scores.items(), key=lambda t: -t[1])]
+        return best_sentence(spans, texts, term_weights(cue.weights, store.bm25.idf), sims, cue.wants_figure)
 
 
 WORD_BRIDGE_MIN = 0.75  # cosine of an English word to a corpus term (USE) to count as its translation
 WORD_BRIDGE_TOP = 2
 
 
-def map_words(word_vectors: np.ndarray, store: StoredIndex) -> list[str]:
-    """Corpus terms nearest (second model) to each English word of the query: "collaborative"
-    -> 合作, 协作; "certificate" -> 证书.  Derived from the corpus vocabulary, not a word list."""
+def map_words_each(word_vectors: np.ndarray, store: StoredIndex) -> list[list[str]]:
+    """For each English word, the corpus terms nearest to it (second model) above
+    ``WORD_BRIDGE_MIN``: "collaborative" -> 合作, 协作.  Derived from the corpus vocabulary."""
     if not len(word_vectors) or store.term_vectors is None or not len(store.terms):
-        return []
+        return [[] for _ in word_vectors]
     terms = np.asarray(store.term_vectors)
     top = min(WORD_BRIDGE_TOP, len(terms))
-    out: list[str] = []
+    out: list[list[str]] = []
     for w in word_vectors:
         row = terms @ w  # one product per word: a (words x terms) GEMM this thin is slower here
         best = np.argpartition(-row, top - 1)[:top]
-        for j in best[np.argsort(-row[best], kind="stable")]:
-            if row[j] >= WORD_BRIDGE_MIN and store.terms[j] not in out:
-                out.append(store.terms[j])
+        out.append([store.terms[j] for j in best[np.argsort(-row[best], kind="stable")] if row[j] >= WORD_BRIDGE_MIN])
     return out
 
 
-def term_weights(tokens: list[str], idf) -> dict[str, float]:
+def term_weights(weights: dict[str, float], idf) -> dict[str, float]:
     """The query terms worth matching inside a sentence (words, not single characters, and
-    numbers), each weighted by its IDF with a floor of 0.5."""
-    return {t: max(idf(t), 0.5) for t in tokens if len(t) > 1 or t.isdigit()}
+    numbers), each weighted by its query weight times its IDF (floor 0.5)."""
+    return {t: w * max(idf(t), 0.5) for t, w in weights.items() if len(t) > 1 or t.isdigit()}
 
 
 def sentence_term_scores(store: StoredIndex, weights: dict[str, float], rows: list[int]) -> dict[int, float]:
@@ -322,16 +315,13 @@ def sentence_term_scores(store: StoredIndex, weights: dict[str, float], rows: li
     return out
 
 
-def best_sentence(spans: list[tuple[int, int]], texts: list[str], weights: dict[str, float],
-                  sims: np.ndarray | None = None) -> tuple[int, int]:
-    """The span of the sentence that best answers: shared (IDF-weighted) query terms, digits
-    weighing extra, plus the second model's similarity of the sentence to the query.
-    ``texts``: the sentences NFKC-normalised and lower-cased, one per span."""
-    total = sum(weights.values()) or 1.0
-    doubled = {t: w * (2.0 if any(c.isdigit() for c in t) else 1.0) for t, w in weights.items()}
-    best, best_score = spans[0], -1e9
-    for n, (span, sent) in enumerate(zip(spans, texts)):
-        score = sum(w for t, w in doubled.items() if t in sent) / total + (float(sims[n]) if sims is not None else 0.0)
-        if score > best_score:
-            best, best_score = span, score
-    return best
+def name_scores(store: StoredIndex, names: list[str], rows: list[int]) -> dict[int, float]:
+    """The candidates whose text or article title names the question's places and people, by
+    how many of them they name (a passage of an article about 酒泉 carries the title)."""
+    out: dict[int, float] = {}
+    for i in rows:
+        text = store.passages[i]["embed_text"]
+        n = sum(1 for t in names if t in text)
+        if n:
+            out[i] = float(n)
+    return out

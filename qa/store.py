@@ -38,7 +38,7 @@ from .embcache import CachedEmbedder
 from .vectorindex import build_vector_index, describe
 from .embed import Embedder, file_sha256
 from .ingest import SUFFIXES, IngestError, list_corpus, read_document, unsupported_files
-from .lexical import BM25Index, bridge_terms, pinyin_bridge, vocabulary
+from .lexical import LEXICAL_VERSION, BM25Index, bridge_terms, name_terms, pinyin_bridge, vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ class StoredIndex:
 def _settings(embedder: Embedder, second, ensemble: bool, chunk_size: int, chunk_overlap: int) -> dict:
     return {"model": embedder.model_id, "prefixes": embedder.prefixes,
             "second_model": second.model_id if second else None,
-            "ensemble": bool(ensemble and second),
+            "ensemble": bool(ensemble and second), "lexical": LEXICAL_VERSION,
             "chunking": chunk_settings(chunk_size, chunk_overlap)}
 
 
@@ -354,7 +354,7 @@ def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_
         encoding = pool.submit(contextvars.copy_context().run, encode)  # a caller's progress context too
         bm25 = BM25Index.build([r["embed_text"] for r in new_rows])
         vocab = vocabulary(bm25)
-        bridge = pinyin_bridge(vocab)
+        bridge = pinyin_bridge(name_terms(vocab))
         use_vectors = sent_vectors = terms = term_vectors = None
         if second is not None:
             second.word_table()  # made once per machine, so no query pays for it

