@@ -131,16 +131,19 @@ class CachedEmbedder:
 
     def lookup(self, rows: list[dict], todo: list[int], field: str = "embed_text") -> list[int]:
         """Remember the cached vectors of ``rows[i][field]`` for i in ``todo``; return the i still to embed."""
-        keys = [text_key(rows[i][field]) for i in todo]
-        found = self.cache.get(self.model_key, keys)
-        rest = []
-        for i, k in zip(todo, keys):
-            if k in found:
-                self.hits[i] = found[k]
-            else:
-                rest.append(i)
-        self.served += len(self.hits)
-        return sorted(rest, key=lambda i: -len(rows[i][field]))  # batches of similar length: little padding
+        found, rest = self.find([rows[i][field] for i in todo])
+        self.hits.update({todo[j]: v for j, v in found.items()})
+        return [todo[j] for j in rest]
+
+    def find(self, texts: list[str]) -> tuple[dict[int, np.ndarray], list[int]]:
+        """The cached vectors of ``texts`` (position -> vector) and the positions still to embed,
+        longest first (batches of similar length: little padding)."""
+        keys = [text_key(t) for t in texts]
+        cached = self.cache.get(self.model_key, keys)
+        found = {j: cached[k] for j, k in enumerate(keys) if k in cached}
+        self.served += len(found)
+        rest = [j for j in range(len(texts)) if j not in found]
+        return found, sorted(rest, key=lambda j: -len(texts[j]))
 
     def fill(self, vectors: np.ndarray) -> None:
         """Copy the vectors found by :meth:`lookup` into their rows."""

@@ -31,6 +31,7 @@ from .store import StoredIndex
 MODES = ("dense", "lexical", "hybrid")
 # parts of the hybrid that `bulletin-qa eval --ablation` leaves out one at a time
 ABLATIONS = {
+    "e5_sentence": "the best sentence's e5 similarity to the question",
     "second": "the second model's passage and best-sentence lists (ensemble indexes only)",
     "cedict": "the CC-CEDICT bridge for English words and phrases",
     "pinyin": "the pinyin bridge for romanised names",
@@ -205,7 +206,7 @@ class Retriever:
             if store.use_vectors is not None and "second" not in without:  # an ensemble index
                 uq = self.second.embed_queries([q])[0]
                 lists["use"] = vectorindex.nearest(store.use_index, store.use_vectors, uq, pool, rows)
-            lists |= self.rescore(store, terms, sorted({i for hits in lists.values() for i, _ in hits}), uq, without)
+            lists |= self.rescore(store, terms, sorted({i for hits in lists.values() for i, _ in hits}), qvec, uq, without)
             share = rank.lexical_share(terms.covered, self.lexical_floor)
             fusion = self.fusion.with_weights(**{name: self.fusion.weights[name] * share
                                                  for name in ("lexical", "sentence_terms")})
@@ -215,7 +216,7 @@ class Retriever:
         ranking.terms = terms
         cue = answer_cue(terms)
         for h in ranking:
-            h.highlight = self.highlight(store, h.row, cue, uq)
+            h.highlight = self.highlight(store, h.row, cue, qvec, uq)
         if qvec is not None:
             ranking.best_similarity = lists["dense"][0][1] if lists["dense"] else None
             if ranking:
@@ -224,12 +225,14 @@ class Retriever:
                     h.similarity = float(sim)
         return store, ranking
 
-    def rescore(self, store: StoredIndex, terms: QueryTerms, candidates: list[int], uq,
+    def rescore(self, store: StoredIndex, terms: QueryTerms, candidates: list[int], qvec, uq,
                 without: frozenset[str]) -> dict[str, list[tuple[int, float]]]:
-        """More rank lists over the candidates: each one's best sentence by the query's terms
-        (and, on an ensemble index, by meaning), and the passages naming the question's places
-        and people (by how many of them they name)."""
+        """More rank lists over the candidates: each one's best sentence by meaning (e5; and the
+        second model's on an ensemble index) and by the query's terms, and the passages naming
+        the question's places and people (by how many of them they name)."""
         out: dict[str, dict[int, float]] = {}
+        if store.e5_sent_vectors is not None and "e5_sentence" not in without:
+            out["e5_sentence"] = self.sentence_scores(store, qvec, candidates, e5=True)
         if uq is not None:
             out["sentence"] = self.sentence_scores(store, uq, candidates)
         if "sentence_terms" not in without:
@@ -244,30 +247,38 @@ class Retriever:
 
         return UseEmbedder()
 
-    def sentence_scores(self, store: StoredIndex, uq: np.ndarray, rows: list[int]) -> dict[int, float]:
-        """Each candidate passage scored by its best sentence (second model), one matrix product."""
+    def sentence_scores(self, store: StoredIndex, uq: np.ndarray, rows: list[int], e5: bool = False) -> dict[int, float]:
+        """Each candidate passage scored by its best sentence, one matrix product: the second
+        model's sentence vectors (ensemble), or with ``e5`` the e5 ones (every index)."""
         rows = np.asarray(rows, dtype=np.int64)
         if not len(rows):
             return {}
-        spans = store.sent_spans[rows]
+        vectors, spans = (store.e5_sent_vectors, store.e5_sent_spans) if e5 else (store.sent_vectors, store.sent_spans)
+        spans = spans[rows]
         keep = spans[:, 1] > 0
         rows, first, count = rows[keep], spans[keep, 0], spans[keep, 1]
         if not len(rows):
             return {}
         starts = np.cumsum(count) - count  # where each passage's sentences begin in the gathered block
         gather = np.repeat(first - starts, count) + np.arange(int(count.sum()))
-        best = np.maximum.reduceat(np.asarray(store.sent_vectors)[gather] @ uq, starts)
+        best = np.maximum.reduceat(np.asarray(vectors)[gather] @ uq, starts)
         return dict(zip(rows.tolist(), best.tolist()))
 
-    def highlight(self, store: StoredIndex, row: int, cue: AnswerCue, uq) -> tuple[int, int] | None:
+    def highlight(self, store: StoredIndex, row: int, cue: AnswerCue, qvec, uq) -> tuple[int, int] | None:
+        """The answering sentence of a hit; its sentences' e5 similarity to the question
+        (``qvec``, when the index has e5 sentence vectors) or else the second model's (``uq``,
+        ensemble) joins the question's terms in choosing it."""
         spans, texts, _ = store.sentence_view(row)
         if not spans:
             return None
         sims = None
-        if uq is not None and store.sent_spans is not None:
-            a, c = store.sent_spans[row]
-            if c == len(spans):
-                sims = np.asarray(store.sent_vectors[a:a + c]) @ uq
+        for q, vecs, layout in ((qvec, store.e5_sent_vectors, store.e5_sent_spans),
+                                (uq, store.sent_vectors, store.sent_spans)):
+            if q is not None and vecs is not None and layout is not None:
+                a, c = layout[row]
+                if c == len(spans):
+                    sims = np.asarray(vecs[a:a + c]) @ q
+                    break
         return best_sentence(spans, texts, term_weights(cue.weights, store.bm25.idf), sims, cue.wants_figure)
 
 

@@ -110,6 +110,8 @@ class StoredIndex:
     terms: list[str] | None = None  # corpus terms with a second-model vector (cross-lingual bridge)
     term_vectors: np.ndarray | None = None
     use_index: object = None  # FAISS index over use_vectors (qa/vectorindex.py)
+    e5_sent_vectors: np.ndarray | None = None  # e5, one row per sentence of each passage
+    e5_sent_spans: np.ndarray | None = None  # per passage: [first sentence row, count] (n x 2)
     _sentences: dict = field(default_factory=dict, repr=False, compare=False)
     _by_source: dict | None = field(default=None, repr=False, compare=False)
 
@@ -174,6 +176,10 @@ class StoredIndex:
                 sent = np.load(current, mmap_mode="r")
                 current = path / "use.faiss"
                 use_index = faiss.read_index(str(current)) if current.exists() else None
+            e5_sent = None
+            if manifest["settings"].get("sentences"):  # e5 vectors of each passage's sentences
+                current = path / "e5_sentences.npy"
+                e5_sent = np.load(current, mmap_mode="r")
             current = path / "bridge.json"
             if current.exists():
                 bridge = json.loads(current.read_text(encoding="utf-8"))
@@ -190,8 +196,13 @@ class StoredIndex:
                                + repair_hint(index_dir))
         if terms is not None and len(terms) != term_vectors.shape[0]:
             raise IndexDamaged(f"{path / 'terms.npy'} does not match terms.json; " + repair_hint(index_dir))
+        e5_spans = None
+        if e5_sent is not None:
+            e5_spans = np.asarray([p.get("esent", [0, 0]) for p in passages], dtype=np.int64).reshape(-1, 2)
+            if int(e5_spans[:, 1].sum()) != e5_sent.shape[0] or e5_sent.shape[1:] != vectors.shape[1:]:
+                raise IndexDamaged(f"{path / 'e5_sentences.npy'} does not match the passages; " + repair_hint(index_dir))
         return cls(path, manifest, passages, vectors, fi, bm25, use, sent, spans, bridge, terms, term_vectors,
-                   use_index=use_index)
+                   use_index=use_index, e5_sent_vectors=e5_sent, e5_sent_spans=e5_spans)
 
 
 # --------------------------------------------------------------------------- building
@@ -200,7 +211,7 @@ class StoredIndex:
 def _settings(embedder: Embedder, second, ensemble: bool, chunk_size: int, chunk_overlap: int) -> dict:
     return {"model": embedder.model_id, "prefixes": embedder.prefixes,
             "second_model": second.model_id if second else None,
-            "ensemble": bool(ensemble and second), "lexical": LEXICAL_VERSION,
+            "ensemble": bool(ensemble and second), "lexical": LEXICAL_VERSION, "sentences": SENTENCE_VERSION,
             "chunking": chunk_settings(chunk_size, chunk_overlap)}
 
 
@@ -341,12 +352,23 @@ def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_
     embedder.fill(vectors)
     batch = 64  # passages per progress step
 
+    sent_texts = sentence_texts(new_rows)  # sets row["esent"]; their vectors come from the cache when known
+    found, sent_todo = embedder.find(sent_texts)
+    e5_sent = np.zeros((len(sent_texts), dim), dtype=np.float32)
+    for j, v in found.items():
+        e5_sent[j] = v
+
     def encode():
         for s in range(0, len(todo), batch):
             idx = todo[s: s + batch]
             vectors[idx] = embedder.embed_passages([new_rows[i]["embed_text"] for i in idx])
             if progress:
                 progress("embed", min(s + batch, len(todo)), len(todo))
+        for s in range(0, len(sent_todo), 4 * batch):  # sentences are short: the same work per step
+            idx = sent_todo[s: s + 4 * batch]
+            e5_sent[idx] = embedder.embed_passages([sent_texts[j] for j in idx])
+            if progress:
+                progress("embed sentences", min(s + 4 * batch, len(sent_todo)), len(sent_todo))
 
     # the model encodes on a worker thread (ONNX Runtime and torch release the GIL) while this
     # thread builds the lexical side and the word bridge, so a build costs about its encoding
@@ -374,7 +396,7 @@ def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_
                 "second_model": settings["second_model"],
                 "passages": len(new_rows), "dim": dim, "faiss": describe(fi),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    extra = {"bridge.json": bridge}
+    extra = {"bridge.json": bridge, "e5_sentences.npy": e5_sent}
     if terms is not None:
         extra |= {"terms.json": terms, "terms.npy": term_vectors}
     if use_vectors is not None:
@@ -386,6 +408,22 @@ def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_
     report.files, report.passages = len(files), len(new_rows)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+SENTENCE_VERSION = 1  # how sentence_texts() cuts and labels sentences: part of the manifest
+
+
+def sentence_texts(rows: list[dict]) -> list[str]:
+    """The text the model sees for each sentence of each passage, in order: the article title
+    as context, then the sentence (spans as ``chunk.sentences`` cuts them, the spans the
+    highlight chooses among).  Sets ``row["esent"] = [first, count]``."""
+    out: list[str] = []
+    for row in rows:
+        spans = sentences(row["text"])
+        row["esent"] = [len(out), len(spans)]
+        title = row.get("title") or ""
+        out += [f"{title}\n{row['text'][a:b]}" if title else row["text"][a:b] for a, b in spans]
+    return out
 
 
 def _second_vectors(second, rows: list[dict], row_vectors: list, old) -> tuple[np.ndarray, np.ndarray]:
