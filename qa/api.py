@@ -99,10 +99,12 @@ def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.Path
     ``qa.store.IndexMissing`` / ``IndexDamaged`` (with the repair command) when the index
     cannot be read.
     """
-    store, hits = get_retriever(index).search(query, k, mode=mode, sources=sources, without=frozenset(without))
+    retriever = get_retriever(index)
+    store, hits = retriever.search(query, k, mode=mode, sources=sources, without=frozenset(without))
     out = Results()
     out.best_similarity = hits.best_similarity
-    verdict = judge(query, len(hits), hits.best_similarity, store.manifest["settings"]["model"])
+    verdict = judge(query, hits, store, store.manifest["settings"]["model"],
+                    synonym=lambda word: retriever.has_synonym(store, word))
     out.answered, out.reason = verdict.answered, verdict.reason
     for rank, h in enumerate(hits, 1):
         p = store.passages[h.row]

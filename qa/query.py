@@ -29,6 +29,10 @@ from .lexical import _EN_STOP, tokenize
 
 NAME_MAX_ZIPF = 4.0  # an English word more frequent than ~1 in 100,000 words is English, not a name
 _LATIN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
+# a word as the question's reader means it: without a possessive ("Henan's" -> "Henan"), and
+# not the ordinal suffix of a number ("14th", "2nd")
+_POSSESSIVE = re.compile(r"['’]s$", re.I)
+_ORDINAL = re.compile(r"(?:st|nd|rd|th)$", re.I)
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-9]\d)(?!\d)")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -56,6 +60,11 @@ class QueryTerms:
     covered: float  # share of the question the lexical side sees (0..1)
     english: dict[str, list[str]] = field(default_factory=dict)  # English word/phrase -> corpus terms
     unbridged: list[str] = field(default_factory=list)  # English content words that reached nothing
+    anchored: bool = True  # some term of two characters or more occurs in the corpus
+    # English phrase (two words or more, a dictionary entry: "registration fee") that nothing
+    # reached -> its CC-CEDICT translations of two characters or more (none is a corpus term;
+    # the verdict asks whether the corpus text has any)
+    dictionary_misses: dict[str, list[str]] = field(default_factory=dict)
 
 
 def zh_share(text: str) -> float:
@@ -65,9 +74,16 @@ def zh_share(text: str) -> float:
     return cjk / (cjk + 2 * words) if cjk + words else 0.0
 
 
+_CONTRACTION = re.compile(r"['’](?:t|re|ll|ve|d|m|s)$", re.I)
+
+
 def is_english_word(word: str) -> bool:
+    """A common English word (wordfreq).  An apostrophe inside a word that is not an English
+    contraction separates pinyin syllables (Xi'an), which makes it a name."""
     from wordfreq import zipf_frequency
 
+    if ("'" in word or "’" in word) and not _CONTRACTION.search(word):
+        return False
     return zipf_frequency(word.lower(), "en") >= NAME_MAX_ZIPF
 
 
@@ -97,7 +113,8 @@ def understand(query: str, vocab: dict, pinyin: dict[str, list[str]] | None, *, 
         names += [n for n in m.corpus_names if n not in names]
 
     # English: names first (pinyin, place glosses), then words and phrases through CC-CEDICT
-    latin = [(m.group(0), m.start()) for m in _LATIN.finditer(q)]
+    latin = [(_POSSESSIVE.sub("", m.group(0)), m.start()) for m in _LATIN.finditer(q)
+             if not (_ORDINAL.fullmatch(m.group(0)) and q[max(0, m.start() - 1):m.start()].isdigit())]
     words = [w.lower().replace("’", "'") for w, _ in latin]
     used = [False] * len(words)
     english: dict[str, list[str]] = {}
@@ -111,6 +128,10 @@ def understand(query: str, vocab: dict, pinyin: dict[str, list[str]] | None, *, 
             key = "".join(span).replace("'", "")
             terms = (pinyin or {}).get(key, []) if use_pinyin else []
             found = P.pinyin.get(key, [])
+            if (words[i + n] if i + n < len(words) else "") not in ("county", "district"):
+                # a county's bare pinyin is too short to be sure of (Yuan, jingle): it counts
+                # as a place when the question says "County"/"District" after it
+                found = [p for p in found if p.level < 2]
             if found:
                 m = PlaceMention(" ".join(latin[j][0] for j in range(i, i + n)), found)
                 m.corpus_names = _present([x for p in found for x in p.names], vocab)
@@ -150,12 +171,23 @@ def understand(query: str, vocab: dict, pinyin: dict[str, list[str]] | None, *, 
                 english[w] = terms
                 reached.update(j for j in content if words[j] == w)
     unbridged = [words[j] for j in content if j not in reached]
+    misses: dict[str, list[str]] = {}
+    if cedict and unbridged:
+        table = lexicon.english_to_chinese()
+        lemmas = [lexicon.lemma(words[j]) for j in content]
+        for a, b, key in lexicon.phrases(lemmas, table):
+            if b - a < 2 or any(content[j] in reached for j in range(a, b)):
+                continue  # one English word has too many senses to say what the corpus lacks
+            cands = [t for t in table[key] if len(t) > 1]
+            if cands:
+                misses[" ".join(words[j] for j in content[a:b])] = cands
+    anchored = any(t in vocab and len(t) > 1 for t in weights)
     n_content = len(content) + sum(used)
     en_cov = (len(reached) / n_content) if n_content else 0.0
     zh = zh_share(q)
     covered = zh + (1 - zh) * en_cov if latin else (1.0 if zh else 0.0)
     years = sorted(set(_YEAR.findall(q)))
-    return QueryTerms(q, weights, names, places, years, covered, english, unbridged)
+    return QueryTerms(q, weights, names, places, years, covered, english, unbridged, anchored, misses)
 
 
 def _present(terms: list[str], vocab: dict) -> list[str]:

@@ -241,6 +241,14 @@ class Retriever:
             out["names"] = name_scores(store, terms.names, candidates)
         return {name: sorted(scores.items(), key=lambda t: (-t[1], t[0])) for name, scores in out.items() if scores}
 
+    def has_synonym(self, store: StoredIndex, word: str) -> bool:
+        """Does the corpus have a term that means ``word`` (the second model's cosine of the two
+        at least ``WORD_BRIDGE_MIN``, the bar an English word's translation must clear)?"""
+        if store.term_vectors is None or not len(store.terms):
+            return False
+        v = self.second.embed_passages([word])[0]
+        return bool(float(np.max(np.asarray(store.term_vectors) @ v)) >= WORD_BRIDGE_MIN)
+
     @cached_property
     def second(self):
         from .embed import UseEmbedder

@@ -114,6 +114,32 @@ class StoredIndex:
     e5_sent_spans: np.ndarray | None = None  # per passage: [first sentence row, count] (n x 2)
     _sentences: dict = field(default_factory=dict, repr=False, compare=False)
     _by_source: dict | None = field(default=None, repr=False, compare=False)
+    _articles: dict | None = field(default=None, repr=False, compare=False)
+    _corpus_text: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def corpus_text(self) -> str:
+        """Every article's title and text, NFKC-normalised and lower-cased, made once per loaded
+        index: what "does any bulletin mention X?" is asked of."""
+        if self._corpus_text is None:
+            self._corpus_text = "\n".join(self._article_texts().values())
+        return self._corpus_text
+
+    def article_text(self, row: int) -> str:
+        """The title and whole text of the article a passage belongs to (NFKC, lower-case)."""
+        p = self.passages[row]
+        return self._article_texts()[(p["source"], p.get("article", 0))]
+
+    def _article_texts(self) -> dict:
+        if self._articles is None:
+            parts: dict[tuple, list[str]] = {}
+            for p in self.passages:
+                key = (p["source"], p.get("article", 0))
+                if key not in parts:
+                    parts[key] = [p.get("title") or ""]
+                parts[key].append(p["text"])  # overlapping passages repeat a little: harmless here
+            self._articles = {k: unicodedata.normalize("NFKC", "\n".join(v)).lower() for k, v in parts.items()}
+        return self._articles
 
     def rows_of(self, sources: list[str]) -> np.ndarray:
         """The rows of the passages of these files (for a source filter), ascending."""

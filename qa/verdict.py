@@ -1,10 +1,26 @@
 """Whether the retrieved passages answer the question: ``answered`` and a ``reason`` a user can read.
 
-Part of the retrieve stage: it reads the ranking and the index, never the page.  The
-similarity test compares the best passage's dense cosine with a threshold fitted for the
-embedding model that built the index (``calibration.json`` beside this file, keyed by the
-model id without its backend and hash); a model with no fitted threshold gets no
-similarity test.
+Part of the retrieve stage: it reads the ranking, the question as ``qa/query.py`` understood
+it, and the index, never the page.  The checks, in order; the first that fails decides:
+
+1. **Something to match.**  A question none of whose words (of two characters or more, or
+   English words bridged to such) occurs in the bulletins is not answered: "hello",
+   "asdfghjkl", "1234567".
+2. **What the question names must exist.**  A place it names (China's provinces, prefectures
+   and counties, in Chinese or pinyin: ``qa/lexicon.py``), a year, or a thing that no bulletin
+   mentions: "no bulletin mentions 苏州 (Suzhou)".  Another region's figures are not an
+   answer.  A thing is a Chinese noun of two characters or more (jieba's tags), unless it is
+   made of parts the bulletins have (湖北省委), asks for a count (户数), or has a synonym in the
+   bulletins (a corpus term within the word bridge's cosine, ``WORD_BRIDGE_MIN``, of the
+   second model: 女演员 ~ 演员); or an English
+   dictionary phrase of two words or more ("registration fee" -> 报名费) whose translations
+   all miss.  A single English word is not enough: its senses are too many (measured: it
+   refused a quarter of the answerable English questions).
+3. **What it names must be where the answer is.**  A named place that none of the retrieved
+   passages' articles mentions: the passages found are about another region.
+4. **Close enough.**  The best passage's dense cosine against a threshold fitted for the
+   embedding model that built the index (``calibration.json`` beside this file, keyed by the
+   model id without its backend and hash; a model with no fitted threshold gets no such test).
 """
 
 from __future__ import annotations
@@ -15,7 +31,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .query import zh_share
+
 _CALIBRATION = Path(__file__).with_name("calibration.json")
+# jieba's noun-like tags: common noun, place, organisation, other proper noun, verbal noun
+# (报名 in 报名费 is tagged so), noun-like morphemes; person names (nr) are left out: jieba's
+# HMM tags unknown Chinese bigrams as names too often
+_NOUN_TAGS = {"n", "ns", "nt", "nz", "nrt", "vn", "ng", "an"}
 
 
 @dataclass(frozen=True)
@@ -34,13 +56,6 @@ def calibration() -> dict:
     return json.loads(_CALIBRATION.read_text(encoding="utf-8"))
 
 
-def zh_share(query: str) -> float:
-    """Share of the query that is Chinese: CJK characters against Latin words (a word ~ 2 characters)."""
-    cjk = len(re.findall(r"[\u3400-\u9fff\uf900-\ufaff]", query))
-    words = len(re.findall(r"[A-Za-z]+", query))
-    return cjk / (cjk + 2 * words) if cjk + words else 0.0
-
-
 def similarity_threshold(query: str, model_id: str) -> float | None:
     """The dense cosine a best passage needs, for this query's language; None when the model has
     no fitted threshold.  e5's cosines depend on the language (a Chinese query scores ~0.8
@@ -51,11 +66,82 @@ def similarity_threshold(query: str, model_id: str) -> float | None:
     return fit["en"] + (fit["zh"] - fit["en"]) * zh_share(query)
 
 
-def judge(query: str, n_passages: int, best_similarity: float | None, model_id: str) -> Verdict:
-    if not n_passages:
+def mentioned(store, text: str) -> bool:
+    """Does any bulletin of the index contain ``text`` (NFKC, lower-case; titles included)?"""
+    return text.lower() in store.corpus_text
+
+
+def asks_count(store, word: str) -> bool:
+    """户数, 人数, 个数: "the number of <unit>" asks for a figure; it names no thing the bulletins
+    lack when they use the unit."""
+    return len(word) == 2 and word[1] == "数" and mentioned(store, word[0])
+
+
+def compound_of_known(store, word: str) -> bool:
+    """A word the bulletins lack as a whole but whose parts they have (湖北省委 = 湖北 + 省委):
+    jieba's own sub-words of two characters or more that the bulletins mention cover it."""
+    from .ingest import jieba_ready
+
+    covered = [False] * len(word)
+    for sub in jieba_ready().cut_for_search(word):
+        if len(sub) < 2 or sub == word:
+            continue
+        start = word.find(sub)
+        while start >= 0:
+            if mentioned(store, sub):
+                covered[start:start + len(sub)] = [True] * len(sub)
+            start = word.find(sub, start + 1)
+    return all(covered)
+
+
+def absent_things(store, terms, synonym=None) -> list[str]:
+    """What the question names that no bulletin mentions: Chinese nouns of two characters or
+    more, and English words whose dictionary translations (two characters or more) all miss."""
+    from .ingest import jieba_ready
+
+    jieba_ready()
+    import jieba.posseg
+
+    out: list[str] = []
+    zh = re.sub(r"[^\u3400-\u9fff]+", " ", terms.text)
+    place_names = {m.surface for m in terms.places}
+    for w in jieba.posseg.cut(zh):
+        word = w.word.strip()
+        if (len(word) >= 2 and w.flag in _NOUN_TAGS and word not in place_names and not mentioned(store, word)
+                and not asks_count(store, word) and not compound_of_known(store, word)
+                and not (synonym is not None and synonym(word))):
+            out.append(word)
+    for word, cands in terms.dictionary_misses.items():
+        if not any(mentioned(store, t) for t in cands):
+            out.append(f"{word} ({'/'.join(cands[:5])})")
+    return out
+
+
+def judge(query: str, ranking, store, model_id: str, synonym=None) -> Verdict:
+    """``synonym(word) -> bool``: does the corpus have a term meaning the same (the retriever's
+    second model, ``Retriever.has_synonym``); a noun with one is a paraphrase, not a gap."""
+    if not ranking:
         return Verdict(False, "no passage of the bulletins (or of the chosen documents) matches the question")
+    terms = ranking.terms
+    if terms is not None:
+        if not terms.anchored:
+            return Verdict(False, "none of the question's words occurs in the bulletins")
+        names = {id(m): [n for p in m.places for n in p.names if mentioned(store, n)] for m in terms.places}
+        missing = [m.label for m in terms.places if not names[id(m)]]
+        missing += [y for y in terms.years if not mentioned(store, y)]
+        if missing:
+            return Verdict(False, f"no bulletin mentions {', '.join(missing)}")
+        things = absent_things(store, terms, synonym)
+        if things:
+            return Verdict(False, f"no bulletin mentions {', '.join(things)}")
+        articles = [store.article_text(h.row) for h in ranking]
+        elsewhere = [m.label for m in terms.places if not any(n in a for a in articles for n in names[id(m)])]
+        if elsewhere:
+            return Verdict(False, f"the bulletins mention {', '.join(elsewhere)}, but none of the passages "
+                                  "found is about it")
     threshold = similarity_threshold(query, model_id)
-    if threshold is not None and best_similarity is not None and best_similarity < threshold:
-        return Verdict(False, f"no passage is close to the question (best similarity {best_similarity:.3f}, "
+    best = ranking.best_similarity
+    if threshold is not None and best is not None and best < threshold:
+        return Verdict(False, f"no passage is close to the question (best similarity {best:.3f}, "
                               f"needed {threshold:.3f})")
     return Verdict(True)
