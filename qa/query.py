@@ -132,6 +132,8 @@ def understand(query: str, vocab: dict, pinyin: dict[str, list[str]] | None, *, 
                 # a county's bare pinyin is too short to be sure of (Yuan, jingle): it counts
                 # as a place when the question says "County"/"District" after it
                 found = [p for p in found if p.level < 2]
+            if not found and cedict:  # an English name that is not pinyin: Harbin, Urumqi, Lhasa
+                found = [p for t in lexicon.english_to_chinese().get(key, []) for p in P.by_name.get(t, [])]
             if found:
                 m = PlaceMention(" ".join(latin[j][0] for j in range(i, i + n)), found)
                 m.corpus_names = _present([x for p in found for x in p.names], vocab)
