@@ -20,7 +20,7 @@ def _progress_bar():
     def progress(stage: str, done: int, total: int):
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc={"read": "reading files", "embed": "embedding passages"}[stage],
+            bar = bars[stage] = tqdm(total=total, desc={"read": "reading files", "embed": "embedding passages", "embed sentences": "embedding sentences"}[stage],
                                      unit="file" if stage == "read" else "passage", leave=False, file=sys.stderr)
         bar.n = done
         bar.refresh()
