@@ -180,9 +180,22 @@ def render_cards(result: dict, index: Path) -> str:
             f'<div class="qa-card-head"><span class="qa-rank">[{p.rank}]</span> '
             f'<span class="qa-title">{esc(p.title or "(untitled)")}</span>{badge}</div>'
             f'<div class="qa-meta">{esc(p.source)}{page_label(p)} · lines {p.start_line}–{p.end_line} · '
-            f'score {p.score:.4f}{sim_txt}</div>'
+            f'<span class="qa-score" title="{esc(score_title(p))}">score {p.score:.2f}</span>{sim_txt}</div>'
             f'<div class="qa-text">{marked(p.text, p.highlight)}</div>{context}</div>')
+    out.append(f'<div class="qa-meta qa-score-note">{esc(SCORE_NOTE)}</div>')
     return "\n".join(out)
+
+
+SCORE_NOTE = ("Score: 1.00 = ranked first by every retrieval list that ran (in dense or lexical mode, by its one "
+              "list); relative to this question, not a probability. "
+              "得分：1.00 = 在参与检索的每个列表中都排第一（稠密或词法模式只有一个列表）；仅在本问题的结果之间比较，不是概率。")
+
+
+def score_title(p) -> str:
+    """The tooltip of a card's score: what 1.00 means, and the passage's rank in each list."""
+    ranks = ", ".join(f"{name} #{r}" for name, r in sorted((p.ranks or {}).items(), key=lambda t: (t[1], t[0])))
+    return ("1.00 = first in every retrieval list that ran; relative, not a probability / "
+            "1.00 = 每个检索列表都排第一；相对值，不是概率" + (f" — ranks: {ranks}" if ranks else ""))
 
 
 def ask(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Path | None = None) -> tuple[str, str]:
@@ -375,7 +388,8 @@ def delete_document(corpus: Path, name: str) -> tuple[bool, str]:
 
 
 def rebuild_index(corpus: Path, index: Path, from_scratch: bool = False, progress=None) -> str:
-    labels = {"read": ("reading files", "files"), "embed": ("embedding passages", "passages")}
+    labels = {"read": ("reading files", "files"), "embed": ("embedding passages", "passages"),
+              "embed sentences": ("embedding sentences", "sentences")}
 
     def report(stage, done, total):
         if progress is not None:

@@ -1,9 +1,10 @@
 """Chunk stage: documents -> articles -> passages of at most ~300 characters.
 
 Articles: a page of a bulletin holds several.  An article ends at its credit line
-（据…）; a headline starts the next one.  In some layouts the extractor puts an
-article's headline *after* its credit; a headline that directly follows a credit
-whose article had no headline of its own is given to that article.
+（据…）; a headline starts the next one.  Page layouts put headlines before their
+article, after its credit, beside it or in a block at the top of the page, so each
+headline is given to the article whose distinctive words it shares (see :func:`articles`);
+an article without one is titled by its first sentence.
 
 Passages are cut by langchain-text-splitters at paragraph, then sentence ends
 (。！？； and half-width forms, kept at the end of their sentence), then commas.
@@ -21,23 +22,13 @@ from dataclasses import asdict, dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from .formats import page_range
-from .ingest import Block, Document, jieba_ready
+from .ingest import Block, Document, _ends_sentence, jieba_ready
 
 CHUNK_SIZE = 300
 CHUNK_OVERLAP = 60
 _PUNCT = re.compile(r"^[\W_]+$")
 _SENT = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]*[”’」』）)]*")
 SEPARATORS = ["\n", "。", "！", "？", "；", "!", "?", ";", "，", ",", "、", ""]
-
-
-@dataclass
-class Article:
-    title: str
-    blocks: list[Block]
-
-    @property
-    def text_blocks(self) -> list[Block]:
-        return [b for b in self.blocks if b.kind in ("text", "byline")]
 
 
 @dataclass
@@ -54,8 +45,9 @@ class Chunk:
 
     @property
     def embed_text(self) -> str:
-        """What the models see: the article title as context, then the passage."""
-        return f"{self.title}\n{self.text}" if self.title and self.title not in self.text else self.text
+        """What the models see: the article title as context, then the passage (not when the
+        passage holds it already, as the first passage holds a title made of its first sentence)."""
+        return f"{self.title}\n{self.text}" if self.title and self.title.rstrip("…") not in self.text else self.text
 
     @property
     def key(self) -> str:
@@ -65,25 +57,75 @@ class Chunk:
         return asdict(self)
 
 
+@dataclass
+class Article:
+    title: str
+    blocks: list[Block]
+
+    @property
+    def text_blocks(self) -> list[Block]:
+        """Body blocks; a credit that some body text follows inside the same article (a
+        trailing line that turned out to be no headline) stays in, so that a passage is
+        always a contiguous stretch of the file."""
+        last_text = max((i for i, b in enumerate(self.blocks) if b.kind in ("text", "byline")), default=-1)
+        return [b for i, b in enumerate(self.blocks)
+                if b.kind in ("text", "byline") or (b.kind == "credit" and i < last_text)]
+
+
+@dataclass
+class _Head:
+    pos: int  # index of the article it stands before (len(arts) at the end of the file)
+    text: str
+    follows: bool  # directly after another headline line
+    idx: int  # index of its block among the normalised blocks
+    kind: str  # "heading" (ingest's), or a text line of headline form: "kicker" (above a
+    # headline), "sub" (below one), "tail" (after an article's end)
+
+    @property
+    def tail(self) -> bool:
+        return self.kind == "tail"
+
+
+_CREDIT = re.compile(r"^[（(]\s*据[^（）()]{1,60}[）)]$")
+_CREDIT_IN = re.compile(r"[（(]\s*据[^（）()]{1,60}[）)]")
+_STOP = re.compile(r"[。！？；!?;]")
+_COMMA = re.compile(r"[，,]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
 def articles(doc: Document) -> list[Article]:
     """Split a document into articles and give each its headline.
 
     Structure decides where articles end: at a credit line, or where a headline follows
-    body text.  Which headline belongs to which article is decided by content, because
+    body text.  Headline lines are the blocks ingest marks as headings, plus text lines of
+    headline form (short, no sentence punctuation) that stand where headlines stand: next
+    to a headline (a kicker above it, a subheadline below it), or right after an article's
+    end (after its credit, or last in the file: layouts that print a headline below its
+    article).  Which headline belongs to which article is decided by content, because
     page layouts scatter headlines (before their article, after its credit, or in a block
-    at the top of the page): each headline line goes to the article that shares its most
+    at the top of the page): each headline goes to the article that shares its most
     distinctive words (words found in few of the page's articles), the nearest article
     winning ties; a line whose words stand in every article (a running head such as
-    "Social Work 05社会工作") is nobody's title."""
+    "Social Work 05社会工作") is nobody's title.
+
+    An article has one headline.  When two separate headlines go to one article, two
+    articles ran together (the first ended without a credit): it is cut before the
+    paragraph that names a place, person, organisation or number of the second headline
+    (not of the first), where the text turns from the one headline's distinctive words
+    to the other's (:func:`_split`).  A line taken as headline only for standing after an
+    article, that no article claims alone, goes back to being text.  An article without
+    a headline is titled by its first sentence (:func:`first_sentence`)."""
+    blocks, derived = _normalise(doc.blocks)
     arts: list[Article] = []
-    heads: list[tuple[int, str, bool]] = []  # (index of the next article, line, follows a headline line)
+    heads: list[_Head] = []
     cur: Article | None = None
     prev_kind = None
-    for b in doc.blocks:
+    for idx, b in enumerate(blocks):
         if b.kind == "heading":
             if cur is not None and cur.text_blocks:
                 cur = None
-            heads.append((len(arts) if cur is None else len(arts) - 1, b.text, prev_kind == "heading"))
+            heads.append(_Head(len(arts) if cur is None else len(arts) - 1, b.text,
+                               prev_kind == "heading", idx, derived.get(idx, "heading")))
             prev_kind = b.kind
             continue
         prev_kind = b.kind
@@ -95,38 +137,209 @@ def articles(doc: Document) -> list[Article]:
             cur = None
     if not arts:
         return []
-    if len(arts) == 1:  # every headline line is the one article's (what the weighing below gives)
-        arts[0].title = join_title([line for _, line, _ in heads])
-        return [a for a in arts if a.text_blocks]
+    owner = _assign(arts, heads)
+    # headlines per article: runs of adjacent lines that went to the same article
+    groups: list[list[list[_Head]]] = [[] for _ in arts]
+    prev_owner = None
+    for h, o in zip(heads, owner):
+        if o is not None:
+            if h.follows and prev_owner == o and groups[o]:
+                groups[o][-1].append(h)
+            else:
+                groups[o].append([h])
+        prev_owner = o
+    back: list[_Head] = [h for h, o in zip(heads, owner) if o is None and h.tail]
+    i = 0
+    while i < len(arts):
+        cut = _split(arts[i], groups[i]) if len(groups[i]) >= 2 else None
+        if cut is None:
+            i += 1
+            continue
+        k, first, second = cut
+        arts[i:i + 1] = [Article("", arts[i].blocks[:k]), Article("", arts[i].blocks[k:])]
+        groups[i:i + 1] = [first, second]
+    for a_no, gs in enumerate(groups):
+        if len(gs) >= 2:  # a trailing line is no second headline: back to text
+            keep = [g for g in gs if not all(h.tail for h in g)] or gs[:1]
+            back += [h for g in gs if not any(g is x for x in keep) for h in g]
+            groups[a_no] = keep
+    for h in sorted(back, key=lambda h: h.idx):
+        j = h.idx - 1
+        while j >= 0 and blocks[j].kind == "heading":
+            j -= 1
+        home = next((a for a in arts for x in a.blocks if j >= 0 and x is blocks[j]), None)
+        b = blocks[h.idx]
+        text_block = Block("text", b.text, b.lines)
+        if home is not None:
+            home.blocks.append(text_block)
+        else:
+            arts.insert(0, Article("", [text_block]))
+            groups.insert(0, [])
+    for a, gs in zip(arts, groups):
+        lines = sorted((h for g in gs for h in g), key=lambda h: (h.kind == "kicker", h.idx))  # kicker after the headline
+        a.title = join_title([h.text for h in lines]) or first_sentence(a)
+    return [a for a in arts if a.text_blocks]
+
+
+def _assign(arts: list[Article], heads: list[_Head]) -> list[int | None]:
+    """The article each headline line goes to (None: nobody's), by shared distinctive words."""
     words = [_title_words("".join(x.text for x in a.blocks)) for a in arts]
     df: dict[str, int] = {}
     for ws in words:
         for w in ws:
             df[w] = df.get(w, 0) + 1
     n = len(arts)
-    titles: list[list[str]] = [[] for _ in arts]
+    owner: list[int | None] = []
     last = None  # article that took the previous headline line
-    for pos, line, follows in heads:
-        tw = _title_words(line)
-        names = _names(line)
-        if follows and last is not None and not names:
-            titles[last].append(line)  # a headline's second line names nobody new: same headline
+    for h in heads:
+        tw = _title_words(h.text)
+        names = _names(h.text)
+        if h.follows and last is not None and not names:
+            owner.append(last)  # a headline's second line names nobody new: same headline
             continue
         last = None
         weight = {w: (math.log(n / df[w]) if n > 1 else 1.0) * (3.0 if w in names else 1.0) for w in tw if w in df}
         scores = [sum(weight.get(w, 0.0) for w in tw if w in ws) for ws in words]
         best = max(scores) if scores else 0.0
         if best > 0:
-            near = sorted(range(n), key=lambda i: (-scores[i], abs(i - pos) + (0.5 if i < pos else 0)))
+            near = sorted(range(n), key=lambda i: (-scores[i], abs(i - h.pos) + (0.5 if i < h.pos else 0)))
             last = near[0]
+        elif h.tail:
+            last = None  # a trailing text line that no article claims stays text
         elif not weight or n == 1 or any(v > 0 for v in weight.values()) or not tw:
             # no shared word: the article it stands before (or, at the end, the one before it)
-            last = min(pos, n - 1)
-        if last is not None:
-            titles[last].append(line)
-    for a, t in zip(arts, titles):
-        a.title = join_title(t)
-    return [a for a in arts if a.text_blocks]
+            last = min(h.pos, n - 1)
+        owner.append(last)
+    return owner
+
+
+def _split(art: Article, groups: list[list[_Head]]) -> tuple[int, list, list] | None:
+    """Where an article that took two separate headlines is two articles run together:
+    (block index of the cut, headlines of the first part, of the second), or None.
+
+    The second part must begin with a paragraph naming a place, person, organisation or
+    number of its headline that the first headline does not name (an article names its
+    subject at its start), and name it at least as often as the first part does; each
+    part must lean to its own headline's words, and the cut is where the text turns most
+    clearly from the one headline's distinctive words to the other's."""
+    blocks = art.blocks
+    m = len(blocks)
+    texts = [b.text for b in blocks]
+    cuts = [k for k in range(1, m) if blocks[k].kind == "text" and any(b.kind == "text" for b in blocks[:k])]
+    if not cuts:
+        return None
+    gw = [set().union(*(_title_words(h.text) for h in g)) for g in groups]
+    gn = [set().union(*(_names(h.text) | {w for w in _title_words(h.text) if any(c.isdigit() for c in w)}
+                        for h in g)) for g in groups]
+    best = None
+    for a in range(len(groups)):
+        for b in range(len(groups)):
+            if a == b or not gn[b] - gw[a]:
+                continue
+            da, db = gw[a] - gw[b], gw[b] - gw[a]
+            anchors = gn[b] & db
+            df = {w: sum(1 for t in texts if w in t) for w in da | db}
+            wt = {w: math.log(m / df[w]) * (3.0 if w in gn[a] | gn[b] else 1.0) for w in df if df[w]}
+            sa = [sum(wt.get(w, 0.0) for w in da if w in t) for t in texts]
+            sb = [sum(wt.get(w, 0.0) for w in db if w in t) for t in texts]
+            named = [any(w in t for w in anchors) for t in texts]
+            pa, pb, pn = _prefix(sa), _prefix(sb), _prefix(named)
+            total = pa[m] - pb[m]
+            for k in cuts:
+                if not named[k] or pn[m] - pn[k] < pn[k]:
+                    continue
+                if pa[k] <= pb[k] or pb[m] - pb[k] <= pa[m] - pa[k]:
+                    continue
+                score = 2 * (pa[k] - pb[k]) - total
+                if score > abs(total) and (best is None or score > best[0]):
+                    best = (score, k, a, b)
+    if best is None:
+        return None
+    _, k, a, b = best
+    first, second = [groups[a]], [groups[b]]
+    one, two = "".join(texts[:k]), "".join(texts[k:])
+    for i, g in enumerate(groups):
+        if i not in (a, b):
+            (second if sum(w in two for w in gw[i]) > sum(w in one for w in gw[i]) else first).append(g)
+    return k, first, second
+
+
+def _prefix(xs: list) -> list[float]:
+    out = [0.0]
+    for x in xs:
+        out.append(out[-1] + x)
+    return out
+
+
+def _normalise(blocks: list[Block]) -> tuple[list[Block], dict[int, str]]:
+    """The blocks with credits recognised where ingest could not (a credit wrapped over two
+    lines, or run on after the article's last sentence) and text lines of headline form
+    that stand where headlines stand marked as headings: {index: "kicker" | "sub" | "tail"}."""
+    out: list[Block] = []
+    for b in blocks:
+        if b.kind != "text":
+            out.append(b)
+        elif _CREDIT.match(b.text):
+            out.append(Block("credit", b.text, b.lines))
+        else:
+            out += _split_credit(b)
+    derived: dict[int, str] = {}
+    for i, b in enumerate(out):
+        if b.kind != "text":
+            continue
+        prev = out[i - 1] if i else None
+        nxt = out[i + 1] if i + 1 < len(out) else None
+        if prev is not None and prev.kind == "heading" and i - 1 not in derived and _headline_form(b.text, 1, 40):
+            kind = "sub"
+        elif (nxt is not None and nxt.kind == "heading" and (prev is None or prev.kind in ("credit", "heading", "byline"))
+              and _headline_form(b.text, 1, 40)):
+            kind = "kicker"
+        elif prev is not None and (prev.kind == "credit" or (nxt is None and prev.kind == "text" and _ends_sentence(prev.text))) \
+                and _headline_form(b.text, 0, 48):
+            kind = "tail"
+        else:
+            continue
+        derived[i] = kind
+        out[i] = Block("heading", b.text, b.lines)
+    return out, derived
+
+
+def _split_credit(b: Block) -> list[Block]:
+    """A text block holding a credit after its last sentence, maybe followed by a line of
+    headline form (the next headline, run on by the extractor): text, credit, rest."""
+    for m in _CREDIT_IN.finditer(b.text):
+        before, after = b.text[:m.start()].strip(), b.text[m.end():].strip()
+        if before and _ends_sentence(before) and (not after or _headline_form(after, 0, 48)):
+            parts = [_piece(b, 0, m.start(), "text"), _piece(b, m.start(), m.end(), "credit"),
+                     _piece(b, m.end(), len(b.text), "text")]
+            return [p for p in parts if p is not None]
+    return [b]
+
+
+def _piece(b: Block, start: int, end: int, kind: str) -> Block | None:
+    while start < end and b.text[start].isspace():
+        start += 1
+    while end > start and b.text[end - 1].isspace():
+        end -= 1
+    return Block(kind, b.text[start:end], b.lines[start:end]) if end > start else None
+
+
+def _headline_form(text: str, commas: int, longest: int) -> bool:
+    """Short, without sentence punctuation (at most ``commas`` commas and one 、), not a credit."""
+    t = text.strip()
+    return (4 <= len(t) <= longest and not _STOP.search(t) and len(_COMMA.findall(t)) <= commas
+            and t.count("、") <= 1 and not _ends_sentence(t) and len(_HAN.findall(t)) >= 4
+            and not _CREDIT_IN.search(t))
+
+
+def first_sentence(art: Article, longest: int = 30) -> str:
+    """Title of an article without headline: its first sentence, shortened to ``longest`` characters + "…"."""
+    text = next((b.text for b in art.blocks if b.kind == "text"), "") or \
+        next((b.text for b in art.text_blocks), "")
+    m = _SENT.search(text)
+    s = (m.group(0) if m else text).strip()
+    s = s.rstrip("。！？；!?;") or s or text.strip()
+    return s if len(s) <= longest else s[:longest].rstrip() + "…"
 
 
 def _names(text: str) -> set[str]:
