@@ -132,7 +132,7 @@ def warm_latency(index_dir: Path, embedder, qs: list[str], reps: int = 3) -> dic
         timer.wrap(r.second, "embed_queries", "second-model query embedding")
     if r.store.terms:
         timer.wrap(r.second, "embed_words", "English word vectors (table lookup)")
-    timer.wrap(R, "map_words", "word bridge (nearest corpus terms)")
+    timer.wrap(R, "map_words_each", "word bridge (nearest corpus terms)")
     timer.wrap(r, "dense", "dense search")
     timer.wrap(r, "lexical", "lexical search (bm25s)")
     timer.wrap(R, "tokenize", "tokenize (jieba)")
