@@ -95,7 +95,9 @@ class PartTimer:
         self._undo = []
 
     def wrap(self, owner, attr: str, name: str):
-        fn = getattr(owner, attr)
+        fn = getattr(owner, attr, None)
+        if fn is None:  # a step the retriever no longer has (the breakdown lists what runs)
+            return
         timer = self
 
         def timed(*a, **kw):
