@@ -126,13 +126,7 @@ class Asked:
 @dataclass(frozen=True)
 class AnswerCue:
     weights: dict[str, float]  # query term -> weight for choosing the answering sentence
-    # What the question asks for (an :class:`Asked`, true when it asks for a figure).  Named
-    # ``wants_figure`` because qa/retrieve.py passes it on to best_sentence under that name.
-    wants_figure: Asked = field(default_factory=Asked)
-
-    @property
-    def asked(self) -> Asked:
-        return self.wants_figure
+    asked: Asked = field(default_factory=Asked)  # what the question asks for (true when a figure)
 
 
 def answer_cue(terms: QueryTerms) -> AnswerCue:

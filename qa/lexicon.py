@@ -133,20 +133,32 @@ def _cached(source: Path, name: str, make):
         return data
 
 
-def phrases(words: list[str], table: dict[str, list[str]]) -> list[tuple[int, int, str]]:
-    """Greedy longest matches of the (lemmatised) word sequence against the table's keys:
-    (start, end, key) for each, left to right."""
+def longest_matches(length: int, longest: int, shortest: int, lookup) -> list[tuple[int, int, object]]:
+    """Greedy longest matches over a sequence of ``length`` items, left to right:
+    ``lookup(start, end)`` gives what the span ``[start, end)`` matches, or None; spans of
+    ``longest`` down to ``shortest`` items are tried.  Returns (start, end, match) for each."""
     out, i = [], 0
-    while i < len(words):
-        for n in range(min(MAX_PHRASE, len(words) - i), 0, -1):
-            key = " ".join(words[i:i + n])
-            if key in table:
-                out.append((i, i + n, key))
+    while i < length:
+        for n in range(min(longest, length - i), shortest - 1, -1):
+            hit = lookup(i, i + n)
+            if hit:
+                out.append((i, i + n, hit))
                 i += n
                 break
         else:
             i += 1
     return out
+
+
+def phrases(words: list[str], table: dict[str, list[str]], accept=None) -> list[tuple[int, int, str]]:
+    """Greedy longest matches of the (lemmatised) word sequence against the table's keys:
+    (start, end, key) for each, left to right; ``accept(key)`` can refuse a key, which then
+    gives way to shorter ones."""
+    def lookup(a: int, b: int) -> str | None:
+        key = " ".join(words[a:b])
+        return key if key in table and (accept is None or accept(key)) else None
+
+    return longest_matches(len(words), MAX_PHRASE, 1, lookup)
 
 
 # --------------------------------------------------------------------------- places
@@ -190,17 +202,7 @@ class Places:
 
     def find(self, text: str) -> list[tuple[int, int, list[Place]]]:
         """Place names in a Chinese text, longest match first from the left: (start, end, places)."""
-        out, i = [], 0
-        while i < len(text):
-            for n in range(min(self.longest, len(text) - i), 1, -1):
-                hit = self.by_name.get(text[i:i + n])
-                if hit:
-                    out.append((i, i + n, hit))
-                    i += n
-                    break
-            else:
-                i += 1
-        return out
+        return longest_matches(len(text), self.longest, 2, lambda a, b: self.by_name.get(text[a:b]))
 
     @property
     def pinyin(self) -> dict[str, list[Place]]:

@@ -153,7 +153,8 @@ def understand(query: str, vocab: dict, pinyin: dict[str, list[str]] | None, *, 
     if cedict and content:
         table = lexicon.english_to_chinese()
         lemmas = [lexicon.lemma(words[j]) for j in content]
-        for a, b, key in _phrases(lemmas, table, vocab):
+        # only keys that reach a corpus term: a two-word gloss absent from the corpus gives way to its words
+        for a, b, key in lexicon.phrases(lemmas, table, accept=lambda key: any(t in vocab for t in table[key])):
             cands = _present(table[key], vocab)
             multi = [t for t in cands if len(t) > 1]
             cands = multi or cands
@@ -197,20 +198,4 @@ def _present(terms: list[str], vocab: dict) -> list[str]:
     for t in terms:
         if t in vocab and t not in out:
             out.append(t)
-    return out
-
-
-def _phrases(lemmas: list[str], table: dict, vocab: dict) -> list[tuple[int, int, str]]:
-    """Longest CC-CEDICT keys over the English content words, left to right, counting only keys
-    that reach a corpus term (a two-word gloss absent from the corpus gives way to its words)."""
-    out, i = [], 0
-    while i < len(lemmas):
-        for n in range(min(lexicon.MAX_PHRASE, len(lemmas) - i), 0, -1):
-            key = " ".join(lemmas[i:i + n])
-            if key in table and any(t in vocab for t in table[key]):
-                out.append((i, i + n, key))
-                i += n
-                break
-        else:
-            i += 1
     return out

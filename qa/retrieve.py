@@ -287,7 +287,7 @@ class Retriever:
                 if c == len(spans):
                     sims = np.asarray(vecs[a:a + c]) @ q
                     break
-        return best_sentence(spans, texts, term_weights(cue.weights, store.bm25.idf), sims, cue.wants_figure)
+        return best_sentence(spans, texts, term_weights(cue.weights, store.bm25.idf), sims, asked=cue.asked)
 
 
 WORD_BRIDGE_MIN = 0.75  # cosine of an English word to a corpus term (USE) to count as its translation

@@ -97,9 +97,9 @@ def test_answer_cue_weighs_names_and_words_cut_from_them_less():
     cue = answer_cue(t)
     assert cue.weights["苏州"] == cue.weights["吴中区"] == cue.weights["吴中"] == NAME_SHARE
     assert cue.weights["开发"] == cue.weights["岗位"] == 1.0
-    assert cue.asked.kinds == {COUNT} and cue.wants_figure  # truthy: it asks for a figure
+    assert cue.asked.kinds == {COUNT} and cue.asked  # truthy: it asks for a figure
     assert {p.name for p in cue.asked.places} == {"苏州市", "吴中区"}
-    assert not answer_cue(terms("谁负责社工站", {"社工站": 1.0})).wants_figure
+    assert not answer_cue(terms("谁负责社工站", {"社工站": 1.0})).asked
 
 
 # --------------------------------------------------------------------------- the sentence chosen
@@ -109,7 +109,7 @@ def test_a_count_question_marks_the_figure_not_the_sentence_naming_the_place():
     cue = answer_cue(terms("苏州 开发了多少个社工岗位", {"苏州": 1.0, "开发": 1.0, "社工": 1.0, "岗位": 1.0},
                            names=["苏州"], mentions=[("苏州", ["苏州市"], ["苏州"])]))
     sentences = ["苏州市实施社工人才工程，出台苏州社工岗位管理办法。", "今年全市新开发岗位120余个，引进人才15名。"]
-    assert "120余个" in choose(sentences, cue.weights, cue.wants_figure)
+    assert "120余个" in choose(sentences, cue.weights, cue.asked)
     # without the question asking for a figure, the term share decides
     assert "管理办法" in choose(sentences, cue.weights, Asked())
 
@@ -135,12 +135,12 @@ def test_a_sentence_about_another_place_gives_way_to_the_one_about_the_asked_pla
     assert cue.asked.kinds == {MONEY}
     wuxi = "无锡市对取得证书的社工给予2000元一次性补贴。"
     suzhou = "苏州市对持证社工给予1500元补贴。"
-    assert "1500元" in choose([wuxi, suzhou], cue.weights, cue.wants_figure)
+    assert "1500元" in choose([wuxi, suzhou], cue.weights, cue.asked)
     # a place inside the asked one is not elsewhere
     wuzhong = "苏州吴中区对持证社工给予1500元补贴。"
-    assert "1500元" in choose([wuxi, wuzhong], cue.weights, cue.wants_figure)
+    assert "1500元" in choose([wuxi, wuzhong], cue.weights, cue.asked)
     # a passage that never names the asked place: its sentences are not told apart by places
-    assert "2000元" in choose([wuxi, "全市对持证社工给予1500元补贴。"], cue.weights, cue.wants_figure)
+    assert "2000元" in choose([wuxi, "全市对持证社工给予1500元补贴。"], cue.weights, cue.asked)
 
 
 def test_term_coverage_is_weighted_and_ties_go_to_the_earlier_sentence():
