@@ -25,7 +25,8 @@ import numpy as np
 from . import rank, vectorindex
 from .embed import Embedder
 from .answer import AnswerCue, answer_cue, best_sentence
-from .query import QueryTerms, understand
+from .lexical import bigrams
+from .query import QueryTerms, understand, zh_share
 from .store import StoredIndex
 
 MODES = ("dense", "lexical", "hybrid")
@@ -38,6 +39,7 @@ ABLATIONS = {
     "words": "the second model's English-word-to-corpus-term bridge",
     "sentence_terms": "the best sentence's share of the query terms",
     "names": "the list of passages that name the question's places and people",
+    "bigram": "BM25 over character bigrams, weighted by the question's Chinese share",
 }
 USE_WORD_BRIDGE = True  # measured against CC-CEDICT alone: see README "Figures"
 
@@ -158,12 +160,10 @@ class Retriever:
 
     def lexical(self, store: StoredIndex, weights: dict[str, float], n: int,
                 rows: np.ndarray | None = None) -> list[tuple[int, float]]:
-        scores = store.bm25.weighted_scores(weights, len(store.passages))
-        if rows is None:
-            rows = np.arange(len(scores))
-        else:
-            scores = scores[rows]
-        return [(i, s) for i, s in vectorindex.top_k(rows, scores, n) if s > 0]
+        return _positive_top(store.bm25.weighted_scores(weights, len(store.passages)), n, rows)
+
+    def bigram(self, store: StoredIndex, q: str, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        return _positive_top(store.bigram.scores(bigrams(q), len(store.passages)), n, rows)
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None,
                without: frozenset[str] = frozenset()) -> tuple[StoredIndex, "Ranking"]:
@@ -203,13 +203,16 @@ class Retriever:
         if mode in ("lexical", "hybrid"):
             lists["lexical"] = self.lexical(store, terms.weights, pool, rows)
         if mode == "hybrid":
+            zh = zh_share(q)
+            if store.bigram is not None and zh > 0 and "bigram" not in without:
+                lists["bigram"] = self.bigram(store, q, pool, rows)
             if store.use_vectors is not None and "second" not in without:  # an ensemble index
                 uq = self.second.embed_queries([q])[0]
                 lists["use"] = vectorindex.nearest(store.use_index, store.use_vectors, uq, pool, rows)
             lists |= self.rescore(store, terms, sorted({i for hits in lists.values() for i, _ in hits}), qvec, uq, without)
             share = rank.lexical_share(terms.covered, self.lexical_floor)
-            fusion = self.fusion.with_weights(**{name: self.fusion.weights[name] * share
-                                                 for name in ("lexical", "sentence_terms")})
+            scaled = {name: self.fusion.weights.get(name, 0.0) * share for name in ("lexical", "sentence_terms")}
+            fusion = self.fusion.with_weights(**scaled, bigram=self.fusion.weights.get("bigram", 0.0) * zh)
         else:
             fusion = rank.Fusion({mode: 1.0}, k=self.fusion.k)
         ranking = Ranking(Hit(f.row, f.score, f.ranks) for f in fusion.fuse(lists)[:k])
@@ -292,6 +295,16 @@ class Retriever:
 
 WORD_BRIDGE_MIN = 0.75  # cosine of an English word to a corpus term (USE) to count as its translation
 WORD_BRIDGE_TOP = 2
+
+
+def _positive_top(scores: np.ndarray, n: int, rows: np.ndarray | None) -> list[tuple[int, float]]:
+    """The ``n`` best of a score over every passage (of ``rows`` only, when a filter is set),
+    leaving out passages that match nothing."""
+    if rows is None:
+        rows = np.arange(len(scores))
+    else:
+        scores = scores[rows]
+    return [(i, s) for i, s in vectorindex.top_k(rows, scores, n) if s > 0]
 
 
 def map_words_each(word_vectors: np.ndarray, store: StoredIndex) -> list[list[str]]:

@@ -11,6 +11,7 @@ Layout of an index folder::
         vectors.npy      float32 [n, dim], row i = passage i (also the embedding cache)
         dense.faiss      faiss.IndexFlatIP over the vectors
         bm25/            bm25s over jieba tokens
+        bigram/          bm25s over character bigrams of the same texts (a second lexical list)
 
 A build reads the live version, re-reads only new or changed files, embeds only
 passages whose text (with its title) was not embedded before by the same model, writes
@@ -38,7 +39,7 @@ from .embcache import CachedEmbedder
 from .vectorindex import build_vector_index, describe
 from .embed import Embedder, file_sha256
 from .ingest import SUFFIXES, IngestError, list_corpus, read_document, unsupported_files
-from .lexical import LEXICAL_VERSION, BM25Index, bridge_terms, name_terms, pinyin_bridge, vocabulary
+from .lexical import LEXICAL_VERSION, BM25Index, bigrams, bridge_terms, name_terms, pinyin_bridge, vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ class StoredIndex:
     use_index: object = None  # FAISS index over use_vectors (qa/vectorindex.py)
     e5_sent_vectors: np.ndarray | None = None  # e5, one row per sentence of each passage
     e5_sent_spans: np.ndarray | None = None  # per passage: [first sentence row, count] (n x 2)
+    bigram: BM25Index | None = None  # BM25 over character bigrams (qa.lexical.bigrams)
     _sentences: dict = field(default_factory=dict, repr=False, compare=False)
     _by_source: dict | None = field(default=None, repr=False, compare=False)
     _articles: dict | None = field(default=None, repr=False, compare=False)
@@ -206,6 +208,10 @@ class StoredIndex:
             if manifest["settings"].get("sentences"):  # e5 vectors of each passage's sentences
                 current = path / "e5_sentences.npy"
                 e5_sent = np.load(current, mmap_mode="r")
+            bigram = None
+            if manifest["settings"].get("lexical", 0) >= 3:  # BM25 over character bigrams
+                current = path / "bigram"
+                bigram = BM25Index.load(current, tokenizer=bigrams)
             current = path / "bridge.json"
             if current.exists():
                 bridge = json.loads(current.read_text(encoding="utf-8"))
@@ -228,7 +234,7 @@ class StoredIndex:
             if int(e5_spans[:, 1].sum()) != e5_sent.shape[0] or e5_sent.shape[1:] != vectors.shape[1:]:
                 raise IndexDamaged(f"{path / 'e5_sentences.npy'} does not match the passages; " + repair_hint(index_dir))
         return cls(path, manifest, passages, vectors, fi, bm25, use, sent, spans, bridge, terms, term_vectors,
-                   use_index=use_index, e5_sent_vectors=e5_sent, e5_sent_spans=e5_spans)
+                   use_index=use_index, e5_sent_vectors=e5_sent, e5_sent_spans=e5_spans, bigram=bigram)
 
 
 # --------------------------------------------------------------------------- building
@@ -401,6 +407,7 @@ def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulletin-qa-build") as pool:
         encoding = pool.submit(contextvars.copy_context().run, encode)  # a caller's progress context too
         bm25 = BM25Index.build([r["embed_text"] for r in new_rows])
+        bigram = BM25Index.build([r["embed_text"] for r in new_rows], tokenizer=bigrams)
         vocab = vocabulary(bm25)
         bridge = pinyin_bridge(name_terms(vocab))
         use_vectors = sent_vectors = terms = term_vectors = None
@@ -422,7 +429,7 @@ def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_
                 "second_model": settings["second_model"],
                 "passages": len(new_rows), "dim": dim, "faiss": describe(fi),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    extra = {"bridge.json": bridge, "e5_sentences.npy": e5_sent}
+    extra = {"bridge.json": bridge, "e5_sentences.npy": e5_sent, "bigram": bigram}
     if terms is not None:
         extra |= {"terms.json": terms, "terms.npy": term_vectors}
     if use_vectors is not None:
@@ -515,6 +522,8 @@ def _write_version(index_dir: Path, manifest, rows, vectors, fi, bm25, extra: di
             np.save(tmp / fname, obj)
         elif hasattr(obj, "ntotal"):  # a FAISS index
             faiss.write_index(obj, str(tmp / fname))
+        elif isinstance(obj, BM25Index):  # a folder of bm25s arrays
+            obj.save(tmp / fname)
         else:
             (tmp / fname).write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))

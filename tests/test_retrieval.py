@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from qa.lexical import pinyin_bridge, romanised_names
+from qa.lexical import bigrams, pinyin_bridge, romanised_names
 from qa.store import build_index
 
 TOWNS = {
@@ -59,6 +60,26 @@ def test_hybrid_modes_and_source_filter(seed_index):
     assert only and all(h.source == "003_41b0a890d9bd57ab.txt" for h in only)
     with pytest.raises(ValueError, match="mode"):
         search(q, mode="magic", index=index)
+
+
+def test_bigrams_cut_chinese_runs_and_keep_latin_words_whole():
+    assert bigrams("枫丹白露法令 of 1685年") == ["枫丹", "丹白", "白露", "露法", "法令", "1685", "年"]
+    assert bigrams("，县。") == ["县"] and bigrams("THE Social-Work") == ["social", "work"]
+
+
+def test_bigram_list_counts_by_the_questions_chinese_share(seed_index):
+    from qa import search
+
+    _, index = seed_index
+    zh = search("温州 孵化 志愿服务组织 多少个", k=3, index=index)
+    assert any("bigram" in h.ranks for h in zh)
+    assert not any("bigram" in h.ranks for h in search("Wenzhou volunteer organisations", k=3, index=index))
+    left_out = search("温州 孵化 志愿服务组织 多少个", k=3, index=index, without=frozenset({"bigram"}))
+    assert not any("bigram" in h.ranks for h in left_out)
+    from qa.api import get_retriever
+
+    live = get_retriever(Path(index)).store
+    assert live.bigram is not None and (live.path / "bigram" / "params.index.json").exists()
 
 
 def test_highlight_marks_the_answering_sentence(seed_index):
