@@ -45,17 +45,27 @@ class EmbeddingCache:
 
     def __init__(self, index_dir: Path):
         self.folder = Path(index_dir) / CACHE_DIR
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.db = None  # None: working without the cache (it cannot be written: disk full, read-only)
         try:
+            self.folder.mkdir(parents=True, exist_ok=True)
             self.db = self._open()
-        except sqlite3.DatabaseError as e:  # only an optimisation: set the damaged file aside, start afresh
+        except OSError as e:
+            log.info("embedding cache unavailable (%s); embedding without it", e)
+        except sqlite3.DatabaseError as e:
+            if not _damaged(e):  # full disk, read-only, I/O error: not the file's fault, leave it be
+                log.info("embedding cache unavailable (%s); embedding without it", e)
+                return
+            # only an optimisation: set the damaged file aside, start afresh
             stamp = time.strftime("%Y%m%d-%H%M%S")
             log.warning("the embedding cache %s is damaged (%s); moved aside as %s.damaged-%s, starting a new one",
                         self.folder / DB_NAME, e, DB_NAME, stamp)
             for f in self.folder.glob(DB_NAME + "*"):
                 if ".damaged-" not in f.name:
                     f.rename(f.with_name(f"{f.name}.damaged-{stamp}"))
-            self.db = self._open()
+            try:
+                self.db = self._open()
+            except (sqlite3.DatabaseError, OSError) as e2:
+                log.info("embedding cache unavailable (%s); embedding without it", e2)
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(str(self.folder / DB_NAME), timeout=60, check_same_thread=False)
@@ -72,6 +82,8 @@ class EmbeddingCache:
 
     def get(self, model: str, keys: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
+        if self.db is None:
+            return found
         uniq = list(dict.fromkeys(keys))
         for s in range(0, len(uniq), _CHUNK):
             part = uniq[s:s + _CHUNK]
@@ -89,10 +101,15 @@ class EmbeddingCache:
 
     def put(self, model: str, keys: list[str], vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if self.db is None:
+            return
         try:
             self._put(model, keys, vectors)
         except sqlite3.DatabaseError as e:  # a skipped write costs a re-embedding later, nothing else
-            log.warning("embedding cache write failed (%s); continuing without caching", e)
+            if getattr(e, "sqlite_errorcode", None) == SQLITE_FULL:  # the version's write will say it, once
+                log.info("embedding cache write failed (%s); continuing without caching", e)
+            else:
+                log.warning("embedding cache write failed (%s); continuing without caching", e)
 
     def _put(self, model: str, keys: list[str], vectors: np.ndarray) -> None:
         with self.db:
@@ -100,12 +117,26 @@ class EmbeddingCache:
                                 [(model, k, int(v.shape[0]), v.tobytes()) for k, v in zip(keys, vectors)])
 
     def count(self, model: str | None = None) -> int:
+        if self.db is None:
+            return 0
         if model is None:
             return self.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
         return self.db.execute("SELECT COUNT(*) FROM vectors WHERE model = ?", (model,)).fetchone()[0]
 
     def close(self) -> None:
-        self.db.close()
+        if self.db is not None:
+            self.db.close()
+
+
+SQLITE_FULL, SQLITE_CORRUPT, SQLITE_NOTADB = 13, 11, 26
+
+
+def _damaged(e: sqlite3.DatabaseError) -> bool:
+    """True when SQLite says the file is not a database or is corrupt (not: disk full, read-only)."""
+    code = getattr(e, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB)
+    return "not a database" in str(e) or "malformed" in str(e)
 
 
 class CachedEmbedder:

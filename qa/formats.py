@@ -106,11 +106,52 @@ def read_pdf(data: bytes, name: str) -> tuple[str, str, dict]:
 # --------------------------------------------------------------------------- DOCX
 
 
+# Limits on what a .docx (a zip) declares before any of it is inflated.  python-docx inflates
+# every part into memory, and zipfile never returns more than a member's declared size, so the
+# declared sizes bound the memory; the ratio catches a small file that inflates to a huge
+# one (a 3 MB .docx whose document.xml is 1 GB; a 12.7 KB one that made 1,875 passages).  A
+# real bulletin's document.xml compresses 5-20x; images barely compress.
+DOCX_MAX_PARTS = 5_000  # members of the zip
+DOCX_MAX_PART_BYTES = 64 * 1024 * 1024  # declared uncompressed size of one member
+DOCX_MAX_TOTAL_BYTES = 200 * 1024 * 1024  # declared uncompressed size of all members together
+DOCX_MAX_RATIO = 100  # uncompressed / compressed, for members over DOCX_RATIO_FROM bytes
+DOCX_RATIO_FROM = 1024 * 1024
+
+
+def check_zip(data: bytes, name: str) -> None:
+    """Refuse a zip (.docx) whose declared sizes or compression ratios pass the limits above,
+    naming the member and the limit; nothing is inflated here (the central directory only)."""
+    import zipfile
+
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as e:
+        raise IngestError(f"{name}: not a readable .docx (zip) file ({e})") from e
+    if len(infos) > DOCX_MAX_PARTS:
+        raise IngestError(f"{name}: {len(infos):,} members, over the limit of {DOCX_MAX_PARTS:,} "
+                          "(DOCX_MAX_PARTS); refused as a possible zip bomb")
+    total = 0
+    for i in infos:
+        total += i.file_size
+        if i.file_size > DOCX_MAX_PART_BYTES:
+            raise IngestError(f"{name}: {i.filename} declares {i.file_size:,} bytes uncompressed, over the limit of "
+                              f"{DOCX_MAX_PART_BYTES:,} for one member (DOCX_MAX_PART_BYTES); refused as a possible "
+                              "zip bomb")
+        if i.file_size > DOCX_RATIO_FROM and i.file_size > DOCX_MAX_RATIO * max(i.compress_size, 1):
+            raise IngestError(f"{name}: {i.filename} inflates {i.file_size / max(i.compress_size, 1):,.0f} times "
+                              f"({i.compress_size:,} -> {i.file_size:,} bytes), over the limit of {DOCX_MAX_RATIO} "
+                              "(DOCX_MAX_RATIO); refused as a possible zip bomb")
+    if total > DOCX_MAX_TOTAL_BYTES:
+        raise IngestError(f"{name}: its members declare {total:,} bytes uncompressed together, over the limit of "
+                          f"{DOCX_MAX_TOTAL_BYTES:,} (DOCX_MAX_TOTAL_BYTES); refused as a possible zip bomb")
+
+
 def read_docx(data: bytes, name: str) -> tuple[str, str, dict]:
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    check_zip(data, name)
     d = docx.Document(io.BytesIO(data))
     lines: list[str] = []
     for el in d.element.body.iterchildren():
@@ -246,65 +287,115 @@ def read_html(data: bytes, name: str) -> tuple[str, str, dict]:
 
 
 # --------------------------------------------------------------------------- Markdown
+#
+# markdown-it-py (a CommonMark parser) reads the file: blocks (headings, setext headings,
+# lists, quotes, tables, fenced and indented code, HTML blocks, reference definitions, front
+# matter aside), code spans, backslash escapes, entities, autolinks and inline HTML.  Its
+# block tokens carry their source lines (``token.map``), so the text of each block is put
+# back on the lines it came from and line numbers stay the file's own; inside a paragraph a
+# line break is a softbreak/hardbreak token.  (A code span that runs over a line break is
+# joined by the parser; the rest of that paragraph is then cited one line early at most.)
+#
+# Emphasis, strikethrough, link and image markers are not paired by the parser but removed
+# from the unescaped text by the linear patterns below: the hand-written patterns that were
+# here before were quadratic (20k characters of "__a " took 4 s), and markdown-it-py's own
+# pairing, though linear, costs 0.6-0.8 s on 175 KB of "__a " or "[a " in pure Python
+# (RELIABILITY.md); for text extraction nothing is lost by not pairing: a run of * or ~~
+# beside a non-space character goes, "a * b" stays, snake_case stays; [text](url) and
+# ![alt](url) become text and alt.  Escaped characters (\\*) are kept as written.
 
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
-_HR = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
-_LIST = re.compile(r"^\s{0,12}(?:[-*+]|\d{1,9}[.)])\s+")
-_QUOTE = re.compile(r"^\s{0,3}(?:>\s?)+")
-_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
-_LINK = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)|\[([^\]\n]+)\]\[[^\]\n]*\]")
-_REFDEF = re.compile(r"^\s{0,3}\[[^\]\n]+\]:\s*\S+.*$")
-_EMPH = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1|(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?!\*)")
-_CODE = re.compile(r"`+([^`\n]*)`+")
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>\n]*)?/?>")
-_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_FRONT_END = ("---", "...")
+_HTML_TAG = re.compile(r"<[^<>]*>")  # linear: a match never crosses another "<"
+_MD_LINK = re.compile(r"!?\[([^\[\]\n]*)\](?:\([^()\n]*\)|\[[^\[\]\n]*\])")  # linear: scans stop at the next bracket
+_MD_DELIM = re.compile(r"(?<!\s)(?:\*+|~~)|(?:\*+|~~)(?!\s)|(?<!\w)_+(?=\S)|(?<=\S)_+(?!\w)")
+MARKDOWN_MAX_NESTING = 20  # block quotes / lists nested deeper are read as text (CommonMark preset's limit)
+
+_md_parser = None
+
+
+def _markdown_parser():
+    global _md_parser
+    if _md_parser is None:
+        from markdown_it import MarkdownIt
+
+        _md_parser = (MarkdownIt("commonmark", {"maxNesting": MARKDOWN_MAX_NESTING}).enable("table")
+                      .disable(["emphasis", "link", "image", "text_join"]))
+    return _md_parser
+
+
+def _strip_inline(text: str) -> str:
+    return _MD_DELIM.sub("", _MD_LINK.sub(r"\1", text))
+
+
+def _inline_lines(tok) -> list[str]:
+    """The visible text of an inline token, one entry per source line it spans."""
+    lines = [""]
+    for c in tok.children or []:
+        t = c.type
+        if t in ("softbreak", "hardbreak"):
+            lines.append("")
+        elif t == "text":
+            lines[-1] += _strip_inline(c.content)
+        elif t in ("text_special", "code_inline"):  # escapes and entities, code: as written
+            lines[-1] += c.content
+        elif t == "html_inline":
+            lines += [""] * c.content.count("\n")  # the tag is dropped; its line breaks are kept
+    return lines
 
 
 def markdown_to_text(raw: str) -> str:
-    """Markdown syntax removed line by line; the number of lines does not change."""
+    """Markdown rendered to text line by line; the number of lines does not change."""
     lines = raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    out: list[str] = []
-    fence = None
-    front = bool(lines) and lines[0].strip() == "---"
-    for i, line in enumerate(lines):
-        if front:  # YAML front matter
-            out.append("")
-            if i > 0 and line.strip() in ("---", "..."):
-                front = False
-            continue
-        m = _FENCE.match(line)
-        if m:
-            fence = None if fence == m.group(1) else (fence or m.group(1))
-            out.append("")
-            continue
-        if fence:
-            out.append(INDENT + line.strip() if line.strip() else "")
-            continue
-        if _SETEXT.match(line) and out and out[-1].strip() and not out[-1].startswith("#") \
-                and not _HR.match(lines[i - 1]):
-            out[-1] = "# " + out[-1].strip()
-            out.append("")
-            continue
-        if _HR.match(line) or _TABLE_SEP.match(line) and "|" in line or _REFDEF.match(line):
-            out.append("")
-            continue
-        para = False
-        line = _QUOTE.sub("", line)
-        if _LIST.match(line):
-            line = _LIST.sub("", line)
-            para = True
-        if line.strip().startswith("|") or line.count("|") >= 2:
-            line = " ".join(c.strip() for c in line.strip().strip("|").split("|") if c.strip())
-            para = True
-        line = _IMAGE.sub(r"\1", line)
-        line = _LINK.sub(lambda m: m.group(1) or m.group(2), line)
-        line = _CODE.sub(r"\1", line)
-        for _ in range(3):
-            line = _EMPH.sub(lambda m: m.group(2) if m.group(2) is not None else m.group(3), line)
-        line = _TAG.sub("", line)
-        out.append(INDENT + line.strip() if para and line.strip() else line)
-    return "\n".join(out)
+    n = len(lines)
+    if lines and lines[0].strip() == "---":  # YAML front matter: blank lines in its place
+        for i in range(1, n):
+            if lines[i].strip() in _FRONT_END:
+                lines[: i + 1] = [""] * (i + 1)
+                break
+    out: list[list[str]] = [[] for _ in range(n)]
+
+    def put(no: int, text: str, para: bool = False) -> None:
+        text = text.strip()
+        if text and 0 <= no < n:
+            out[no].append(INDENT + text if para and not out[no] else text)
+
+    tokens = _markdown_parser().parse("\n".join(lines))
+    para_next = False  # the next paragraph starts a list item or a table row
+    heading = False
+    row: tuple[int, list[str]] | None = None  # a table row being collected: (line, cells)
+    for tok in tokens:
+        t = tok.type
+        if t == "list_item_open":
+            para_next = True
+        elif t == "heading_open":
+            heading = True
+        elif t == "heading_close":
+            heading = False
+        elif t == "tr_open":
+            row = (tok.map[0] if tok.map else -1, [])
+        elif t == "tr_close" and row is not None:
+            put(row[0], " ".join(c for c in row[1] if c), para=True)
+            row = None
+        elif t == "inline":
+            parts = _inline_lines(tok)
+            if row is not None:
+                row[1].append(" ".join(p.strip() for p in parts if p.strip()))
+                continue
+            first, last = (tok.map[0], tok.map[1] - 1) if tok.map else (0, 0)
+            if heading:
+                put(first, "# " + " ".join(p.strip() for p in parts if p.strip()))
+                continue
+            for j, part in enumerate(parts):
+                put(min(first + j, last), part, para=para_next and j == 0)
+            para_next = False
+        elif t in ("fence", "code_block") and tok.map:
+            first = tok.map[0] + (1 if t == "fence" else 0)
+            for j, part in enumerate(tok.content.split("\n")):
+                put(first + j, part, para=True)
+        elif t == "html_block" and tok.map:
+            for j, part in enumerate(tok.content.split("\n")):
+                put(tok.map[0] + j, _HTML_TAG.sub("", part))
+    return "\n".join(" ".join(parts) for parts in out)
 
 
 def read_markdown(data: bytes, name: str) -> tuple[str, str, dict]:

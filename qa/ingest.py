@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import logging
+import os
 import re
 import statistics
 from dataclasses import dataclass, field
@@ -88,18 +89,91 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
             except UnicodeDecodeError as e:
                 raise IngestError(f"{name}: has a {enc} byte-order mark but does not decode: {e}") from e
     if b"\x00" in data[:4096]:
-        raise IngestError(f"{name}: looks binary (NUL bytes), not a text file")
+        enc = _utf16_without_bom(data)
+        if enc is None:
+            raise IngestError(f"{name}: looks binary (NUL bytes), not a text file")
+        return _check_text(data.decode(enc), name), enc
     for enc in ("utf-8", "gb18030"):
         try:
             return _check_text(data.decode(enc), name), enc
         except UnicodeDecodeError:
             continue
+    mixed = _decode_lines(data, name)
+    if mixed is not None:
+        return mixed
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is None:
         raise IngestError(f"{name}: cannot detect a text encoding (binary or damaged file)")
     return _check_text(str(best), name), best.encoding
+
+
+def _plausible(text: str) -> float:
+    """Share of characters that ordinary text is made of (CJK, Latin, digits, punctuation, spaces)."""
+    if not text:
+        return 0.0
+    ok = sum(1 for c in text if c.isprintable() or c in "\t\n\r\u3000")
+    ok -= sum(1 for c in text if 0xE000 <= ord(c) <= 0xF8FF or 0xD800 <= ord(c) <= 0xDFFF)
+    return ok / len(text)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le" / "utf-16-be" when NUL-bearing bytes read as ordinary text in that byte
+    order (Chinese or English written as UTF-16 by a tool that left out the byte-order mark),
+    else None.  ASCII in UTF-16 puts its NULs on one side; CJK text has NULs only in its line
+    breaks and digits, so the decoded text is judged, not the NULs."""
+    if len(data) % 2:
+        return None
+    best, best_score = None, 0.0
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data[:20000].decode(enc)
+        except UnicodeDecodeError:
+            continue
+        cjk_or_ascii = sum(1 for c in text if c < "\x80" or "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef")
+        score = min(_plausible(text), cjk_or_ascii / max(len(text), 1))
+        if score > best_score:
+            best, best_score = enc, score
+    if best is None or best_score < 0.95:
+        return None
+    try:
+        data.decode(best)
+    except UnicodeDecodeError:
+        return None
+    return best
+
+
+def _decode_lines(data: bytes, name: str) -> tuple[str, str] | None:
+    """A file that is neither all UTF-8 nor all GB18030, read line by line: each line as UTF-8,
+    else as GB18030 (a file pasted together from two sources); lines that decode as neither are
+    left empty (the line numbers stay) and named in a warning.  None when the file does not look
+    like that (too many lines fail: binary, or another encoding)."""
+    lines = data.split(b"\n")
+    out, kinds, bad = [], set(), []
+    for no, raw in enumerate(lines, 1):
+        for enc in ("utf-8", "gb18030"):
+            try:
+                out.append(raw.decode(enc))
+                if not raw.isascii():
+                    kinds.add(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            out.append("")
+            bad.append(no)
+    text_lines = sum(1 for raw in lines if raw.strip())
+    if "utf-8" not in kinds or not text_lines or len(bad) > max(2, text_lines // 10):
+        return None  # no UTF-8 line beside the others (Latin-1, Big5...): charset-normalizer's guess
+    text = _check_text("\n".join(out), name)
+    label = "+".join(sorted(kinds)) or "utf-8"
+    if bad:
+        shown = ", ".join(map(str, bad[:20])) + (f" and {len(bad) - 20} more" if len(bad) > 20 else "")
+        log.warning("%s: %s %s as neither UTF-8 nor GB18030; left out", name,
+                    "lines" if len(bad) > 1 else "line", shown + (" decode" if len(bad) > 1 else " decodes"))
+        label += f" (undecodable lines: {shown})"
+    return text, label
 
 
 def _check_text(text: str, name: str) -> str:
@@ -290,13 +364,38 @@ def clean(raw: str) -> tuple[str, list[int]]:
 # --------------------------------------------------------------------------- files
 
 
-def read_document(path: Path, source: str | None = None) -> Document:
+def read_document(path: Path, source: str | None = None, *, root: Path | None = None) -> Document:
+    """Read and clean one file, in a worker process with a memory and a time limit
+    (:mod:`qa.readworker`): a hostile file is skipped with :class:`IngestError` naming it.
+    ``root``: the corpus folder; a file whose real path (symlinks resolved) is not inside it
+    is refused."""
+    from . import readworker
+
+    name = source or Path(path).name
+    if not readworker.enabled():
+        return read_document_here(path, name, root)
+    return readworker.read(Path(path), name, root)
+
+
+def inside(path: Path, root: Path) -> bool:
+    """True when ``path``, symlinks resolved, is ``root`` or inside it."""
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def read_document_here(path, name: str, root=None) -> Document:
+    """:func:`read_document` in this process, without limits (the worker runs this)."""
     path = Path(path)
-    name = source or path.name
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise IngestError(f"{name}: {size} bytes is larger than the {MAX_FILE_BYTES}-byte limit")
-    data = path.read_bytes()
+    if root is not None and not inside(path, root):
+        raise IngestError(f"{name}: its real path is outside the corpus folder (a symlink?); not read")
+    real = os.path.realpath(path)  # the checked path is the one opened, whatever the link does next
+    with open(real, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            raise IngestError(f"{name}: {size} bytes is larger than the {MAX_FILE_BYTES}-byte limit")
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise IngestError(f"{name}: larger than the {MAX_FILE_BYTES}-byte limit")
     from .formats import extract
 
     text, encoding, meta = extract(path.suffix.lower(), data, name)
@@ -307,10 +406,12 @@ def read_document(path: Path, source: str | None = None) -> Document:
     if src:  # HTML: cite the lines of the .html file, not of the extracted text
         for b in blocks:
             b.lines = [src[n - 1] for n in b.lines]
-    return Document(name, blocks, encoding, hashlib.sha256(data).hexdigest(), size, meta)
+    return Document(name, blocks, encoding, hashlib.sha256(data).hexdigest(), len(data), meta)
 
 
 def _corpus_files(corpus: Path) -> list[Path]:
+    """Regular files under ``corpus`` (hidden ones excepted).  Folder symlinks are not followed
+    (``rglob``); a file symlink is listed here and sorted by :func:`outside_files`."""
     corpus = Path(corpus)
     if not corpus.is_dir():
         raise FileNotFoundError(f"corpus folder {corpus} does not exist")
@@ -319,10 +420,17 @@ def _corpus_files(corpus: Path) -> list[Path]:
 
 
 def list_corpus(corpus: Path) -> list[Path]:
-    """The files of the corpus folder that can be read (by suffix), hidden ones excepted."""
-    return [p for p in _corpus_files(corpus) if p.suffix.lower() in SUFFIXES]
+    """The files of the corpus folder that can be read (by suffix), hidden ones and those whose
+    real path is outside the folder (symlinks to elsewhere: :func:`outside_files`) excepted."""
+    return [p for p in _corpus_files(corpus) if p.suffix.lower() in SUFFIXES and inside(p, corpus)]
+
+
+def outside_files(corpus: Path) -> list[Path]:
+    """Files of the corpus folder whose real path is elsewhere (a symlink to /etc/passwd):
+    never read, reported by the build."""
+    return [p for p in _corpus_files(corpus) if not inside(p, corpus)]
 
 
 def unsupported_files(corpus: Path) -> list[Path]:
     """Files of the corpus folder that no reader takes (reported, never silently dropped)."""
-    return [p for p in _corpus_files(corpus) if p.suffix.lower() not in SUFFIXES]
+    return [p for p in _corpus_files(corpus) if p.suffix.lower() not in SUFFIXES and inside(p, corpus)]

@@ -6,7 +6,8 @@ Layout of an index folder::
       CURRENT            name of the live version (switched with one atomic rename)
       .lock              held while a build runs (a second build waits or refuses)
       v-<time>-<pid>/    one complete version
-        manifest.json    model id + weights hash, chunking settings, each file's hash
+        manifest.json    model id + weights hash, chunking settings, each corpus file's hash,
+                         and the size and sha256 of every file of the version ("checksums")
         passages.jsonl   one passage per line (file, title, lines, text, key)
         vectors.npy      float32 [n, dim], row i = passage i (also the embedding cache)
         dense.faiss      faiss.IndexFlatIP over the vectors
@@ -17,12 +18,24 @@ A build reads the live version, re-reads only new or changed files, embeds only
 passages whose text (with its title) was not embedded before by the same model, writes
 a new version beside the live one and switches ``CURRENT``: a crash leaves the old
 version answering, and readers never see a half-written index.
+
+Damage is found by the checksums: on load, every file of the version up to
+``FULL_CHECK_BYTES`` is hashed whole, larger ones are checked by size and by the hash of
+``SAMPLE_BLOCKS`` blocks spread over the file; a build hashes every file of the live version
+whole before it reuses anything from it.  A damaged or missing file raises
+:class:`IndexDamaged` naming it and the repairing command; a plain build repairs it (it
+ignores the damaged version and re-embeds from the embedding cache).  A build that cannot
+write (disk full, read-only folder) removes what it wrote and raises :class:`IndexWriteError`
+with one line; the live version is untouched.
 """
 
 from __future__ import annotations
 
 import contextvars
+import errno
+import hashlib
 import json
+import re
 import logging
 import os
 import shutil
@@ -38,13 +51,17 @@ from .chunk import CHUNK_OVERLAP, CHUNK_SIZE, chunk_document, chunk_settings, se
 from .embcache import CachedEmbedder
 from .vectorindex import build_vector_index, describe
 from .embed import Embedder, file_sha256
-from .ingest import SUFFIXES, IngestError, list_corpus, read_document, unsupported_files
+from .ingest import SUFFIXES, IngestError, list_corpus, outside_files, read_document, unsupported_files
 from .lexical import LEXICAL_VERSION, BM25Index, bigrams, bridge_terms, name_terms, pinyin_bridge, vocabulary
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 LOCK_NAME = ".lock"
+FULL_CHECK_BYTES = 16 * 1024 * 1024  # files up to this size are hashed whole on every load
+SAMPLE_BLOCKS = 64  # larger ones: this many blocks of SAMPLE_BYTES, spread evenly, are hashed
+SAMPLE_BYTES = 64 * 1024
+_VERSION_NAME = re.compile(r"v-[0-9A-Za-z-]{1,80}")
 
 
 class IndexDamaged(RuntimeError):
@@ -53,6 +70,10 @@ class IndexDamaged(RuntimeError):
 
 class IndexMissing(IndexDamaged):
     """No index has been built yet; the message says how to build it."""
+
+
+class IndexWriteError(RuntimeError):
+    """A build could not write the index (disk full, read-only folder); nothing was switched."""
 
 
 @dataclass
@@ -65,6 +86,7 @@ class BuildReport:
     reused_passages: int = 0
     removed_files: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # files read in part (lines that did not decode)
     full_rebuild: bool = False
     seconds: float = 0.0
 
@@ -83,17 +105,120 @@ class BuildReport:
 # --------------------------------------------------------------------------- reading
 
 
-def live_version(index_dir: Path) -> Path | None:
-    pointer = Path(index_dir) / "CURRENT"
-    if not pointer.is_file():
+def _pointer_name(index_dir: Path) -> str | None:
+    """The version name CURRENT holds, or None when it is missing or is not a version name
+    (damaged: random bytes, a path)."""
+    try:
+        raw = (Path(index_dir) / "CURRENT").read_bytes()[:200]
+    except OSError:
         return None
-    name = pointer.read_text().strip()
+    try:
+        name = raw.decode("ascii").strip()
+    except UnicodeDecodeError:
+        return None
+    return name if _VERSION_NAME.fullmatch(name) else None
+
+
+def live_version(index_dir: Path) -> Path | None:
+    name = _pointer_name(index_dir)
+    if name is None:
+        return None
     path = Path(index_dir) / name
-    return path if name and path.is_dir() else None
+    return path if path.is_dir() else None
 
 
 def repair_hint(index_dir: Path) -> str:
-    return f"run `bulletin-qa index --rebuild --index {index_dir}` to rebuild it"
+    return f"run `bulletin-qa index --index {index_dir}` to repair it"
+
+
+def _file_digest(path: Path, size: int) -> tuple[str, str]:
+    """(sha256 of the whole file, sha256 of its sampled blocks)."""
+    return _whole(path), _sample_digest(path, size)
+
+
+def _sample_digest(path: Path, size: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        if size <= SAMPLE_BLOCKS * SAMPLE_BYTES:
+            h.update(f.read())
+        else:
+            step = (size - SAMPLE_BYTES) // (SAMPLE_BLOCKS - 1)
+            for i in range(SAMPLE_BLOCKS):
+                f.seek(i * step)
+                h.update(f.read(SAMPLE_BYTES))
+    return h.hexdigest()
+
+
+def checksums(folder: Path) -> dict:
+    """{relative path: {"size", "sha256", "sample"}} of every file of a version but its manifest."""
+    out = {}
+    for f in sorted(folder.rglob("*")):
+        if f.is_file() and f.name != "manifest.json":
+            size = f.stat().st_size
+            whole, sample = _file_digest(f, size)
+            out[f.relative_to(folder).as_posix()] = {"size": size, "sha256": whole, "sample": sample}
+    return out
+
+
+def verify(folder: Path, sums: dict, full: bool = False) -> None:
+    """Raise ValueError naming the first file of ``folder`` that is missing, of another size,
+    or whose hash differs (whole for files up to FULL_CHECK_BYTES or when ``full``, else the
+    sampled blocks).  Files that ``sums`` does not list are not looked at."""
+    for rel, want in sums.items():
+        f = folder / rel
+        try:
+            size = f.stat().st_size
+        except FileNotFoundError:
+            raise _Damage(f, "is missing") from None
+        if size != want["size"]:
+            raise _Damage(f, f"has {size:,} bytes, the index wrote {want['size']:,}")
+        if full or size <= FULL_CHECK_BYTES:
+            if _whole(f) != want["sha256"]:
+                raise _Damage(f, "does not match its checksum (sha256)")
+        elif _sample_digest(f, size) != want["sample"]:
+            raise _Damage(f, "does not match its checksum (sampled blocks)")
+
+
+def _whole(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class _Damage(ValueError):
+    def __init__(self, path: Path, what: str):
+        super().__init__(what)
+        self.path = path
+
+
+IN_MEMORY_BYTES = 512 * 1024 * 1024  # arrays of a version up to this size together are read into memory
+
+
+def _load_array(path: Path, budget: list) -> np.ndarray:
+    """A version's array, read into memory while ``budget[0]`` (bytes, starting at
+    IN_MEMORY_BYTES for a version) lasts, else memory-mapped.  Read into memory, a file
+    truncated or rewritten by someone else while the page serves it cannot crash the process
+    (a memory-mapped page past the new end raises SIGBUS and kills it); the cost is the file's
+    size in resident memory per process instead of shared page cache (RELIABILITY.md)."""
+    size = path.stat().st_size
+    if size <= budget[0]:
+        budget[0] -= size
+        return np.load(path)
+    return np.load(path, mmap_mode="r")
+
+
+_PASSAGE_FIELDS = {"text": str, "source": str, "start_line": int, "end_line": int}
+
+
+def _check_passages(passages: list) -> None:
+    for i, p in enumerate(passages):
+        if not isinstance(p, dict) or any(not isinstance(p.get(k), t) or isinstance(p.get(k), bool)
+                                          for k, t in _PASSAGE_FIELDS.items()):
+            raise ValueError(f"line {i + 1} is not a passage")
+        if not isinstance(p.get("title", ""), (str, type(None))):
+            raise ValueError(f"line {i + 1} is not a passage (title)")
 
 
 @dataclass
@@ -165,7 +290,9 @@ class StoredIndex:
         return out
 
     @classmethod
-    def load(cls, index_dir: Path) -> "StoredIndex":
+    def load(cls, index_dir: Path, full_check: bool = False) -> "StoredIndex":
+        """The live version of ``index_dir``, its files checked against the manifest's checksums
+        (``full_check``: every file hashed whole, as a build does before reusing it)."""
         import faiss
 
         index_dir = Path(index_dir)
@@ -173,20 +300,32 @@ class StoredIndex:
         if path is None:
             pointer = index_dir / "CURRENT"
             if pointer.is_file():  # the pointer names a version folder that is gone: damage, not "no index"
-                name = pointer.read_text(encoding="utf-8", errors="replace").strip()[:80]
+                name = _pointer_name(index_dir)
+                if name is None:
+                    raise IndexDamaged(f"the index file {pointer} is damaged (it does not hold a version name); "
+                                       + repair_hint(index_dir))
                 raise IndexDamaged(f"the index file {pointer} names the version {name!r}, which is missing; "
                                    + repair_hint(index_dir))
             raise IndexMissing(f"no index in {index_dir}: run `bulletin-qa index` (or `make index`) to build it")
         current = None
+        budget = [IN_MEMORY_BYTES]  # arrays read into memory up to this total, the rest memory-mapped
         try:
             current = path / "manifest.json"
-            manifest = json.loads(current.read_text())
-            if manifest.get("format") != FORMAT_VERSION:
-                raise ValueError(f"format {manifest.get('format')!r}, this version reads {FORMAT_VERSION}")
+            manifest = json.loads(current.read_text(encoding="utf-8"))
+            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+                raise ValueError(f"format {manifest.get('format') if isinstance(manifest, dict) else None!r}, "
+                                 f"this version reads {FORMAT_VERSION}")
+            if "checksums" in manifest:  # indexes built before checksums were kept have none
+                try:
+                    verify(path, manifest["checksums"], full=full_check)
+                except _Damage as e:
+                    current = e.path
+                    raise
             current = path / "passages.jsonl"
             passages = [json.loads(line) for line in current.read_text(encoding="utf-8").splitlines() if line]
+            _check_passages(passages)
             current = path / "vectors.npy"
-            vectors = np.load(current, mmap_mode="r")
+            vectors = _load_array(current, budget)
             current = path / "dense.faiss"
             fi = faiss.read_index(str(current))
             current = path / "bm25"
@@ -196,18 +335,18 @@ class StoredIndex:
                 current = path / "terms.json"
                 terms = json.loads(current.read_text(encoding="utf-8"))
                 current = path / "terms.npy"
-                term_vectors = np.load(current, mmap_mode="r")
+                term_vectors = _load_array(current, budget)
             if manifest["settings"].get("ensemble"):  # the second model's passage and sentence vectors
                 current = path / "use.npy"
-                use = np.load(current, mmap_mode="r")
+                use = _load_array(current, budget)
                 current = path / "sentences.npy"
-                sent = np.load(current, mmap_mode="r")
+                sent = _load_array(current, budget)
                 current = path / "use.faiss"
                 use_index = faiss.read_index(str(current)) if current.exists() else None
             e5_sent = None
             if manifest["settings"].get("sentences"):  # e5 vectors of each passage's sentences
                 current = path / "e5_sentences.npy"
-                e5_sent = np.load(current, mmap_mode="r")
+                e5_sent = _load_array(current, budget)
             bigram = None
             if manifest["settings"].get("lexical", 0) >= 3:  # BM25 over character bigrams
                 current = path / "bigram"
@@ -216,21 +355,25 @@ class StoredIndex:
             if current.exists():
                 bridge = json.loads(current.read_text(encoding="utf-8"))
         except Exception as e:  # noqa: BLE001 - any damage becomes one clear message
-            raise IndexDamaged(f"the index file {current} is damaged ({type(e).__name__}: {e}); "
-                              + repair_hint(index_dir)) from e
+            what = str(e) if isinstance(e, _Damage) else f"is damaged ({type(e).__name__}: {e})"
+            raise IndexDamaged(f"the index file {current} {what}; " + repair_hint(index_dir)) from e
         if not (len(passages) == vectors.shape[0] == fi.ntotal):
             raise IndexDamaged(f"the index in {path} is inconsistent ({len(passages)} passages, "
                               f"{vectors.shape[0]} vectors, {fi.ntotal} in FAISS); " + repair_hint(index_dir))
-        spans = np.asarray([p.get("sent", [0, 0]) for p in passages], dtype=np.int64).reshape(-1, 2)
+        try:
+            spans = np.asarray([p.get("sent", [0, 0]) for p in passages], dtype=np.int64).reshape(-1, 2)
+            e5_spans = None if e5_sent is None else np.asarray(
+                [p.get("esent", [0, 0]) for p in passages], dtype=np.int64).reshape(-1, 2)
+        except (TypeError, ValueError) as e:
+            raise IndexDamaged(f"the index file {path / 'passages.jsonl'} is damaged ({type(e).__name__}: {e}); "
+                               + repair_hint(index_dir)) from e
         if use is not None and (use.shape[0] != len(passages)
                                 or int(spans[:, 1].sum()) != sent.shape[0]):
             raise IndexDamaged(f"the second-model vectors in {path} do not match the passages; "
                                + repair_hint(index_dir))
         if terms is not None and len(terms) != term_vectors.shape[0]:
             raise IndexDamaged(f"{path / 'terms.npy'} does not match terms.json; " + repair_hint(index_dir))
-        e5_spans = None
         if e5_sent is not None:
-            e5_spans = np.asarray([p.get("esent", [0, 0]) for p in passages], dtype=np.int64).reshape(-1, 2)
             if int(e5_spans[:, 1].sum()) != e5_sent.shape[0] or e5_sent.shape[1:] != vectors.shape[1:]:
                 raise IndexDamaged(f"{path / 'e5_sentences.npy'} does not match the passages; " + repair_hint(index_dir))
         return cls(path, manifest, passages, vectors, fi, bm25, use, sent, spans, bridge, terms, term_vectors,
@@ -266,7 +409,40 @@ def _lock(index_dir: Path, wait: float | None):
     except Timeout:
         raise RuntimeError(f"another `bulletin-qa index` is building {index_dir}; "
                            "wait for it to finish (or pass --wait)") from None
+    except OSError as e:
+        raise _write_error(e, index_dir / LOCK_NAME, index_dir) from None
     return lock
+
+
+def _mount_of(path: Path) -> str:
+    """"<source> (mounted at <dir>)" of the filesystem holding ``path``, as /proc/self/mounts says."""
+    p = os.path.realpath(path)
+    while not os.path.ismount(p) and p != os.path.dirname(p):
+        p = os.path.dirname(p)
+    source = None
+    try:
+        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) > 1 and parts[1].replace("\\040", " ") == p:
+                    source = parts[0]
+    except OSError:
+        pass
+    return f"{source} (mounted at {p})" if source else p
+
+
+def _write_error(e: OSError, target: Path, index_dir: Path) -> IndexWriteError:
+    """One line for a build that could not write: what, where, and that the live index stands."""
+    where = f"while writing {target}"
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        what = "no space left" if e.errno == errno.ENOSPC else "disk quota exceeded"
+        return IndexWriteError(f"{what} on {_mount_of(index_dir)} {where}; the live index is unchanged "
+                               "(free some space and run `bulletin-qa index` again)")
+    if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        why = "is on a read-only filesystem" if e.errno == errno.EROFS else "is not writable"
+        return IndexWriteError(f"the index folder {index_dir} {why} ({e.strerror} {where}); searches still work, "
+                               "but a build cannot write a new version: make it writable or pass --index DIR")
+    return IndexWriteError(f"cannot write the index ({e.strerror or e} {where}); the live index is unchanged")
 
 
 def build_index(corpus: Path, index_dir: Path, embedder: Embedder | None = None, *, rebuild: bool = False,
@@ -283,7 +459,10 @@ def build_index(corpus: Path, index_dir: Path, embedder: Embedder | None = None,
     """
     t0 = time.perf_counter()
     corpus, index_dir = Path(corpus), Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _write_error(e, index_dir, index_dir) from None
     lock = _lock(index_dir, wait)  # first: a second build is refused before any model loads
     try:
         embedder = embedder or Embedder()
@@ -301,12 +480,21 @@ def _load_previous(index_dir: Path, rebuild: bool):
     if rebuild:
         return None, [], None
     try:
-        old = StoredIndex.load(index_dir)
+        old = StoredIndex.load(index_dir, full_check=True)  # nothing damaged is carried into the new version
     except IndexDamaged as e:
         if live_version(index_dir) is not None:
             log.warning("ignoring the damaged live index: %s", e)
         return None, [], None
     return old.manifest, old.passages, old
+
+
+def _live_dates(index_dir: Path) -> dict[str, str]:
+    """Each file's "added" date in the live manifest (kept by a rebuild from scratch too)."""
+    try:
+        files = json.loads((live_version(index_dir) / "manifest.json").read_text(encoding="utf-8"))["files"]
+        return {k: v["added"] for k, v in files.items() if isinstance(v, dict) and isinstance(v.get("added"), str)}
+    except Exception:  # noqa: BLE001 - no index, or a damaged one: no dates
+        return {}
 
 
 def _live_setting(index_dir: Path, key: str, default):
@@ -333,12 +521,18 @@ def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_
         by_file.setdefault(p["source"], []).append(i)
 
     report = BuildReport(version="", files=0, passages=0, full_rebuild=not same_all)
+    dates = _live_dates(index_dir)
     files: dict[str, dict] = {}
     new_rows: list[dict] = []
     row_vectors: list[int | None] = []  # index into old vectors, or None = to embed
     paths = list_corpus(corpus)
     for p in unsupported_files(corpus):
         msg = f"skipped {p.relative_to(corpus).as_posix()}: unsupported file type (readable: {', '.join(SUFFIXES)})"
+        log.warning(msg)
+        report.skipped.append(msg)
+    for p in outside_files(corpus):
+        msg = (f"skipped {p.relative_to(corpus).as_posix()}: its real path is outside the corpus folder "
+               "(a symlink to elsewhere); not read")
         log.warning(msg)
         report.skipped.append(msg)
     for n, path in enumerate(paths, 1):
@@ -354,7 +548,7 @@ def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_
                 row_vectors.append(i)
             continue
         try:
-            doc = read_document(path, name)
+            doc = read_document(path, name, root=corpus)
         except (IngestError, OSError) as e:
             msg = f"skipped {name}: {e}"
             log.warning(msg)
@@ -364,8 +558,12 @@ def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_
         files[name] = {"sha256": doc.sha256, "size": doc.size, "encoding": doc.encoding,
                        "passages": len(chunks), "added": time.strftime("%Y-%m-%dT%H:%M:%S"),
                        "title": next((c.title for c in chunks if c.title), "")}
-        if prev:
-            files[name]["added"] = prev.get("added", files[name]["added"])
+        if prev or name in dates:
+            files[name]["added"] = (prev or {}).get("added") or dates.get(name) or files[name]["added"]
+        if "undecodable lines" in doc.encoding:
+            msg = f"read {name} in part: {doc.encoding.split('(', 1)[1].rstrip(')')} (neither UTF-8 nor GB18030)"
+            log.warning(msg)
+            report.warnings.append(msg)
         for c in chunks:
             new_rows.append(c.to_dict() | {"key": c.key, "embed_text": c.embed_text})
             row_vectors.append(cache.get(c.key))
@@ -406,6 +604,8 @@ def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_
     # thread builds the lexical side and the word bridge, so a build costs about its encoding
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulletin-qa-build") as pool:
         encoding = pool.submit(contextvars.copy_context().run, encode)  # a caller's progress context too
+        if progress:
+            progress("lexical", 0, 1)  # the word index, while the model encodes
         bm25 = BM25Index.build([r["embed_text"] for r in new_rows])
         bigram = BM25Index.build([r["embed_text"] for r in new_rows], tokenizer=bigrams)
         vocab = vocabulary(bm25)
@@ -421,6 +621,8 @@ def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_
         else:
             for row in new_rows:
                 row.pop("sent", None)
+        if progress:
+            progress("lexical", 1, 1)
         encoding.result()
     report.embedded_passages = len(todo)
     report.reused_passages = len(new_rows) - len(todo)
@@ -436,6 +638,8 @@ def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_
         extra |= {"use.npy": use_vectors, "sentences.npy": sent_vectors}
         extra["use.faiss"] = build_vector_index(use_vectors, second.dim)
         manifest["use_faiss"] = describe(extra["use.faiss"])
+    if progress:
+        progress("write", 0, 1)
     version = _write_version(index_dir, manifest, new_rows, vectors, fi, bm25, extra)
     report.version = version.name
     report.files, report.passages = len(files), len(new_rows)
@@ -506,48 +710,86 @@ def _term_vectors(second, terms: list[str], old) -> np.ndarray:
 
 
 def _write_version(index_dir: Path, manifest, rows, vectors, fi, bm25, extra: dict) -> Path:
-    import faiss
-
+    """Write a new version folder beside the live one and switch CURRENT to it.  Any failure
+    (disk full, read-only folder) removes what was written and raises IndexWriteError: the
+    live version and CURRENT are untouched."""
     name = f"v-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
     tmp = index_dir / f".tmp-{name}"
-    tmp.mkdir()
-    with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    np.save(tmp / "vectors.npy", vectors)
-    faiss.write_index(fi, str(tmp / "dense.faiss"))
-    bm25.save(tmp / "bm25")
-    for fname, obj in extra.items():
-        if isinstance(obj, np.ndarray):
-            np.save(tmp / fname, obj)
-        elif hasattr(obj, "ntotal"):  # a FAISS index
-            faiss.write_index(obj, str(tmp / fname))
-        elif isinstance(obj, BM25Index):  # a folder of bm25s arrays
-            obj.save(tmp / fname)
-        else:
-            (tmp / fname).write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
-    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
-    for f in tmp.rglob("*"):
-        if f.is_file():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
-    final = index_dir / name
-    os.replace(tmp, final)
     pointer_tmp = index_dir / f".CURRENT.{os.getpid()}"
-    pointer_tmp.write_text(name)
-    with open(pointer_tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(pointer_tmp, index_dir / "CURRENT")
-    _clean_old(index_dir, keep=name)
+    previous = _pointer_name(index_dir)  # kept by the clean-up: readers may still hold it
+    target = tmp
+    try:
+        tmp.mkdir()
+        target = tmp / "passages.jsonl"
+        with open(target, "w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        target = tmp / "vectors.npy"
+        np.save(target, vectors)
+        target = tmp / "dense.faiss"
+        _write_faiss(fi, target)
+        target = tmp / "bm25"
+        bm25.save(target)
+        for fname, obj in extra.items():
+            target = tmp / fname
+            if isinstance(obj, np.ndarray):
+                np.save(target, obj)
+            elif hasattr(obj, "ntotal"):  # a FAISS index
+                _write_faiss(obj, target)
+            elif isinstance(obj, BM25Index):  # a folder of bm25s arrays
+                obj.save(target)
+            else:
+                target.write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
+        manifest = manifest | {"checksums": checksums(tmp)}
+        target = tmp / "manifest.json"
+        target.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        for f in tmp.rglob("*"):
+            if f.is_file():
+                target = f
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+        final = index_dir / name
+        target = final
+        os.replace(tmp, final)
+        target = pointer_tmp
+        pointer_tmp.write_text(name)
+        with open(pointer_tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        target = index_dir / "CURRENT"
+        os.replace(pointer_tmp, index_dir / "CURRENT")
+    except BaseException as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if _pointer_name(index_dir) != name:  # not switched: the new folder is an orphan
+            shutil.rmtree(index_dir / name, ignore_errors=True)
+        try:
+            pointer_tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise _write_error(e, target, index_dir) from None
+        raise
+    _clean_old(index_dir, keep={name, previous})
     return final
 
 
-def _clean_old(index_dir: Path, keep: str) -> None:
-    """Remove versions other than the live one and the one before it (readers may still hold it)."""
-    versions = sorted((p for p in index_dir.glob("v-*") if p.is_dir() and p.name != keep),
-                      key=lambda p: p.stat().st_mtime)
-    for p in versions[:-1]:
-        shutil.rmtree(p, ignore_errors=True)
+def _write_faiss(index, path: Path) -> None:
+    """faiss.write_index through Python's file I/O, so a full disk is an OSError with its errno
+    (FAISS's own writer raises a RuntimeError without one)."""
+    import faiss
+
+    data = faiss.serialize_index(index)
+    with open(path, "wb") as f:
+        f.write(memoryview(data))
+
+
+def _clean_old(index_dir: Path, keep: set) -> None:
+    """Remove version folders other than the live one (whatever CURRENT names, read again here)
+    and the one live before this build (readers may still hold it): the orphans of builds
+    killed between their folder's rename and CURRENT's are removed, never a live version."""
+    keep = set(keep) | {_pointer_name(index_dir)}
+    for p in index_dir.glob("v-*"):
+        if p.is_dir() and p.name not in keep:
+            shutil.rmtree(p, ignore_errors=True)
     for p in index_dir.glob(".tmp-v-*"):
         shutil.rmtree(p, ignore_errors=True)
     for p in index_dir.glob(".CURRENT.*"):  # pointer files of builds killed before their rename

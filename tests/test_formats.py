@@ -212,3 +212,21 @@ def test_each_format_is_found_and_cited(mixed_index, query, source, needle, page
                    if p["source"] == source and p["start_line"] == h.start_line and p["text"] == h.text)
         if "page_start" in row:  # once chunk.py carries the pages into the passages
             assert (row["page_start"], row["page_end"]) == (page, page)
+
+
+def test_markdown_blocks_are_read_on_their_own_lines():
+    """markdown-it-py (issue 11): setext headings, tables, code, front matter, escapes and
+    entities; every character stays on its source line."""
+    from qa.formats import INDENT, markdown_to_text
+
+    src = ("---\ntitle: 元数据不应出现\n---\n浙江温州社工简报\n========\n\n"
+           "| 指标 | 目标 |\n|---|---|\n| 乡镇社工站覆盖率 | 百分之百 |\n\n"
+           "```\n代码块一行\n```\n"
+           "转义 \\*星号\\* 与 &amp; 实体，snake_case 与 5 * 3 保留，~~删除线~~ 与 ![图片说明](x.png) 取文字。\n")
+    out = markdown_to_text(src).split("\n")
+    assert len(out) == len(src.split("\n"))
+    assert "元数据" not in "\n".join(out)
+    assert out[3] == "# 浙江温州社工简报" and out[4] == ""
+    assert out[6] == INDENT + "指标 目标" and out[7] == "" and out[8] == INDENT + "乡镇社工站覆盖率 百分之百"
+    assert out[11] == INDENT + "代码块一行"
+    assert out[13] == "转义 *星号* 与 & 实体，snake_case 与 5 * 3 保留，删除线 与 图片说明 取文字。"

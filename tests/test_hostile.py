@@ -224,3 +224,21 @@ def test_hostile_queries_through_the_real_cli_process(seed_index):
                            timeout=600)
         assert r.returncode == 2 and "Traceback" not in r.stderr
         assert "error: the query is empty" in r.stderr
+
+
+# --------------------------------------------------------------------------- Markdown (issue 11)
+
+MD_CHARS = list("*_[]()!`~#>-+|:\\<&;\n 社工a1") + ["**", "__", "](", "![", "```", "\n\n", "- ", "1. ", "    ", "&amp;"]
+markdown_text = st.one_of(st.text(max_size=300),
+                          st.lists(st.sampled_from(MD_CHARS), max_size=200).map("".join))
+
+
+@SETTINGS
+@given(markdown_text)
+def test_markdown_to_text_keeps_every_line(text):
+    """markdown-it-py + the linear marker patterns: no exception, one output line per input line
+    (so a passage's lines are the file's own)."""
+    from qa.formats import markdown_to_text
+
+    n = len(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    assert len(markdown_to_text(text).split("\n")) == n
