@@ -12,6 +12,11 @@ A set whose folder holds a ``corpus/`` folder (``xquad-dev/questions_en.jsonl`` 
 ``xquad-dev/corpus/``) is asked against an index of that corpus, built (incrementally)
 under the cache folder; the others against ``--index`` / ``--corpus`` (the default index).
 
+``--answers`` evaluates the answers instead (``qa.answer()``, with the model of ``--llm-url`` /
+``BULLETIN_QA_LLM_URL``; without one, the extractive answers): the share of the model's answers
+whose every sentence passed the check, the share of answerable questions whose answer text
+contains a key, and the share whose cited passages contain one.
+
 ``--ablation`` adds the hybrid with each of its parts left out (``hybrid-no-<part>``).
 ``naive`` is the baseline a default LangChain pipeline gives: the default
 ``RecursiveCharacterTextSplitter`` (chunk_size 300, no Chinese separators), FAISS over the
@@ -191,9 +196,78 @@ def set_name(path: Path) -> str:
     return f"{p.parent.name}/{p.stem}" if own_corpus(p) else p.stem
 
 
+def evaluate_answers(questions: list[dict], k: int = 5, index=None, llm=None) -> dict:
+    """Figures of the answers to one question set (``qa.answer()`` with ``llm``, see
+    qa/generate.py): ``sent`` = share of the questions sent to the model (the verdict lets
+    through only those it judges answered); ``model_answers`` = how many replies had at least
+    one sentence; ``all_passed`` = share of those whose every sentence passed the check;
+    ``with_key`` = share of the answerable questions whose answer text (what is shown: the
+    model's checked sentences, or the extractive sentence) contains a key; ``cites_key`` =
+    share whose cited passages contain one."""
+    from .generate import answer
+
+    rows = []
+    for q in questions:
+        a = answer(q["q"], k=k, index=index, llm=llm)
+        rows.append({"id": q["id"], "q": q["q"], "keys": q["keys"], "answered": a.answered, "model": a.model,
+                     "sent": bool(a.model), "generated": a.generated, "sentences": len(a.sentences),
+                     "unsupported": [c.to_dict() for c in a.unsupported], "note": a.note, "text": a.text,
+                     "with_key": bool(q["keys"]) and answer_rank(q, [a.text]) is not None,
+                     "cites_key": bool(q["keys"]) and answer_rank(q, [p.text for p in a.citations.values()]) is not None})
+    answerable = [r for r in rows if r["keys"]]
+    replied = [r for r in rows if r["sentences"]]
+    n = len(rows) or 1
+    figs = {"questions": len(rows), "answerable": len(answerable), "model": next((r["model"] for r in rows if r["model"]), ""),
+            "sent": sum(r["sent"] for r in rows) / n, "model_answers": len(replied),
+            "all_passed": (sum(not r["unsupported"] for r in replied) / len(replied)) if replied else None,
+            "with_key": sum(r["with_key"] for r in answerable) / (len(answerable) or 1),
+            "cites_key": sum(r["cites_key"] for r in answerable) / (len(answerable) or 1)}
+    return {"k": k, "figures": figs, "answers": rows}
+
+
+def answers_table(sets: list[tuple[str, dict]]) -> str:
+    lines = ["| set | answers by | questions | sent to the model | model answers | every sentence passed | "
+             "contain a key | cite a passage with a key |", "|---|---|---|---|---|---|---|---|"]
+    for name, results in sets:
+        f = results["figures"]
+        passed = f"{f['all_passed']:.2f}" if f["all_passed"] is not None else "–"
+        lines.append(f"| {name} | {f['model'] or 'extractive'} | {f['questions']} | {f['sent']:.2f} | "
+                     f"{f['model_answers']} | {passed} | {f['with_key']:.2f} | {f['cites_key']:.2f} |")
+    return "\n".join(lines)
+
+
+def answers_main(args, loaded: list[tuple[Path, list[dict]]]) -> int:
+    from .generate import llm_settings
+
+    llm = llm_settings(getattr(args, "llm_url", None), getattr(args, "llm_model", None),
+                       timeout=getattr(args, "llm_timeout", None))
+    sets = []
+    for f, questions in loaded:
+        corpus = own_corpus(f)
+        index = index_for(corpus) if corpus else args.index
+        sets.append((set_name(f), evaluate_answers(questions, k=args.k, index=index, llm=llm)))
+        print(f"{set_name(f)}: {len(questions)} questions answered from {f}", file=sys.stderr)
+    print(answers_table(sets))
+    for name, results in sets:
+        failed = [r for r in results["answers"] if r["unsupported"] or (r["sent"] and not r["generated"])]
+        if failed and args.misses:
+            print(f"\n{name}: sentences that failed the check, and answers the model did not write")
+            for r in failed:
+                for c in r["unsupported"]:
+                    print(f"  {r['id']}  ✗ {c['sentence']}  ({c['reason']})")
+                if not r["generated"]:
+                    print(f"  {r['id']}  note: {r['note']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(dict(sets), ensure_ascii=False, indent=1))
+        print(f"\nwrote {args.json}", file=sys.stderr)
+    return 0
+
+
 def main(args) -> int:
     files = [Path(f) for f in args.file]
     loaded = [(f, load_questions(f)) for f in files]  # every file checked before any work
+    if getattr(args, "answers", False):
+        return answers_main(args, loaded)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if args.ablation:
         from .api import get_retriever

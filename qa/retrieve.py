@@ -17,14 +17,13 @@ import os
 import threading
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from . import rank, vectorindex
 from .embed import Embedder
-from .answer import AnswerCue, answer_cue, best_sentence
+from .sentence import AnswerCue, answer_cue, best_sentence
 from .lexical import bigrams
 from .query import QueryTerms, understand, zh_share
 from .store import StoredIndex
@@ -119,6 +118,33 @@ def _pointer_key(index_dir: Path):
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
+_query_embedders: dict[str, Embedder] = {}
+_query_embedders_lock = threading.Lock()
+
+
+def query_embedder(model: str) -> Embedder:
+    """One query embedder per model in a process, shared by the retrievers of every index built
+    with it (each used to load its own copy: ~400 MB a folder searched)."""
+    with _query_embedders_lock:
+        if model not in _query_embedders:
+            _query_embedders[model] = Embedder(model, backend="torch")  # "...+onnx-int8" in the id overrides
+        return _query_embedders[model]
+
+
+def second_embedder():
+    """The second model (USE), one per process: the word bridge and ensemble indexes."""
+    global _second
+    with _query_embedders_lock:
+        if _second is None:
+            from .embed import UseEmbedder
+
+            _second = UseEmbedder()
+        return _second
+
+
+_second = None
+
+
 class Retriever:
     """Answers queries against the live index of ``index_dir``; reloads when it changes."""
 
@@ -135,8 +161,7 @@ class Retriever:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            model = self.store.manifest["settings"]["model"].split("@")[0]
-            self._embedder = Embedder(model, backend="torch")  # "...+onnx-int8" in the id overrides
+            self._embedder = query_embedder(self.store.manifest["settings"]["model"].split("@")[0])
         return self._embedder
 
     @property
@@ -252,11 +277,9 @@ class Retriever:
         v = self.second.embed_passages([word])[0]
         return bool(float(np.max(np.asarray(store.term_vectors) @ v)) >= WORD_BRIDGE_MIN)
 
-    @cached_property
+    @property
     def second(self):
-        from .embed import UseEmbedder
-
-        return UseEmbedder()
+        return second_embedder()
 
     def sentence_scores(self, store: StoredIndex, uq: np.ndarray, rows: list[int], e5: bool = False) -> dict[int, float]:
         """Each candidate passage scored by its best sentence, one matrix product: the second

@@ -64,9 +64,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve_seed_copy(tmp_path_factory, seed_index, name: str):
+@pytest.fixture(scope="session")
+def fake_llm():
+    """A small OpenAI-compatible chat server of the tests' own on 127.0.0.1 (tests/fake_llm.py):
+    ``/v1/models`` and ``/v1/chat/completions``, stream and not, answering from the prompt it
+    receives; the model name picks its behaviour; ``.requests`` logs every request."""
+    from tests.fake_llm import FakeLLM
+
+    server = FakeLLM().start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def serve_seed_copy(tmp_path_factory, seed_index, name: str, **app_options):
     """Start the real app on a free loopback port over a private copy of the seed corpus and
-    index; returns (demo, url, corpus, index, base).  The caller closes ``demo``."""
+    index; returns (demo, url, corpus, index, base).  The caller closes ``demo``.
+    ``app_options``: more arguments of ``app.create_app`` (``llm``)."""
     import sys
 
     sys.path.insert(0, str(ROOT))
@@ -79,7 +94,7 @@ def serve_seed_copy(tmp_path_factory, seed_index, name: str):
     shutil.copytree(seed_idx, index)
     for p in corpus.iterdir():
         p.chmod(0o644)
-    demo = app.create_app(corpus, index)
+    demo = app.create_app(corpus, index, **app_options)
     port = free_port()
     app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     return demo, f"http://127.0.0.1:{port}/", corpus, index, base

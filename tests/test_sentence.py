@@ -1,4 +1,4 @@
-"""The answering sentence (qa/answer.py): first on made-up sentences (no model), then the
+"""The answering sentence (qa/sentence.py): first on made-up sentences (no model), then the
 page's six examples through qa.search() on the real seed index."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer import (COUNT, DATE, DURATION, MONEY, NAME_SHARE, PERCENT, QUANTITY, Asked, answer_cue,
+from qa.sentence import (COUNT, DATE, DURATION, MONEY, NAME_SHARE, PERCENT, QUANTITY, Asked, answer_cue,
                        asked_kinds, best_sentence, figure_kinds)
 from qa.lexicon import places
 from qa.query import PlaceMention, QueryTerms
