@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import cache_dir  # noqa: F401 - callers use embed.cache_dir too
+from .files import cache_dir, made_once  # noqa: F401 - callers use embed.cache_dir too
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -257,21 +257,6 @@ def default_model_dir() -> tuple[Path, str]:
 
     made_once(out / "modules.json", convert)
     return out, digest
-
-
-def made_once(marker: Path, make) -> None:
-    """Run ``make(folder)`` unless ``marker`` (a file in that folder) exists, under a file lock:
-    two fresh processes make the folder once, the other waits for it.  ``make`` writes into a
-    temporary folder and renames it into place, so a killed run leaves no half-made folder."""
-    if marker.is_file():
-        return
-    from filelock import FileLock
-
-    folder = marker.parent
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(folder) + ".lock"):
-        if not marker.is_file():
-            make(folder)
 
 
 # --------------------------------------------------------------------------- embedder

@@ -29,3 +29,18 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def made_once(marker: Path, make) -> None:
+    """Run ``make(folder)`` unless ``marker`` (a file in that folder) exists, under a file lock:
+    two fresh processes make the folder once, the other waits for it.  ``make`` writes into a
+    temporary folder and renames it into place, so a killed run leaves no half-made folder."""
+    if marker.is_file():
+        return
+    from filelock import FileLock
+
+    folder = marker.parent
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder) + ".lock"):
+        if not marker.is_file():
+            make(folder)

@@ -64,7 +64,7 @@ def int8_model_dir(model_dir: Path) -> Path:
 def export_int8(model_dir: Path, out_dir: Path | None = None) -> Path:
     """Export, fuse and quantise the BERT encoder of a sentence-transformers folder (once; two
     fresh processes: one exports, the other waits, as for the model conversion)."""
-    from .embed import made_once
+    from .files import made_once
 
     model_dir = Path(model_dir)
     out_dir = Path(out_dir) if out_dir else int8_model_dir(model_dir)
