@@ -47,6 +47,11 @@ class Passage:
     similarity: float | None = None  # dense cosine of query and passage (None in lexical mode)
     page_start: int | None = None  # PDF pages of the passage
     page_end: int | None = None
+    doc_title: str = ""  # the bulletin's name (masthead or lead headline; the file name at worst)
+    region: str = ""  # the article's places, full names: 甘肃省酒泉市 ("" = about no region)
+    date: str = ""  # YYYY-MM-DD or YYYY-MM, when the article states one
+    issuer: str = ""  # the issuing body, when the text states it
+    region_codes: list = field(default_factory=list)  # their adcodes
 
     @property
     def citation(self) -> str:
@@ -90,17 +95,23 @@ def get_retriever(index: str | os.PathLike | None = None) -> Retriever:
 
 
 def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.PathLike | None = None,
-           sources: list[str] | None = None, without: frozenset[str] = frozenset()) -> "Results":
+           sources: list[str] | None = None, without: frozenset[str] = frozenset(),
+           regions: list[str] | None = None, since=None, until=None) -> "Results":
     """The ``k`` passages that best answer ``query``, best first: a list of :class:`Passage`
     with ``answered`` / ``reason`` (the verdict: whether they answer it, and why not) and
     ``best_similarity`` (the highest dense cosine over all searched passages).
 
     Raises ``ValueError`` for an empty query or ``k`` outside 1..100, and
     ``qa.store.IndexMissing`` / ``IndexDamaged`` (with the repair command) when the index
-    cannot be read.
+    cannot be read.  ``regions`` (湖北, 酒泉市, …: the articles about a place or within it),
+    ``since`` / ``until`` ("2024", "2024-03", "2024-03-05" or a date; an article without a
+    date is outside a date filter) narrow the search like ``sources``.
     """
+    if sources is not None and (isinstance(sources, (str, bytes)) or not all(isinstance(s, str) for s in sources)):
+        raise TypeError(f"sources must be a list of file names, not {sources!r}")
     retriever = get_retriever(index)
-    store, hits = retriever.search(query, k, mode=mode, sources=sources, without=frozenset(without))
+    store, hits = retriever.search(query, k, mode=mode, sources=sources, without=frozenset(without),
+                                   regions=regions, since=since, until=until)
     out = Results()
     out.best_similarity = hits.best_similarity
     verdict = judge(query, hits, store, store.manifest["settings"]["model"],
@@ -110,7 +121,9 @@ def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.Path
         p = store.passages[h.row]
         out.append(Passage(p["text"], p["source"], p["title"], p["start_line"], p["end_line"], h.score,
                            rank, h.highlight, h.ranks, p.get("article", 0), h.similarity,
-                           p.get("page_start"), p.get("page_end")))
+                           p.get("page_start"), p.get("page_end"), p.get("doc_title") or p["source"],
+                           p.get("region", ""), p.get("date", ""), p.get("issuer", ""),
+                           list(p.get("region_codes") or [])))
     return out
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from .formats import page_range
 from .ingest import Block, Document, _ends_sentence, jieba_ready
+from .metadata import METADATA_VERSION, describe
 
 CHUNK_SIZE = 300
 CHUNK_OVERLAP = 60
@@ -42,6 +43,11 @@ class Chunk:
     ordinal: int  # ordinal of the passage within its file
     page_start: int | None = None  # PDF pages of the passage (None for other formats)
     page_end: int | None = None
+    doc_title: str = ""  # the bulletin's name, its article's region, date and issuer (qa/metadata.py)
+    region: str = ""
+    region_codes: list = field(default_factory=list)
+    date: str = ""
+    issuer: str = ""
 
     @property
     def embed_text(self) -> str:
@@ -371,7 +377,9 @@ def make_splitter(chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERL
 def chunk_document(doc: Document, chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP) -> list[Chunk]:
     splitter = make_splitter(chunk_size, chunk_overlap)
     chunks: list[Chunk] = []
-    for a_no, art in enumerate(articles(doc)):
+    arts = articles(doc)
+    doc_title, metas = describe(doc, arts)
+    for a_no, (art, meta) in enumerate(zip(arts, metas)):
         text, lines = "", []
         for b in art.text_blocks:
             if text:
@@ -386,14 +394,16 @@ def chunk_document(doc: Document, chunk_size: int = CHUNK_SIZE, chunk_overlap: i
                 start = text.find(body)
             end = start + len(body) - 1
             pages = page_range(doc.meta, lines[start], lines[end]) or (None, None)
-            chunks.append(Chunk(doc.source, art.title, lines[start], lines[end], body, a_no, len(chunks), *pages))
+            chunks.append(Chunk(doc.source, art.title, lines[start], lines[end], body, a_no, len(chunks), *pages,
+                                doc_title=doc_title, region=meta.region, region_codes=list(meta.region_codes),
+                                date=meta.date, issuer=meta.issuer))
     return chunks
 
 
 def chunk_settings(chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP) -> dict:
     """Everything that changes the passages; part of the index manifest."""
     return {"chunk_size": chunk_size, "chunk_overlap": chunk_overlap, "separators": SEPARATORS,
-            "embed_text": "title+text", "code": _code_fingerprint()}
+            "embed_text": "title+text", "code": _code_fingerprint(), "metadata": METADATA_VERSION}
 
 
 def _code_fingerprint() -> str:
@@ -403,7 +413,7 @@ def _code_fingerprint() -> str:
 
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in ("ingest.py", "formats.py", "chunk.py"):
+    for name in ("ingest.py", "formats.py", "chunk.py", "metadata.py"):
         f = here / name
         if f.exists():
             h.update(f.read_bytes())

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import rank, vectorindex
+from . import metadata, rank, vectorindex
 from .embed import Embedder
 from .sentence import AnswerCue, answer_cue, best_sentence
 from .lexical import bigrams
@@ -191,13 +191,16 @@ class Retriever:
         return _positive_top(store.bigram.scores(bigrams(q), len(store.passages)), n, rows)
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None,
-               without: frozenset[str] = frozenset()) -> tuple[StoredIndex, "Ranking"]:
+               without: frozenset[str] = frozenset(), regions=None, since=None,
+               until=None) -> tuple[StoredIndex, "Ranking"]:
         """``without``: parts of the hybrid left out, for measuring what each adds (see
-        ``ABLATIONS``); the default uses them all."""
+        ``ABLATIONS``); the default uses them all.  ``regions`` / ``since`` / ``until``: only
+        passages of articles about these places, dated within these bounds (``filter_rows``)."""
+        where = Where(regions, since, until)
         if getattr(self.embedder, "backend", None) == "torch":  # torch's threads meet OpenBLAS's
             with _one_blas_thread:
-                return self._search(query, k, mode, sources, without)
-        return self._search(query, k, mode, sources, without)  # (ONNX queries run on one thread)
+                return self._search(query, k, mode, sources, without, where)
+        return self._search(query, k, mode, sources, without, where)  # (ONNX queries run on one thread)
 
     def understand(self, store: StoredIndex, q: str, without: frozenset[str] = frozenset()) -> QueryTerms:
         vocab = store.bm25.retriever.vocab_dict if store.bm25.retriever is not None else {}
@@ -210,14 +213,14 @@ class Retriever:
                           use_pinyin="pinyin" not in without, word_bridge=bridge)
 
     def _search(self, query: str, k: int, mode: str, sources: list[str] | None,
-                without: frozenset[str]) -> tuple[StoredIndex, "Ranking"]:
+                without: frozenset[str], where: "Where | None" = None) -> tuple[StoredIndex, "Ranking"]:
         q = validate_query(query, k)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         if not set(without) <= set(ABLATIONS):
             raise ValueError(f"unknown parts {sorted(set(without) - set(ABLATIONS))}; known: {', '.join(ABLATIONS)}")
         store = self.store
-        rows = store.rows_of(sources) if sources else None  # a source filter, applied inside each search
+        rows = filter_rows(store, sources, where)  # the filters, applied inside each search
         pool = min(len(store.passages) if rows is None else len(rows), max(50, 4 * k))
         terms = self.understand(store, q, without)
         lists: dict[str, list[tuple[int, float]]] = {}
@@ -314,6 +317,40 @@ class Retriever:
                     sims = np.asarray(vecs[a:a + c]) @ q
                     break
         return best_sentence(spans, texts, term_weights(cue.weights, store.bm25.idf), sims, asked=cue.asked)
+
+
+class Where:
+    """The region and date filters of a search, checked when it starts (ValueError for an unknown
+    region or a malformed date)."""
+
+    def __init__(self, regions=None, since=None, until=None):
+        if regions is not None and (isinstance(regions, (str, bytes)) or not all(isinstance(r, str) for r in regions)):
+            raise TypeError(f"regions must be a list of place names, not {regions!r}")
+        self.regions = metadata.resolve_regions(regions) if regions else None
+        self.since = metadata.parse_bound(since)
+        self.until = metadata.parse_bound(until, end=True)
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"since ({since}) is after until ({until})")
+
+    def __bool__(self) -> bool:
+        return bool(self.regions or self.since or self.until)
+
+    def keeps(self, p: dict) -> bool:
+        if self.regions and not metadata.in_regions(p.get("region_codes") or [], self.regions):
+            return False
+        if (self.since or self.until) and not metadata.in_dates(p.get("date") or "", self.since, self.until):
+            return False
+        return True
+
+
+def filter_rows(store: StoredIndex, sources: list[str] | None, where: "Where | None") -> np.ndarray | None:
+    """The rows a search may return: of these files (``store.rows_of``), about these regions,
+    within these dates; None when nothing is filtered."""
+    rows = store.rows_of(sources) if sources else None
+    if not where:
+        return rows
+    pool = range(len(store.passages)) if rows is None else rows.tolist()
+    return np.asarray([i for i in pool if where.keeps(store.passages[i])], dtype=np.int64)
 
 
 WORD_BRIDGE_MIN = 0.75  # cosine of an English word to a corpus term (USE) to count as its translation

@@ -122,9 +122,8 @@ def test_save_upload_writes_only_into_corpus(tmp_path):
 @pytest.mark.slow
 def test_search_endpoint_cites_jiuquan_goal(served):
     client, *_ = served
-    # the passage with the 300/800 goal must be cited on the page (k=5).  It stood in the first 3
-    # before the fusion weights were fitted on all dev sets (issue 10); it is now 3rd-4th, a gap
-    # written down in the closing note, not hidden here
+    # the passage with the 300/800 goal must be among the first 3 cited on the page (the "asked"
+    # list: the question asks for a goal, and that passage's sentence holds the counts)
     results = client.predict(QUESTION, 5, "hybrid", None, api_name="/search")
     assert isinstance(results, list) and results
     for key in ("text", "source", "title", "start_line", "end_line", "score", "rank", "highlight", "answer",
@@ -133,8 +132,8 @@ def test_search_endpoint_cites_jiuquan_goal(served):
     assert [r["rank"] for r in results] == list(range(1, len(results) + 1))
     jiuquan = [r for r in results if "酒泉" in r["title"]]
     assert jiuquan, "no passage from the Jiuquan article"
-    goal = [r for r in jiuquan if "300" in r["text"] and "800" in r["text"] and r["rank"] <= 5]
-    assert goal, "the Jiuquan passage with the 300 / 800 goal is not cited in the top 5"
+    goal = [r for r in jiuquan if "300" in r["text"] and "800" in r["text"] and r["rank"] <= 3]
+    assert goal, "the Jiuquan passage with the 300 / 800 goal is not cited in the top 3"
     assert goal[0]["citation"].endswith(f"lines {goal[0]['start_line']}-{goal[0]['end_line']})")
     assert results[0]["answers"] is True
 
@@ -208,12 +207,11 @@ def test_upload_rebuild_find_delete(served, tmp_path):
     assert results[0]["source"] == "kashgar_bulletin.txt" and "126" in results[0]["text"]
     assert results[0]["answers"] is True
 
-    msg, *_ = client.predict("kashgar_bulletin.txt", api_name="/delete")
-    assert "deleted kashgar_bulletin.txt" in msg and not (corpus / "kashgar_bulletin.txt").exists()
-    from gradio_client.exceptions import AppError
-
-    with pytest.raises(AppError, match="not in the list of choices"):  # Gradio's own check first
-        client.predict("../index/CURRENT", api_name="/delete")
+    res = client.predict("kashgar_bulletin.txt", api_name="/delete")
+    assert res["deleted"] and "deleted kashgar_bulletin.txt" in res["message"]
+    assert not (corpus / "kashgar_bulletin.txt").exists()
+    res = client.predict("../index/CURRENT", api_name="/delete")  # the endpoint checks names itself
+    assert not res["deleted"] and "not a file of the corpus" in res["message"]
     ok, msg = app.delete_document(corpus, "../index/CURRENT")  # and the app's behind it
     assert not ok and "not a file of the corpus" in msg and (index / "CURRENT").exists()
     msg, *_ = client.predict(False, api_name="/rebuild")
@@ -269,3 +267,97 @@ def test_second_rebuild_is_refused_while_one_runs(served):
     with FileLock(str(index / ".lock")):
         msg, *_ = client.predict(False, api_name="/rebuild")
     assert msg.startswith("✗ not rebuilt") and "another" in msg
+
+
+# --------------------------------------------------------------------------- issue 13: readers' page
+
+
+@pytest.mark.slow
+def test_search_endpoint_filters_by_region_and_names_the_source(served):
+    client, *_ = served
+    hits = client.predict("certified-worker goal 2025", 5, "hybrid", None, ["甘肃"], None, None, api_name="/search")
+    assert hits and all("酒泉" in h["region"] for h in hits)
+    assert any("800名以上" in h["text"] for h in hits)
+    for key in ("doc_title", "region", "date", "issuer"):
+        assert key in hits[0]
+    assert hits[0]["doc_title"] != hits[0]["source"]
+    # the old four-argument call still works
+    assert client.predict(QUESTION, 3, "hybrid", None, api_name="/search")
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="unknown region"):
+        client.predict(QUESTION, 3, "hybrid", None, ["火星"], None, None, api_name="/search")
+    with pytest.raises(AppError, match="date"):
+        client.predict(QUESTION, 3, "hybrid", None, None, "2024-13", None, api_name="/search")
+
+
+@pytest.mark.slow
+def test_page_in_chinese_names_bulletin_region_and_offers_copy_and_original(served):
+    _client, corpus, index, _base = served
+    answer, cards = app.ask(QUESTION, 5, "hybrid", None, index, "zh", corpus=corpus)
+    assert "问题：" in answer and "复制引用" in answer
+    assert "得分" in cards and "第" in cards and "行" in cards and "在全文中查看" in cards
+    assert "地区" in cards and "甘肃省酒泉市" in cards and "简报" in cards
+    assert 'class="qa-copy"' in cards and 'data-citation="甘肃酒泉：' in cards
+    assert "gradio_api/file=" in cards and "003_41b0a890d9bd57ab.txt" in cards
+    no, _ = app.ask("How do I bake sourdough bread?", 3, "hybrid", None, index, "zh")
+    assert "简报似乎没有回答这个问题" in no
+    bad, _ = app.ask("   ", 3, "hybrid", None, index, "zh")
+    assert "问题为空" in bad
+    narrowed, ncards = app.ask(QUESTION, 5, "hybrid", None, index, "zh", regions=["湖北"])
+    assert "甘肃省酒泉市" not in ncards and "湖北省" in ncards
+
+
+def test_long_question_is_shortened_in_the_echo():
+    shown = app.asked_html("社会工作" * 500, "zh")
+    echoed = shown.split("<q>")[1].split("</q>")[0]
+    assert len(echoed) <= app.ASKED_SHOWN + 1 and echoed.endswith("…")
+
+
+@pytest.mark.slow
+def test_exports_hold_question_rank_citation_passage_answer(served, tmp_path):
+    import csv
+
+    from qa import page
+
+    _client, _corpus, index, _base = served
+    found = app.run_search(QUESTION, 3, "hybrid", None, index)
+    c, m = page.export_files(QUESTION, found["passages"], "zh", tmp_path)
+    rows = list(csv.reader(open(c, encoding="utf-8-sig")))
+    assert rows[0][:5] == ["问题", "名次", "引用", "段落", "回答句"]
+    assert len(rows) == 4 and rows[1][0] == QUESTION and rows[1][1] == "1" and "第" in rows[1][2]
+    md = Path(m).read_text(encoding="utf-8")
+    assert md.startswith("# 检索结果") and "**" in md and found["passages"][0].answer[:10] in md.replace("\\", "")
+
+
+def test_documents_table_shows_file_names_as_text(tmp_path):
+    from qa import page
+
+    rows = [{"file": "..\\..\\evil<b>.txt", "title": "", "passages": 0, "size": 10, "added": "", "state": "indexed"}]
+    out = page.documents_html(rows, {}, "zh", app._human)
+    assert "..\\..\\evil&lt;b&gt;.txt" in out and "evil<b>" not in out
+    assert "已索引" in out and 'data-label="文件"' in out
+
+
+def test_messages_are_translated():
+    from qa.i18n import translate
+
+    assert translate("✓ added a.txt (1.0 KB); press Rebuild index to make it searchable", "zh").startswith("✓ 已添加 a.txt")
+    assert translate("no bulletin mentions 苏州 (Suzhou)", "zh") == "没有哪份简报提到 苏州 (Suzhou)"
+    msg = "✓ index rebuilt: 6 files, 66 passages; embedded 1 passages from 1 files, reused 65 (full rebuild) in 7.3s"
+    assert translate(msg, "zh") == "✓ 索引已重建：6 个文件，66 个段落；从 1 个文件向量化了 1 个段落，复用 65 个（完全重建），用时 7.3 秒"
+    assert translate(msg, "en") == msg
+
+
+def test_rebuild_progress_follows_the_stages():
+    from qa.page import BuildProgress
+
+    seen = []
+    bp = BuildProgress(lambda f, desc: seen.append((round(f, 2), desc)), "zh")
+    for stage, d, t in [("read", 1, 2), ("read", 2, 2), ("lexical", 0, 1), ("embed", 32, 64), ("embed", 64, 64),
+                        ("lexical", 1, 1), ("embed sentences", 10, 10), ("write", 0, 1)]:
+        bp.report(stage, d, t)
+    descs = [d for _, d in seen]
+    assert descs[0] == "读取文件 1/2" and "建立词语索引" in descs[2] and descs[3].startswith("向量化段落 32/64")
+    assert descs[-1] == "写入索引"
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen)  # one bar, never going back

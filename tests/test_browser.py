@@ -91,7 +91,7 @@ def ask(driver, url: str, question: str):
     return wait
 
 
-def test_ask_with_enter_shows_marked_answer_and_screenshot(page_url, driver):
+def test_ask_with_enter_shows_marked_answer(page_url, driver):
     from selenium.webdriver.common.by import By
 
     wait = ask(driver, page_url, QUESTION)
@@ -100,21 +100,17 @@ def test_ask_with_enter_shows_marked_answer_and_screenshot(page_url, driver):
     assert "[1]" in answer.text and "酒泉" in answer.text
     cards = driver.find_elements(By.CSS_SELECTOR, "#cards .qa-card")
     assert len(cards) == 5
-    assert "lines" in cards[0].text and "score" in cards[0].text
+    lang = driver.execute_script("return navigator.language")  # the page follows it (issue 13)
+    if lang.startswith("zh"):
+        assert "行" in cards[0].text and "得分" in cards[0].text
+    else:
+        assert "lines" in cards[0].text and "score" in cards[0].text
     # open the first card's full article
     summary = cards[0].find_element(By.CSS_SELECTOR, "details summary")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", summary)
     summary.click()
     assert cards[0].find_element(By.CSS_SELECTOR, "details .qa-article").is_displayed()
-    driver.execute_script("window.scrollTo(0, 0)")
-    time.sleep(0.5)
-    out = ROOT / "docs" / "screenshot.png"
-    out.parent.mkdir(exist_ok=True)
-    height = driver.execute_script("return Math.min(document.body.scrollHeight, 2400)")
-    driver.set_window_size(1280, max(1200, height))
-    time.sleep(0.5)
-    assert driver.save_screenshot(str(out))
-    assert out.stat().st_size > 20000
+    # (README's screenshot is now taken by test_example_click_answers_in_chinese_with_screenshot)
 
 
 def test_markup_in_query_and_documents_is_shown_not_run(page_url, driver):
@@ -132,3 +128,353 @@ def test_markup_in_query_and_documents_is_shown_not_run(page_url, driver):
     assert not driver.find_elements(By.CSS_SELECTOR, "#cards script, #answer script, #cards img, #answer img")
     time.sleep(1)
     assert driver.execute_script("return window.__xss === undefined")
+
+
+# --------------------------------------------------------------------------- with the user's model (issue 14)
+
+
+@pytest.fixture(scope="module")
+def llm_page_url(tmp_path_factory, seed_index):
+    """The page with a model configured: the tests' own OpenAI-compatible server on 127.0.0.1
+    (tests/fake_llm.py), streaming slowly enough to be seen, answering one sentence from passage
+    [1] and one with a made-up figure."""
+    from qa.generate import LLMSettings
+    from tests.fake_llm import FakeLLM
+
+    server = FakeLLM(chunk_delay=0.05).start()
+    demo, url, *_ = serve_seed_copy(tmp_path_factory, seed_index, "browser-llm",
+                                    llm=LLMSettings(server.url, "fake-mixed", timeout=20))
+    try:
+        yield url, server
+    finally:
+        demo.close()
+        server.close()
+
+
+def test_model_answer_streams_above_the_cards_and_marks_the_unsupported_sentence(llm_page_url, driver):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, server = llm_page_url
+    driver.get(url)
+    wait = WebDriverWait(driver, 120)
+    box = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#question textarea, #question input")))
+    # every state the answer area passes through, recorded in the page as it changes
+    driver.execute_script("""
+        window.__states = [];
+        new MutationObserver(() => {
+            const a = document.querySelector('#answer .qa-llm');
+            if (a) window.__states.push([a.classList.contains('qa-llm-writing'),
+                                         a.querySelectorAll('.qa-ok').length, a.textContent]);
+        }).observe(document.body, {subtree: true, childList: true, characterData: true});""")
+    box.clear()
+    box.send_keys("酒泉 持证上岗社会工作者 总数达到多少")
+    box.send_keys(Keys.ENTER)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#answer .qa-llm del.qa-unsupported")
+               and not d.find_elements(By.CSS_SELECTOR, "#answer .qa-llm-writing"))
+    answer = driver.find_element(By.CSS_SELECTOR, "#answer .qa-llm")
+    assert "fake-mixed" in answer.text and "800名以上" in answer.text
+    struck = answer.find_element(By.CSS_SELECTOR, "del.qa-unsupported")
+    assert "9999" in struck.text
+    assert struck.value_of_css_property("text-decoration-line") == "line-through"
+    assert "failed the check" in answer.find_element(By.CSS_SELECTOR, ".qa-warn").text
+    link = answer.find_element(By.CSS_SELECTOR, ".qa-ok a.qa-cite")
+    assert link.text == "[1]" and link.get_attribute("href").endswith("#qa-card-1")
+    assert driver.find_elements(By.CSS_SELECTOR, "#cards #qa-card-1")  # the card it links to
+    states = driver.execute_script("return window.__states")
+    assert any(writing for writing, _ok, _t in states), "the answer never showed while being written"
+    assert any(writing and ok >= 1 for writing, ok, _t in states), "no sentence appeared before the end"
+    assert all("9999" not in text or "failed the check" in text for _w, _ok, text in states)
+    assert len(server.chat_requests()) == 1
+
+
+# --------------------------------------------------------------------------- issue 13: the readers' page
+
+DESKTOP, PHONE = (1400, 1000), (390, 844)
+
+
+def browser(lang: str, size: tuple[int, int]):
+    """Chromium as the ``driver`` fixture starts it, with the browser's language set both ways a
+    page can read it (navigator.language follows the intl.accept_languages preference); a phone's
+    390 px, narrower than a headless window can be, is emulated through the DevTools protocol."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    width, height = size
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                 f"--user-data-dir={profile}", f"--window-size={max(width, 500)},{height}", f"--lang={lang}"):
+        opts.add_argument(flag)
+    opts.add_experimental_option("prefs", {"intl.accept_languages": lang})
+    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    d.set_page_load_timeout(60)
+    if width < 500:
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                          {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
+    d.qa_profile = profile
+    return d
+
+
+def close(d):
+    try:
+        d.quit()
+    finally:
+        shutil.rmtree(d.qa_profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def reader_page(tmp_path_factory, seed_index):
+    """(url, corpus): the page over its own copy of the seeds (these tests add and delete files)."""
+    demo, url, corpus, _index, _base = serve_seed_copy(tmp_path_factory, seed_index, "browser-readers")
+    try:
+        yield url, corpus
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def zh_desktop():
+    d = browser("zh-CN", DESKTOP)
+    try:
+        yield d
+    finally:
+        close(d)
+
+
+def open_page(d, url):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    d.get(url)
+    wait = WebDriverWait(d, 120)
+    wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#question textarea, #question input")))
+    # the page has read the browser's language (its load event), which the server then notes
+    wait.until(lambda d: d.execute_script(
+        "const b = document.querySelector('#qa-lang textarea, #qa-lang input'); return b && b.value"))
+    time.sleep(1)
+    return wait
+
+
+def ask_here(d, wait, question):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = d.find_element(By.CSS_SELECTOR, "#question textarea, #question input")
+    box.clear()
+    box.send_keys(question)
+    box.send_keys(Keys.ENTER)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#cards .qa-card"))
+
+
+def card_regions(d) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    out = []
+    for card in d.find_elements(By.CSS_SELECTOR, "#cards .qa-card"):
+        items = [i.text for i in card.find_elements(By.CSS_SELECTOR, ".qa-about-item") if i.text.startswith("地区")]
+        out.append(items[0] if items else "")
+    return out
+
+
+def pick(d, elem_id: str, label: str):
+    """Choose ``label`` in a Gradio dropdown, as a user does: click, type, click the option."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    box = d.find_element(By.CSS_SELECTOR, f"#{elem_id} input")
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    box.click()
+    box.send_keys(label)
+
+    def option(d):
+        found = [li for li in d.find_elements(By.CSS_SELECTOR, "ul.options li, [role=option]")
+                 if li.is_displayed() and li.text.strip() == label]
+        return found[0] if found else None
+
+    WebDriverWait(d, 30).until(option).click()
+
+
+def test_labels_are_chinese_under_zh_and_english_under_en(reader_page, zh_desktop):
+    from selenium.webdriver.common.by import By
+
+    url, _corpus = reader_page
+    open_page(zh_desktop, url)
+    tabs = [t.text for t in zh_desktop.find_elements(By.CSS_SELECTOR, "button[role=tab]")]
+    assert tabs == ["提问", "文档"]
+    assert zh_desktop.find_element(By.CSS_SELECTOR, "#ask").text == "提问"
+    assert "问题" in zh_desktop.find_element(By.CSS_SELECTOR, "#question").text
+    assert "社会工作简报问答" in zh_desktop.find_element(By.CSS_SELECTOR, ".qa-header").text
+    en = browser("en-US", DESKTOP)
+    try:
+        open_page(en, url)
+        assert [t.text for t in en.find_elements(By.CSS_SELECTOR, "button[role=tab]")] == ["Ask", "Documents"]
+        assert en.find_element(By.CSS_SELECTOR, "#ask").text == "Ask"
+        assert "Question" in en.find_element(By.CSS_SELECTOR, "#question").text
+        wait = open_page(en, url)
+        ask_here(en, wait, QUESTION)
+        assert "score" in en.find_element(By.CSS_SELECTOR, "#cards .qa-card").text
+        assert "Copy citation" in en.find_element(By.CSS_SELECTOR, "#cards .qa-card").text
+    finally:
+        close(en)
+
+
+def test_example_click_answers_in_chinese_with_screenshot(reader_page, zh_desktop):
+    from selenium.webdriver.common.by import By
+
+    url, _corpus = reader_page
+    wait = open_page(zh_desktop, url)
+    example = next(b for b in zh_desktop.find_elements(By.CSS_SELECTOR, "#examples button")
+                   if b.text.strip() == QUESTION)
+    example.click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#answer .qa-answer") and
+               d.find_elements(By.CSS_SELECTOR, "#cards .qa-card mark"))
+    answer = zh_desktop.find_element(By.CSS_SELECTOR, "#answer .qa-answer")
+    assert "[1]" in answer.text and "酒泉" in answer.text and "问题：" in answer.text
+    card = zh_desktop.find_element(By.CSS_SELECTOR, "#cards .qa-card")
+    for word in ("简报", "地区", "甘肃省酒泉市", "得分", "复制引用", "打开原文件"):
+        assert word in card.text, word
+    assert "如何阅读卡片" in zh_desktop.find_element(By.CSS_SELECTOR, "#cards").text  # what a score means
+    link = card.find_element(By.CSS_SELECTOR, "a.qa-open").get_attribute("href")
+    import urllib.request
+
+    with urllib.request.urlopen(link, timeout=30) as r:  # the original file, as the card links it
+        assert "酒泉" in r.read().decode("utf-8")
+    assert zh_desktop.find_element(By.CSS_SELECTOR, "#export-csv").is_displayed()
+    zh_desktop.execute_script("window.scrollTo(0, 0)")
+    time.sleep(0.5)
+    out = ROOT / "docs" / "screenshot.png"
+    out.parent.mkdir(exist_ok=True)
+    assert zh_desktop.save_screenshot(str(out))
+    assert out.stat().st_size > 20000
+
+
+def test_phone_question_full_width_answer_in_view_documents_reflow(reader_page):
+    from selenium.webdriver.common.by import By
+
+    url, _corpus = reader_page
+    d = browser("zh-CN", PHONE)
+    try:
+        wait = open_page(d, url)
+        assert d.execute_script("return window.innerWidth") == PHONE[0]
+        q, row = d.execute_script(
+            "return [document.querySelector('#question').getBoundingClientRect().width,"
+            " document.querySelector('#qa-ask-row').getBoundingClientRect().width]")
+        assert q >= 0.95 * row and q >= 300, (q, row)
+        ask_here(d, wait, QUESTION)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#answer .qa-answer"))
+        time.sleep(1)  # the scroll that follows the answer
+        top, bottom, height = d.execute_script(
+            "const r = document.querySelector('#answer .qa-answer').getBoundingClientRect();"
+            " return [r.top, r.bottom, window.innerHeight]")
+        assert 0 <= top < height - 40, (top, height)
+        out = ROOT / "docs" / "screenshot-phone.png"
+        assert d.save_screenshot(str(out))
+        assert d.execute_script("return document.documentElement.scrollWidth") <= PHONE[0]
+        d.find_elements(By.CSS_SELECTOR, "button[role=tab]")[1].click()
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#documents table.qa-docs").is_displayed())
+        scroll, client = d.execute_script(
+            "const t = document.querySelector('#documents'); return [t.scrollWidth, t.clientWidth]")
+        assert scroll <= client + 1, (scroll, client)
+        assert d.execute_script("return document.documentElement.scrollWidth") <= PHONE[0]
+    finally:
+        close(d)
+
+
+def test_region_filter_narrows_and_reruns(reader_page, zh_desktop):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, _corpus = reader_page
+    wait = open_page(zh_desktop, url)
+    ask_here(zh_desktop, wait, "社会工作专业人才 2025年 目标")
+    before = card_regions(zh_desktop)
+    assert len(set(before)) >= 2, before
+    pick(zh_desktop, "regions", "甘肃省")  # the filter alone re-runs the question
+    WebDriverWait(zh_desktop, 60).until(lambda d: card_regions(d) and all("甘肃" in r for r in card_regions(d)))
+    assert len(card_regions(zh_desktop)) >= 1
+
+
+def test_copy_button_puts_the_citation_on_the_clipboard(reader_page, zh_desktop):
+    from selenium.webdriver.common.by import By
+
+    url, _corpus = reader_page
+    wait = open_page(zh_desktop, url)
+    zh_desktop.execute_cdp_cmd("Browser.grantPermissions", {
+        "origin": url.rstrip("/"), "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+    ask_here(zh_desktop, wait, QUESTION)
+    button = zh_desktop.find_element(By.CSS_SELECTOR, "#cards .qa-card .qa-copy")
+    citation = button.get_attribute("data-citation")
+    assert citation.startswith("甘肃酒泉：") and "003_41b0a890d9bd57ab.txt，第" in citation and "甘肃省酒泉市" in citation
+    zh_desktop.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+    wait.until(lambda d: "已复制" in button.text)
+    copied = zh_desktop.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "navigator.clipboard.readText().then(done, e => done('error: ' + e));")
+    assert copied == citation
+
+
+def test_rebuild_shows_one_progress_bar_following_the_stages(reader_page, zh_desktop):
+    from gradio_client import Client
+    from selenium.webdriver.common.by import By
+
+    url, _corpus = reader_page
+    r = Client(url, verbose=False).predict("kashgar.txt", base64.b64encode(
+        "喀什启动社区社工站项目\n\n2024年3月5日，喀什市民政局印发通知，启动社区社工站项目，"
+        "到2026年底前全市建成126个社区社工站。\n（据喀什市民政局）\n".encode()).decode(), api_name="/add_document")
+    assert r["saved"], r
+    wait = open_page(zh_desktop, url)
+    zh_desktop.find_elements(By.CSS_SELECTOR, "button[role=tab]")[1].click()
+    zh_desktop.execute_script("""
+        window.__bars = 0; window.__texts = new Set();
+        window.__probe = setInterval(() => {
+          const shown = [...document.querySelectorAll('.wrap.generating, .wrap.pending, .wrap.translucent')]
+            .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0);
+          window.__bars = Math.max(window.__bars, shown.length);
+          shown.forEach(e => window.__texts.add(e.textContent.replace(/\\s+/g, ' ').trim()));
+        }, 40);""")
+    zh_desktop.find_element(By.CSS_SELECTOR, "#rebuild").click()
+    wait.until(lambda d: "✓" in d.find_element(By.CSS_SELECTOR, "#build-msg").text)
+    bars = zh_desktop.execute_script("clearInterval(window.__probe); return window.__bars")
+    texts = " | ".join(zh_desktop.execute_script("return [...window.__texts]"))
+    assert bars == 1, (bars, texts)
+    assert "读取文件" in texts and ("向量化" in texts or "建立词语索引" in texts or "写入索引" in texts), texts
+    msg = zh_desktop.find_element(By.CSS_SELECTOR, "#build-msg").text
+    assert msg.strip().startswith("✓ 索引已重建") and "6 个文件" in msg
+    table = zh_desktop.find_element(By.CSS_SELECTOR, "#documents").text
+    assert "kashgar.txt" in table and "新疆维吾尔自治区喀什地区喀什市" in table
+
+
+def test_delete_asks_first_and_names_stay_text(reader_page, zh_desktop):
+    from gradio_client import Client
+    from selenium.webdriver.common.by import By
+
+    url, corpus = reader_page
+    name = "__bold__ [link](x).txt"  # Markdown, were it rendered as Markdown
+    r = Client(url, verbose=False).predict(name, base64.b64encode(
+        "银川推进社工站建设\n\n银川市民政局印发方案，全市建成社工站58个。\n（据银川市民政局）\n".encode()).decode(),
+        api_name="/add_document")
+    assert r["saved"], r
+    wait = open_page(zh_desktop, url)
+    zh_desktop.find_elements(By.CSS_SELECTOR, "button[role=tab]")[1].click()
+    wait.until(lambda d: name in d.find_element(By.CSS_SELECTOR, "#documents").text)  # as text
+    pick(zh_desktop, "to-delete", name)
+    zh_desktop.find_element(By.CSS_SELECTOR, "#delete").click()
+    wait.until(lambda d: any(e.is_displayed() for e in d.find_elements(By.CSS_SELECTOR, "#confirm-delete")))
+    assert name in zh_desktop.find_element(By.CSS_SELECTOR, "#confirm-msg").text
+    time.sleep(0.5)
+    assert (corpus / name).exists()  # asked, not deleted
+    zh_desktop.find_element(By.CSS_SELECTOR, "#cancel-delete").click()
+    wait.until(lambda d: not any(e.is_displayed() for e in d.find_elements(By.CSS_SELECTOR, "#confirm-delete")))
+    assert (corpus / name).exists()
+    zh_desktop.find_element(By.CSS_SELECTOR, "#delete").click()
+    wait.until(lambda d: any(e.is_displayed() for e in d.find_elements(By.CSS_SELECTOR, "#confirm-delete")))
+    zh_desktop.find_element(By.CSS_SELECTOR, "#confirm-delete-btn").click()
+    wait.until(lambda d: "已删除" in d.find_element(By.CSS_SELECTOR, "#upload-msg").text)
+    assert not (corpus / name).exists()
+    assert name in zh_desktop.find_element(By.CSS_SELECTOR, "#upload-msg").text
