@@ -23,7 +23,7 @@ import numpy as np
 
 from . import metadata, rank, vectorindex
 from .embed import Embedder
-from .sentence import AnswerCue, answer_cue, best_sentence
+from .sentence import AnswerCue, answer_cue, asked_kinds, best_sentence, figure_kinds
 from .lexical import bigrams
 from .query import QueryTerms, understand, zh_share
 from .store import StoredIndex
@@ -39,6 +39,7 @@ ABLATIONS = {
     "sentence_terms": "the best sentence's share of the query terms",
     "names": "the list of passages that name the question's places and people",
     "bigram": "BM25 over character bigrams, weighted by the question's Chinese share",
+    "asked": "the best sentence holding the kind of figure the question asks for, by its share of the query terms",
 }
 USE_WORD_BRIDGE = True  # measured against CC-CEDICT alone: see README "Figures"
 
@@ -266,8 +267,12 @@ class Retriever:
             out["e5_sentence"] = self.sentence_scores(store, qvec, candidates, e5=True)
         if uq is not None:
             out["sentence"] = self.sentence_scores(store, uq, candidates)
+        weights = term_weights(terms.weights, store.bm25.idf)
         if "sentence_terms" not in without:
-            out["sentence_terms"] = sentence_term_scores(store, term_weights(terms.weights, store.bm25.idf), candidates)
+            out["sentence_terms"] = sentence_term_scores(store, weights, candidates)
+        kinds = asked_kinds(terms.text)
+        if kinds and "asked" not in without:
+            out["asked"] = sentence_term_scores(store, weights, candidates, holding=kinds)
         if terms.names and "names" not in without:
             out["names"] = name_scores(store, terms.names, candidates)
         return {name: sorted(scores.items(), key=lambda t: (-t[1], t[0])) for name, scores in out.items() if scores}
@@ -388,10 +393,13 @@ def term_weights(weights: dict[str, float], idf) -> dict[str, float]:
     return {t: w * max(idf(t), 0.5) for t, w in weights.items() if len(t) > 1 or t.isdigit()}
 
 
-def sentence_term_scores(store: StoredIndex, weights: dict[str, float], rows: list[int]) -> dict[int, float]:
+def sentence_term_scores(store: StoredIndex, weights: dict[str, float], rows: list[int],
+                         holding: frozenset = frozenset()) -> dict[int, float]:
     """Each candidate scored by its best sentence's share of the (IDF-weighted) query terms
     (``term_weights``): the passage whose single sentence holds the question's words is the
-    likelier answer."""
+    likelier answer.  ``holding``: kinds of figure (qa/sentence.py); only sentences holding
+    one of them count (the question asks "how many", and a sentence with its words but no
+    count does not answer it)."""
     total = sum(weights.values())
     out: dict[int, float] = {}
     if not total:
@@ -401,6 +409,8 @@ def sentence_term_scores(store: StoredIndex, weights: dict[str, float], rows: li
     for i in rows:
         _, sents, whole = view(i)
         present = [(t, w) for t, w in items if t in whole]  # most terms miss most passages
+        if holding:
+            sents = [sent for sent in sents if holding & figure_kinds(sent)]
         best = max((sum(w for t, w in present if t in sent) for sent in sents), default=0.0) if present else 0.0
         if best:
             out[i] = best / total

@@ -82,6 +82,17 @@ def test_bigram_list_counts_by_the_questions_chinese_share(seed_index):
     assert live.bigram is not None and (live.path / "bigram" / "params.index.json").exists()
 
 
+def test_asked_list_ranks_only_passages_holding_the_figure_asked_for(seed_index):
+    from qa import search
+    from qa.sentence import COUNT, figure_kinds
+
+    _, index = seed_index
+    hits = search("温州 孵化 志愿服务组织 多少个", k=5, index=index)
+    asked = [h for h in hits if "asked" in h.ranks]
+    assert asked and all(COUNT in figure_kinds(h.text) for h in asked)
+    assert not any("asked" in h.ranks for h in search("温州 孵化 志愿服务组织", k=5, index=index))
+
+
 def test_highlight_marks_the_answering_sentence(seed_index):
     from qa import search
 
