@@ -46,9 +46,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from qa import settings as qa_settings  # noqa: E402 - importing qa sets the offline flags (qa.settings.offline)
 
 import gradio as gr  # noqa: E402
 
@@ -69,7 +67,7 @@ EXAMPLES = [  # none of them is a question of the development set
 ]
 MODES = ["hybrid", "dense", "lexical"]
 
-MAX_UPLOAD_BYTES = int(os.environ.get("BULLETIN_QA_MAX_UPLOAD_BYTES") or 5 * 1024 * 1024)
+MAX_UPLOAD_BYTES = qa_settings.value("MAX_UPLOAD_BYTES")
 BINARY_FORMATS = {".pdf": "PDF", ".docx": "Word"}
 _BAD_NAME_CHARS = set('<>:"|?*\\/')
 
@@ -987,7 +985,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     auth = None
     if not is_loopback(args.host):
-        user, password = os.environ.get("BULLETIN_QA_USER"), os.environ.get("BULLETIN_QA_PASSWORD")
+        user, password = qa_settings.value("USER"), qa_settings.value("PASSWORD")
         if not user or not password:
             print(f"error: refusing to listen on {args.host}, which other machines can reach, without a login: "
                   "set BULLETIN_QA_USER and BULLETIN_QA_PASSWORD in the environment (or use --host 127.0.0.1)",

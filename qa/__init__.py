@@ -8,11 +8,10 @@ user's own model, checked against them.  The answering sentence of a passage is 
 qa/sentence.py.
 """
 
-import os
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+from . import settings  # noqa: E402
+
+settings.offline()  # no model hub, no analytics: once, here
 
 from .api import Passage, build, search  # noqa: E402
 from .store import BuildReport, IndexDamaged, IndexMissing  # noqa: E402

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .embed import Embedder
+from . import settings
 from .retrieve import Retriever
 from .store import BuildReport, build_index
 from .verdict import judge
@@ -25,11 +26,11 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 
 def corpus_dir(path: str | os.PathLike | None = None) -> Path:
-    return Path(path or os.environ.get("BULLETIN_QA_CORPUS") or PROJECT / "corpus")
+    return Path(path or settings.value("CORPUS") or PROJECT / "corpus")
 
 
 def index_dir(path: str | os.PathLike | None = None) -> Path:
-    return Path(path or os.environ.get("BULLETIN_QA_INDEX") or PROJECT / "index")
+    return Path(path or settings.value("INDEX") or PROJECT / "index")
 
 
 @dataclass
@@ -74,15 +75,15 @@ class Passage:
 
 
 _retrievers: dict[Path, Retriever] = {}
-_embedders: dict[str, Embedder] = {}
+_embedders: dict[tuple[str, str], Embedder] = {}
 _lock = threading.Lock()
 
 
-def _embedder(model: str | None) -> Embedder:
-    key = model or os.environ.get("BULLETIN_QA_MODEL") or ""
+def _embedder(model: str | None, device: str | None = None) -> Embedder:
+    key = (model or settings.value("MODEL") or "", device or "")
     with _lock:
         if key not in _embedders:
-            _embedders[key] = Embedder(model)
+            _embedders[key] = Embedder(model, device=device)
         return _embedders[key]
 
 
@@ -138,9 +139,10 @@ class Results(list):
 
 def build(corpus: str | os.PathLike | None = None, index: str | os.PathLike | None = None, *,
           rebuild: bool = False, model: str | None = None, ensemble: bool | None = None, progress=None,
-          wait: float | None = 0) -> BuildReport:
+          wait: float | None = 0, device: str | None = None) -> BuildReport:
     """(Re)build the index of ``corpus`` into ``index``: only new or changed files are embedded.
     ``ensemble``: also store the second model's passage and sentence vectors (None: keep what
-    the index has; see qa.store.build_index)."""
-    return build_index(corpus_dir(corpus), index_dir(index), _embedder(model), rebuild=rebuild,
+    the index has; see qa.store.build_index).  ``device``: the torch device to embed on
+    (default ``BULLETIN_QA_DEVICE``, else cpu)."""
+    return build_index(corpus_dir(corpus), index_dir(index), _embedder(model, device), rebuild=rebuild,
                        ensemble=ensemble, progress=progress, wait=wait)

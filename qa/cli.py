@@ -5,11 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
 def _progress_bar():
@@ -34,10 +31,9 @@ def _progress_bar():
 def cmd_index(args) -> int:
     from .api import build, corpus_dir, index_dir
 
-    if args.device:  # read by Embedder (BULLETIN_QA_DEVICE); the onnx-int8 backend is CPU-only
-        os.environ["BULLETIN_QA_DEVICE"] = args.device
     report = build(args.corpus, args.index, rebuild=args.rebuild, model=args.model, ensemble=args.ensemble,
-                   progress=None if args.quiet else _progress_bar(), wait=None if args.wait else 0)
+                   progress=None if args.quiet else _progress_bar(), wait=None if args.wait else 0,
+                   device=args.device)  # the onnx-int8 backend is CPU-only: another device means torch
     for msg in report.skipped + report.warnings:
         print(f"warning: {msg}", file=sys.stderr)
     print(f"indexed {corpus_dir(args.corpus)} -> {index_dir(args.index)}: {report.summary()}")

@@ -34,9 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from .files import cache_dir, made_once  # noqa: F401 - callers use embed.cache_dir too
+from . import settings
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 log = logging.getLogger(__name__)
 
@@ -272,22 +271,22 @@ class Embedder:
 
     def __init__(self, model: str | None = None, device: str | None = None,
                  prefixes: dict[str, str] | None = None, batch_size: int | None = None, backend: str | None = None):
-        self.model_name = model or os.environ.get("BULLETIN_QA_MODEL") or DEFAULT_MODEL
+        self.model_name = model or settings.value("MODEL") or DEFAULT_MODEL
         # backend: "torch" (sentence-transformers) or "onnx-int8" (qa/onnx_backend.py); an index's
         # model id names a non-torch backend ("...+onnx-int8@hash") so vectors of two backends never mix
         base, plus, named = self.model_name.rpartition("+")
         if plus and named in ("torch", "onnx-int8"):
             self.model_name = base
-        self.device = device or os.environ.get("BULLETIN_QA_DEVICE") or "cpu"
+        self.device = device or settings.value("DEVICE") or "cpu"
         # default: int8 for the bundled model on a CPU (same dev.jsonl figures as fp32, 1.6x the
         # build throughput, 3x faster queries; BENCHMARKS.md), torch for any other model or device
         default = "onnx-int8" if self.model_name == DEFAULT_MODEL and self.device == "cpu" else "torch"
         self.backend = (named if plus and named in ("torch", "onnx-int8") else None) \
-            or backend or os.environ.get("BULLETIN_QA_BACKEND") or default
+            or backend or settings.value("BACKEND") or default
         # passages are sorted by length, then batched: on a CPU small batches waste the least on
         # padding and stay in cache (seed passages, int8: 46 p/s at 4 against 38 at 16; fp32: 28.5
         # at 8 against 25 at 16); a GPU wants bigger ones.  BULLETIN_QA_BATCH overrides.
-        self.batch_size = batch_size or int(os.environ.get("BULLETIN_QA_BATCH", 0)) or (
+        self.batch_size = batch_size or settings.value("BATCH") or (
             4 if self.backend == "onnx-int8" else 8 if self.device == "cpu" else 32)
         if self.model_name == DEFAULT_MODEL:
             path, digest = default_model_dir()

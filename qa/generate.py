@@ -34,7 +34,6 @@ negation) without changing a number or a name, and such a sentence passes.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 import unicodedata
@@ -43,6 +42,7 @@ from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 from .api import Passage, search
+from . import settings
 from .query import zh_share
 
 log = logging.getLogger(__name__)
@@ -84,21 +84,21 @@ def llm_settings(url: str | None = None, model: str | None = None, api_key: str 
     """The model to ask: each argument, else its environment variable (``BULLETIN_QA_LLM_URL``,
     ``BULLETIN_QA_LLM_MODEL``, ``BULLETIN_QA_LLM_API_KEY``, ``BULLETIN_QA_LLM_TIMEOUT`` in
     seconds, ``BULLETIN_QA_LLM_RETRIES``).  None when no URL is set: no model, no network."""
-    url = (url or os.environ.get("BULLETIN_QA_LLM_URL") or "").strip()
+    url = (url or settings.value("LLM_URL") or "").strip()
     if not url:
         return None
     if not re.match(r"https?://", url, re.I):
         raise ValueError(f"the model URL must start with http:// or https://, not {url!r}")
     if timeout is None:
-        timeout = float(os.environ.get("BULLETIN_QA_LLM_TIMEOUT") or DEFAULT_TIMEOUT)
+        timeout = settings.value("LLM_TIMEOUT")
     if max_retries is None:
-        max_retries = int(os.environ.get("BULLETIN_QA_LLM_RETRIES") or DEFAULT_RETRIES)
+        max_retries = settings.value("LLM_RETRIES")
     if not 0 < timeout <= 3600:
         raise ValueError(f"the model timeout must be between 0 and 3600 seconds, not {timeout}")
     if not 0 <= max_retries <= 5:
         raise ValueError(f"the model retries must be between 0 and 5, not {max_retries}")
-    return LLMSettings(url=url, model=(model or os.environ.get("BULLETIN_QA_LLM_MODEL") or "").strip(),
-                       api_key=api_key or os.environ.get("BULLETIN_QA_LLM_API_KEY") or "",
+    return LLMSettings(url=url, model=(model or settings.value("LLM_MODEL") or "").strip(),
+                       api_key=api_key or settings.value("LLM_API_KEY") or "",
                        timeout=float(timeout), max_retries=int(max_retries))
 
 

@@ -32,6 +32,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from . import settings
+
 import numpy as np
 
 log = logging.getLogger(__name__)
@@ -149,7 +151,7 @@ class OnnxEncoder:
         self.tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_LENGTH)
         self.tokenizer.no_padding()
-        self.threads = threads or int(os.environ.get("BULLETIN_QA_THREADS", 0)) or (os.cpu_count() or 1)
+        self.threads = threads or settings.value("THREADS") or (os.cpu_count() or 1)
         self._sessions: dict[int, object] = {}
         self._lock = threading.Lock()
         self.pad_id = self.tokenizer.token_to_id("<pad>") or 1

@@ -31,8 +31,8 @@ import threading
 import time
 from pathlib import Path
 
-READ_SECONDS = 120.0  # wall time for reading one file (a 50 MB PDF's text layer fits)
-READ_MEMORY_MB = 1024  # address space of the worker, its ~150 MB of modules included
+from . import settings
+
 START_SECONDS = 120.0  # for a worker to import its modules (a loaded machine is slow)
 
 _HEAD = struct.Struct("<Q")
@@ -90,15 +90,17 @@ while True:
 
 
 def read_seconds() -> float:
-    return float(os.environ.get("BULLETIN_QA_READ_SECONDS") or READ_SECONDS)
+    """Wall time for reading one file (a 50 MB PDF's text layer fits in the default)."""
+    return settings.value("READ_SECONDS")
 
 
 def read_memory_mb() -> int:
-    return int(os.environ.get("BULLETIN_QA_READ_MEMORY_MB") or READ_MEMORY_MB)
+    """Address space of the worker, its ~150 MB of modules included."""
+    return settings.value("READ_MEMORY_MB")
 
 
 def enabled() -> bool:
-    return os.environ.get("BULLETIN_QA_READ_WORKER", "1").lower() not in ("0", "no", "off", "false")
+    return settings.value("READ_WORKER")
 
 
 class WorkerGone(Exception):

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunk import CHUNK_OVERLAP, CHUNK_SIZE, chunk_document, chunk_settings, sentences
+from . import settings
 from .embcache import CachedEmbedder
 from .vectorindex import build_vector_index, describe
 from .embed import Embedder, file_sha256
@@ -393,7 +394,7 @@ def _settings(embedder: Embedder, second, ensemble: bool, chunk_size: int, chunk
 def default_second_model():
     """The second model (the word bridge; with ``ensemble``, passage and sentence vectors too),
     unless BULLETIN_QA_SECOND_MODEL=none."""
-    if os.environ.get("BULLETIN_QA_SECOND_MODEL", "use").lower() in ("", "none", "off", "0"):
+    if str(settings.value("SECOND_MODEL")).lower() in ("none", "off", "0"):
         return None
     from .embed import UseEmbedder
 

@@ -15,22 +15,23 @@ so a reader needs no settings.  ``BULLETIN_QA_ANN_THRESHOLD`` overrides the thre
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 
-ANN_THRESHOLD = 20_000  # vectors; from the measurements in BENCHMARKS.md
+from . import settings
+
 HNSW_M = 32
 EF_CONSTRUCTION = 80
-EF_SEARCH = 256  # 1M synthetic e5 vectors: recall@10 0.95 at 128, 0.976 at 256 (1.05 ms p50)
 
 
 def ann_threshold() -> int:
-    return int(os.environ.get("BULLETIN_QA_ANN_THRESHOLD") or ANN_THRESHOLD)
+    """Vectors past which the index is an HNSW graph (``BULLETIN_QA_ANN_THRESHOLD``; qa/settings.py
+    has the default and the measurement that chose it)."""
+    return settings.value("ANN_THRESHOLD")
 
 
 def ef_search() -> int:
-    return int(os.environ.get("BULLETIN_QA_EF_SEARCH") or EF_SEARCH)
+    return settings.value("EF_SEARCH")
 
 
 def build_vector_index(vectors: np.ndarray, dim: int | None = None, threshold: int | None = None,
