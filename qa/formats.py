@@ -18,19 +18,140 @@ passage are lines of the *extracted* text.  What those lines mean per format:
 Paragraph starts (HTML/DOCX paragraphs, Markdown list items) are marked with an
 ideographic indent, which the cleaning reads as "a new paragraph starts here"; headings
 (h1..h6, DOCX Heading/Title styles) become Markdown headings.  Any failure of a parser on
-a damaged or hostile file becomes :class:`qa.ingest.IngestError`, so the build skips the
+a damaged or hostile file becomes :class:`IngestError` (also ``qa.ingest.IngestError``), so the build skips the
 file with a warning instead of crashing.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
+import logging
 import re
 from html.parser import HTMLParser
 
-from .ingest import IngestError, decode_bytes
+log = logging.getLogger(__name__)
 
 INDENT = "\u3000\u3000"  # marks the start of a paragraph for the cleaning
+
+
+# --------------------------------------------------------------------------- text and its encoding
+
+
+class IngestError(ValueError):
+    """A file that cannot be read as text (binary, empty, undecodable)."""
+
+
+def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
+    """Return (text, encoding).  UTF-8 (with or without BOM), UTF-16/32 with BOM, GB18030
+    (a superset of GBK/GB2312), then charset-normalizer's best guess.  Binary or
+    undecodable data raises :class:`IngestError`."""
+    if not data.strip():
+        raise IngestError(f"{name}: file is empty")
+    boms = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+            (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+    for bom, enc in boms:
+        if data.startswith(bom):
+            try:
+                return _check_text(data.decode(enc), name), enc
+            except UnicodeDecodeError as e:
+                raise IngestError(f"{name}: has a {enc} byte-order mark but does not decode: {e}") from e
+    if b"\x00" in data[:4096]:
+        enc = _utf16_without_bom(data)
+        if enc is None:
+            raise IngestError(f"{name}: looks binary (NUL bytes), not a text file")
+        return _check_text(data.decode(enc), name), enc
+    for enc in ("utf-8", "gb18030"):
+        try:
+            return _check_text(data.decode(enc), name), enc
+        except UnicodeDecodeError:
+            continue
+    mixed = _decode_lines(data, name)
+    if mixed is not None:
+        return mixed
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise IngestError(f"{name}: cannot detect a text encoding (binary or damaged file)")
+    return _check_text(str(best), name), best.encoding
+
+
+def _plausible(text: str) -> float:
+    """Share of characters that ordinary text is made of (CJK, Latin, digits, punctuation, spaces)."""
+    if not text:
+        return 0.0
+    ok = sum(1 for c in text if c.isprintable() or c in "\t\n\r\u3000")
+    ok -= sum(1 for c in text if 0xE000 <= ord(c) <= 0xF8FF or 0xD800 <= ord(c) <= 0xDFFF)
+    return ok / len(text)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le" / "utf-16-be" when NUL-bearing bytes read as ordinary text in that byte
+    order (Chinese or English written as UTF-16 by a tool that left out the byte-order mark),
+    else None.  ASCII in UTF-16 puts its NULs on one side; CJK text has NULs only in its line
+    breaks and digits, so the decoded text is judged, not the NULs."""
+    if len(data) % 2:
+        return None
+    best, best_score = None, 0.0
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data[:20000].decode(enc)
+        except UnicodeDecodeError:
+            continue
+        cjk_or_ascii = sum(1 for c in text if c < "\x80" or "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef")
+        score = min(_plausible(text), cjk_or_ascii / max(len(text), 1))
+        if score > best_score:
+            best, best_score = enc, score
+    if best is None or best_score < 0.95:
+        return None
+    try:
+        data.decode(best)
+    except UnicodeDecodeError:
+        return None
+    return best
+
+
+def _decode_lines(data: bytes, name: str) -> tuple[str, str] | None:
+    """A file that is neither all UTF-8 nor all GB18030, read line by line: each line as UTF-8,
+    else as GB18030 (a file pasted together from two sources); lines that decode as neither are
+    left empty (the line numbers stay) and named in a warning.  None when the file does not look
+    like that (too many lines fail: binary, or another encoding)."""
+    lines = data.split(b"\n")
+    out, kinds, bad = [], set(), []
+    for no, raw in enumerate(lines, 1):
+        for enc in ("utf-8", "gb18030"):
+            try:
+                out.append(raw.decode(enc))
+                if not raw.isascii():
+                    kinds.add(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            out.append("")
+            bad.append(no)
+    text_lines = sum(1 for raw in lines if raw.strip())
+    if "utf-8" not in kinds or not text_lines or len(bad) > max(2, text_lines // 10):
+        return None  # no UTF-8 line beside the others (Latin-1, Big5...): charset-normalizer's guess
+    text = _check_text("\n".join(out), name)
+    label = "+".join(sorted(kinds)) or "utf-8"
+    if bad:
+        shown = ", ".join(map(str, bad[:20])) + (f" and {len(bad) - 20} more" if len(bad) > 20 else "")
+        log.warning("%s: %s %s as neither UTF-8 nor GB18030; left out", name,
+                    "lines" if len(bad) > 1 else "line", shown + (" decode" if len(bad) > 1 else " decodes"))
+        label += f" (undecodable lines: {shown})"
+    return text, label
+
+
+def _check_text(text: str, name: str) -> str:
+    sample = text[:20000]
+    if not sample.strip():
+        raise IngestError(f"{name}: file has no text")
+    bad = sum(1 for c in sample if (ord(c) < 32 and c not in "\t\n\r\f") or 0xE000 <= ord(c) <= 0xF8FF)
+    if bad > max(8, len(sample) // 50):
+        raise IngestError(f"{name}: looks binary ({bad} control characters in the first {len(sample)})")
+    return text
 
 
 def extract(suffix: str, data: bytes, name: str) -> tuple[str, str, dict]:

@@ -17,7 +17,6 @@ The cleaning is general, not per file:
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import logging
 import os
@@ -26,7 +25,8 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from .formats import IngestError, decode_bytes, extract  # noqa: F401 - the errors live with the readers
+
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")  # see qa/formats.py
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -36,10 +36,6 @@ CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef\u2018-\u201f\u2026\u2014"
 FINAL = "。！？!?；;…"
 CLOSERS = "”’」』）)》】\"'"
 SENTENCE_PUNCT = re.compile(r"[，。！？；,!?;]")
-
-
-class IngestError(ValueError):
-    """A file that cannot be read as text (binary, empty, undecodable)."""
 
 
 @dataclass
@@ -72,118 +68,6 @@ class Document:
 
 
 # --------------------------------------------------------------------------- decoding
-
-
-def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
-    """Return (text, encoding).  UTF-8 (with or without BOM), UTF-16/32 with BOM, GB18030
-    (a superset of GBK/GB2312), then charset-normalizer's best guess.  Binary or
-    undecodable data raises :class:`IngestError`."""
-    if not data.strip():
-        raise IngestError(f"{name}: file is empty")
-    boms = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-            (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
-    for bom, enc in boms:
-        if data.startswith(bom):
-            try:
-                return _check_text(data.decode(enc), name), enc
-            except UnicodeDecodeError as e:
-                raise IngestError(f"{name}: has a {enc} byte-order mark but does not decode: {e}") from e
-    if b"\x00" in data[:4096]:
-        enc = _utf16_without_bom(data)
-        if enc is None:
-            raise IngestError(f"{name}: looks binary (NUL bytes), not a text file")
-        return _check_text(data.decode(enc), name), enc
-    for enc in ("utf-8", "gb18030"):
-        try:
-            return _check_text(data.decode(enc), name), enc
-        except UnicodeDecodeError:
-            continue
-    mixed = _decode_lines(data, name)
-    if mixed is not None:
-        return mixed
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is None:
-        raise IngestError(f"{name}: cannot detect a text encoding (binary or damaged file)")
-    return _check_text(str(best), name), best.encoding
-
-
-def _plausible(text: str) -> float:
-    """Share of characters that ordinary text is made of (CJK, Latin, digits, punctuation, spaces)."""
-    if not text:
-        return 0.0
-    ok = sum(1 for c in text if c.isprintable() or c in "\t\n\r\u3000")
-    ok -= sum(1 for c in text if 0xE000 <= ord(c) <= 0xF8FF or 0xD800 <= ord(c) <= 0xDFFF)
-    return ok / len(text)
-
-
-def _utf16_without_bom(data: bytes) -> str | None:
-    """"utf-16-le" / "utf-16-be" when NUL-bearing bytes read as ordinary text in that byte
-    order (Chinese or English written as UTF-16 by a tool that left out the byte-order mark),
-    else None.  ASCII in UTF-16 puts its NULs on one side; CJK text has NULs only in its line
-    breaks and digits, so the decoded text is judged, not the NULs."""
-    if len(data) % 2:
-        return None
-    best, best_score = None, 0.0
-    for enc in ("utf-16-le", "utf-16-be"):
-        try:
-            text = data[:20000].decode(enc)
-        except UnicodeDecodeError:
-            continue
-        cjk_or_ascii = sum(1 for c in text if c < "\x80" or "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef")
-        score = min(_plausible(text), cjk_or_ascii / max(len(text), 1))
-        if score > best_score:
-            best, best_score = enc, score
-    if best is None or best_score < 0.95:
-        return None
-    try:
-        data.decode(best)
-    except UnicodeDecodeError:
-        return None
-    return best
-
-
-def _decode_lines(data: bytes, name: str) -> tuple[str, str] | None:
-    """A file that is neither all UTF-8 nor all GB18030, read line by line: each line as UTF-8,
-    else as GB18030 (a file pasted together from two sources); lines that decode as neither are
-    left empty (the line numbers stay) and named in a warning.  None when the file does not look
-    like that (too many lines fail: binary, or another encoding)."""
-    lines = data.split(b"\n")
-    out, kinds, bad = [], set(), []
-    for no, raw in enumerate(lines, 1):
-        for enc in ("utf-8", "gb18030"):
-            try:
-                out.append(raw.decode(enc))
-                if not raw.isascii():
-                    kinds.add(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            out.append("")
-            bad.append(no)
-    text_lines = sum(1 for raw in lines if raw.strip())
-    if "utf-8" not in kinds or not text_lines or len(bad) > max(2, text_lines // 10):
-        return None  # no UTF-8 line beside the others (Latin-1, Big5...): charset-normalizer's guess
-    text = _check_text("\n".join(out), name)
-    label = "+".join(sorted(kinds)) or "utf-8"
-    if bad:
-        shown = ", ".join(map(str, bad[:20])) + (f" and {len(bad) - 20} more" if len(bad) > 20 else "")
-        log.warning("%s: %s %s as neither UTF-8 nor GB18030; left out", name,
-                    "lines" if len(bad) > 1 else "line", shown + (" decode" if len(bad) > 1 else " decodes"))
-        label += f" (undecodable lines: {shown})"
-    return text, label
-
-
-def _check_text(text: str, name: str) -> str:
-    sample = text[:20000]
-    if not sample.strip():
-        raise IngestError(f"{name}: file has no text")
-    bad = sum(1 for c in sample if (ord(c) < 32 and c not in "\t\n\r\f") or 0xE000 <= ord(c) <= 0xF8FF)
-    if bad > max(8, len(sample) // 50):
-        raise IngestError(f"{name}: looks binary ({bad} control characters in the first {len(sample)})")
-    return text
 
 
 # --------------------------------------------------------------------------- line cleaning
@@ -396,8 +280,6 @@ def read_document_here(path, name: str, root=None) -> Document:
         data = f.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise IngestError(f"{name}: larger than the {MAX_FILE_BYTES}-byte limit")
-    from .formats import extract
-
     text, encoding, meta = extract(path.suffix.lower(), data, name)
     blocks = split_blocks(text)
     if not blocks:

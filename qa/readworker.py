@@ -214,7 +214,7 @@ def _shutdown() -> None:
 
 def read(path: Path, name: str, root: Path | None):
     """:class:`qa.ingest.Document` of ``path``, read in a worker process within the limits."""
-    from .ingest import IngestError
+    from .formats import IngestError
 
     seconds = read_seconds()
     try:
