@@ -27,19 +27,22 @@ _STOP = set(
 )
 _WORD = re.compile(r"[a-z]+(?:['’][a-z]+)?|\d+(?:\.\d+)?%?|[\u3400-\u9fff\uf900-\ufaff]+")
 
-def tokenize(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKC", text).lower()
-    jieba = jieba_ready()
+def _tokens(text: str, cut: Callable[[str], list[str]]) -> list[str]:
+    """NFKC, lower case; Latin words and numbers whole (stop words out), each Chinese run cut by ``cut``."""
     out: list[str] = []
-    for m in _WORD.finditer(text):
+    for m in _WORD.finditer(unicodedata.normalize("NFKC", text).lower()):
         w = m.group(0)
         if w[0].isascii():
             if w not in _STOP:
                 out.append(w)
-            continue
-        out.extend(t for t in jieba.cut_for_search(w, HMM=True) if t not in _STOP)
+        else:
+            out.extend(cut(w))
     return out
 
+
+def tokenize(text: str) -> list[str]:
+    jieba = jieba_ready()
+    return _tokens(text, lambda run: [t for t in jieba.cut_for_search(run, HMM=True) if t not in _STOP])
 
 
 def bigrams(text: str) -> list[str]:
@@ -48,18 +51,7 @@ def bigrams(text: str) -> list[str]:
     standard remedy for segmentation mismatch (Nie et al. 2000; Kwok 1997): a question and a
     passage that jieba cuts differently (one word in the passage, two in the question) still
     share their bigrams."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    out: list[str] = []
-    for m in _WORD.finditer(text):
-        w = m.group(0)
-        if w[0].isascii():
-            if w not in _STOP:
-                out.append(w)
-        elif len(w) == 1:
-            out.append(w)
-        else:
-            out.extend(w[i:i + 2] for i in range(len(w) - 1))
-    return out
+    return _tokens(text, lambda run: [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
 
 class BM25Index:
     """bm25s over pre-tokenised passages; scores every passage with sparse-matrix ops."""

@@ -98,3 +98,18 @@ def serve_seed_copy(tmp_path_factory, seed_index, name: str, **app_options):
     port = free_port()
     app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     return demo, f"http://127.0.0.1:{port}/", corpus, index, base
+
+
+@pytest.fixture
+def drop_retrievers():
+    """Each test's index gets its own cached Retriever in qa.api (with its loaded index): drop the
+    ones a test made, so a module of many in-process builds and searches does not keep them all."""
+    import gc
+
+    from qa import api
+
+    before = set(api._retrievers)
+    yield
+    for key in set(api._retrievers) - before:
+        api._retrievers.pop(key, None)
+    gc.collect()

@@ -27,19 +27,7 @@ CLI = Path(sys.executable).parent / "bulletin-qa"
 QUERY = "社会工作专业人才"
 
 
-@pytest.fixture(autouse=True)
-def _drop_retrievers():
-    """Each test's index gets its own cached Retriever in qa.api (with its own model): drop the
-    ones a test made, or a run of many in-process searches grows by ~400 MB per test."""
-    import gc
-
-    from qa import api
-
-    before = set(api._retrievers)
-    yield
-    for key in set(api._retrievers) - before:
-        api._retrievers.pop(key, None)
-    gc.collect()
+pytestmark = pytest.mark.usefixtures("drop_retrievers")
 
 
 def cli_cmd(*args: str) -> list[str]:
