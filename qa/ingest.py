@@ -18,7 +18,6 @@ The cleaning is general, not per file:
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
 import statistics
@@ -26,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .formats import IngestError, decode_bytes, extract  # noqa: F401 - the errors live with the readers
+from .text import CJK, jieba_ready
 
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")  # see qa/formats.py
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
-CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef\u2018-\u201f\u2026\u2014"
 FINAL = "。！？!?；;…"
 CLOSERS = "”’」』）)》】\"'"
@@ -125,21 +124,6 @@ def _join(a: str, b: str) -> str:
     if a and b and re.match(r"[A-Za-z0-9%.,]", a[-1]) and re.match(r"[A-Za-z0-9]", b[0]):
         return " "
     return ""
-
-
-_jieba = None
-
-
-def jieba_ready():
-    """jieba, initialised once with its own stderr logging quietened (it logs at DEBUG)."""
-    global _jieba
-    if _jieba is None:
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        jieba.initialize()
-        _jieba = jieba
-    return _jieba
 
 
 def _word_spans(line: str, nxt: str) -> bool:

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .ingest import jieba_ready
+from .text import CJK, HAN, jieba_ready
 
 Tokenizer = Callable[[str], list[str]]
 LEXICAL_VERSION = 3  # bump when the tokens or the bridges change: part of the manifest, so an index is rebuilt
@@ -25,7 +25,7 @@ _STOP = set(
     "a an the of to in on for and or is are was were be by with at as from that this which what how "
     "many much who whom whose when where why does do did has have had it its their there".split()
 )
-_WORD = re.compile(r"[a-z]+(?:['’][a-z]+)?|\d+(?:\.\d+)?%?|[\u3400-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(rf"[a-z]+(?:['’][a-z]+)?|\d+(?:\.\d+)?%?|[{CJK}]+")
 
 def _tokens(text: str, cut: Callable[[str], list[str]]) -> list[str]:
     """NFKC, lower case; Latin words and numbers whole (stop words out), each Chinese run cut by ``cut``."""
@@ -122,7 +122,7 @@ class BM25Index:
 
 # --------------------------------------------------------------------------- cross-lingual bridge
 
-_CJK_TERM = re.compile(r"^[\u3400-\u9fff]{2,4}$")
+_CJK_TERM = re.compile(f"^[{HAN}]{{2,4}}$")
 _ADMIN_SUFFIX = "省市县区州镇乡村"
 
 
@@ -187,7 +187,7 @@ def romanised_names(query: str, bridge: dict[str, list[str]]) -> list[str]:
     return out
 
 
-_TERM = re.compile(r"^[\u3400-\u9fff]{2,6}$")
+_TERM = re.compile(f"^[{HAN}]{{2,6}}$")
 _EN_STOP = _STOP | set("between about than per also any all can could should would will may might into onto over "
                        "under up down out its our your his her they them we you i me my one".split())
 

@@ -33,10 +33,11 @@ from dataclasses import dataclass, field
 from datetime import date as _date
 
 from .lexicon import Place, places
+from .text import HAN
 
 METADATA_VERSION = 1  # part of the chunking settings: a change re-chunks every file
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_HAN = re.compile(f"[{HAN}]")
 _SENT_END = re.compile(r"(?<=[。！？；!?;])")
 _CLAUSE = re.compile(r"[，。；：！？,;:!?\n]")
 _LEAD = re.compile(r"^(?:(?:\d{4}年(?:以来|度)?|\d{1,2}月(?:\d{1,2}(?:至\d{1,2})?日)?|日前|近日|近期|近年来|"

@@ -1,9 +1,9 @@
 """Embed stage, int8 path: the e5 encoder exported to ONNX, fused and quantised to int8,
 run by onnxruntime + tokenizers + numpy (no optimum, no torch at query time).
 
-Selected with ``BULLETIN_QA_BACKEND=onnx-int8`` or ``Embedder(backend="onnx-int8")``;
-:class:`qa.embed.Embedder` routes its encode calls here.  The recipe (measured, see
-``/work/shared/notes/int8-embedding-facts.md``):
+The default backend (``BULLETIN_QA_BACKEND``, or ``Embedder(backend=...)``; "torch" runs the
+sentence-transformers model instead): :class:`qa.embed.Embedder` routes its encode calls here.
+The recipe (measured before the work; the speed and agreement figures are in BENCHMARKS.md):
 
 1. load the converted sentence-transformers folder's BERT with *eager* attention (with SDPA
    the optimizer fuses no Attention node) and export it with ``torch.onnx.export(dynamo=False,
@@ -38,7 +38,6 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("torch", "onnx-int8")
 EXPORT_VERSION = "1"  # bump when the export/optimise/quantise recipe changes
 MAX_LENGTH = 512
 SHORT_QUERY_TOKENS = 64  # a query up to this many tokens is embedded on one thread

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from . import lexicon
 from .lexical import _EN_STOP, tokenize
+from .text import CJK_CHAR as _CJK, zh_share  # noqa: F401 - zh_share: the query's language, read here by the verdict
 
 NAME_MAX_ZIPF = 4.0  # an English word more frequent than ~1 in 100,000 words is English, not a name
 _LATIN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
@@ -34,7 +35,6 @@ _LATIN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
 _POSSESSIVE = re.compile(r"['’]s$", re.I)
 _ORDINAL = re.compile(r"(?:st|nd|rd|th)$", re.I)
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-9]\d)(?!\d)")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass
@@ -67,13 +67,6 @@ class QueryTerms:
     dictionary_misses: dict[str, list[str]] = field(default_factory=dict)
 
 
-def zh_share(text: str) -> float:
-    """Share of the question that is Chinese: CJK characters against Latin words (a word ~ 2 characters)."""
-    cjk = len(_CJK.findall(text))
-    words = len(_LATIN.findall(text))
-    return cjk / (cjk + 2 * words) if cjk + words else 0.0
-
-
 _CONTRACTION = re.compile(r"['’](?:t|re|ll|ve|d|m|s)$", re.I)
 
 
@@ -92,33 +85,77 @@ def understand(query: str, vocab: dict, pinyin: dict[str, list[str]] | None, *, 
     """The question's terms for one index.  ``vocab``: the index's lexical vocabulary (term ->
     column); ``pinyin``: its pinyin bridge (toneless pinyin -> name terms of the corpus);
     ``word_bridge(words) -> {word: [terms]}``: an optional second bridge for English words
-    CC-CEDICT does not reach (the second model's nearest corpus terms)."""
+    CC-CEDICT does not reach (the second model's nearest corpus terms).
+
+    In order: the Chinese words (the passages' tokenizer) and the places written in Chinese;
+    the romanised names; the English words and phrases through CC-CEDICT; what is left through
+    the word bridge; then what the question names that nothing reached."""
     q = unicodedata.normalize("NFKC", query)
-    weights: dict[str, float] = {}
-    for t in tokenize(q):
-        weights[t] = weights.get(t, 0.0) + 1.0
-    names: list[str] = []
-    places: list[PlaceMention] = []
-    P = lexicon.places()
-
-    def in_corpus(term: str) -> bool:
-        return term in vocab
-
-    # places written in Chinese
-    zh_text = "".join(c if _CJK.match(c) else " " for c in q)
-    for a, b, found in P.find(zh_text):
-        m = PlaceMention(zh_text[a:b], found)
-        m.corpus_names = _present([n for p in found for n in p.names], vocab)
-        places.append(m)
-        names += [n for n in m.corpus_names if n not in names]
-
-    # English: names first (pinyin, place glosses), then words and phrases through CC-CEDICT
+    t = _Terms(q, vocab)
+    for w in tokenize(q):
+        t.add(w)
+    _chinese_places(t)
     latin = [(_POSSESSIVE.sub("", m.group(0)), m.start()) for m in _LATIN.finditer(q)
              if not (_ORDINAL.fullmatch(m.group(0)) and q[max(0, m.start() - 1):m.start()].isdigit())]
     words = [w.lower().replace("’", "'") for w, _ in latin]
+    used = _romanised_names(t, latin, words, pinyin if use_pinyin else None, cedict)
+    content = [j for j, w in enumerate(words) if not used[j] and w not in _EN_STOP and len(w) > 1]
+    reached = {j for j in range(len(words)) if used[j]}
+    if cedict and content:
+        reached |= _dictionary_words(t, words, content)
+    reached |= {j for j in content if words[j] in vocab}  # an English word the corpus itself contains (NFL, covid)
+    if word_bridge is not None:
+        reached |= _bridged_words(t, words, content, reached, word_bridge)
+    unbridged = [words[j] for j in content if j not in reached]
+    misses = _dictionary_misses(words, content, reached) if cedict and unbridged else {}
+    anchored = any(w in vocab and len(w) > 1 for w in t.weights)
+    n_content = len(content) + sum(used)
+    en_cov = (len(reached) / n_content) if n_content else 0.0
+    zh = zh_share(q)
+    covered = zh + (1 - zh) * en_cov if latin else (1.0 if zh else 0.0)
+    years = sorted(set(_YEAR.findall(q)))
+    return QueryTerms(q, t.weights, t.names, t.places, years, covered, t.english, unbridged, anchored, misses)
+
+
+@dataclass
+class _Terms:
+    """What ``understand`` gathers as it reads the question."""
+
+    text: str
+    vocab: dict
+    weights: dict[str, float] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+    places: list[PlaceMention] = field(default_factory=list)
+    english: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, term: str, weight: float = 1.0, name: bool = False) -> None:
+        self.weights[term] = self.weights.get(term, 0.0) + weight
+        if name and term not in self.names:
+            self.names.append(term)
+
+    def place(self, surface: str, found: list) -> PlaceMention:
+        m = PlaceMention(surface, found)
+        m.corpus_names = _present([n for p in found for n in p.names], self.vocab)
+        self.places.append(m)
+        return m
+
+
+def _chinese_places(t: _Terms) -> None:
+    """Places written in Chinese (the division list's names and short forms)."""
+    zh_text = "".join(c if _CJK.match(c) else " " for c in t.text)
+    for a, b, found in lexicon.places().find(zh_text):
+        m = t.place(zh_text[a:b], found)
+        t.names += [n for n in m.corpus_names if n not in t.names]
+
+
+def _romanised_names(t: _Terms, latin: list[tuple[str, int]], words: list[str], pinyin: dict | None,
+                     cedict: bool) -> list[bool]:
+    """Romanised names, one word or two adjacent ones ("Qiao Heng"): the pinyin bridge's
+    corpus names and the places of the division list (by pinyin, or CC-CEDICT's English
+    names: Harbin, Urumqi).  Returns which words were read as names."""
+    P = lexicon.places()
     used = [False] * len(words)
-    english: dict[str, list[str]] = {}
-    for i in range(len(words)):  # romanised names: one word, or two adjacent ones ("Qiao Heng")
+    for i in range(len(words)):
         if used[i]:
             continue
         for n in (2, 1):
@@ -126,71 +163,70 @@ def understand(query: str, vocab: dict, pinyin: dict[str, list[str]] | None, *, 
             if len(span) < n or any(used[i:i + n]) or any(is_english_word(w) for w in span):
                 continue
             key = "".join(span).replace("'", "")
-            terms = (pinyin or {}).get(key, []) if use_pinyin else []
+            terms = list((pinyin or {}).get(key, []))
             found = P.pinyin.get(key, [])
             if (words[i + n] if i + n < len(words) else "") not in ("county", "district"):
                 # a county's bare pinyin is too short to be sure of (Yuan, jingle): it counts
                 # as a place when the question says "County"/"District" after it
                 found = [p for p in found if p.level < 2]
             if not found and cedict:  # an English name that is not pinyin: Harbin, Urumqi, Lhasa
-                found = [p for t in lexicon.english_to_chinese().get(key, []) for p in P.by_name.get(t, [])]
+                found = [p for x in lexicon.english_to_chinese().get(key, []) for p in P.by_name.get(x, [])]
             if found:
-                m = PlaceMention(" ".join(latin[j][0] for j in range(i, i + n)), found)
-                m.corpus_names = _present([x for p in found for x in p.names], vocab)
-                places.append(m)
-                terms = terms + [t for t in m.corpus_names if t not in terms]
+                m = t.place(" ".join(latin[j][0] for j in range(i, i + n)), found)
+                terms += [x for x in m.corpus_names if x not in terms]
             if terms or found:
-                for t in terms:
-                    weights[t] = weights.get(t, 0.0) + 1.0
-                    if t not in names:
-                        names.append(t)
-                english[" ".join(span)] = terms
-                for j in range(i, i + n):
-                    used[j] = True
+                for x in terms:
+                    t.add(x, name=True)
+                t.english[" ".join(span)] = terms
+                used[i:i + n] = [True] * n
                 break
-    content = [j for j, w in enumerate(words) if not used[j] and w not in _EN_STOP and len(w) > 1]
-    reached = set(j for j in range(len(words)) if used[j])
-    if cedict and content:
-        table = lexicon.english_to_chinese()
-        lemmas = [lexicon.lemma(words[j]) for j in content]
-        # only keys that reach a corpus term: a two-word gloss absent from the corpus gives way to its words
-        for a, b, key in lexicon.phrases(lemmas, table, accept=lambda key: any(t in vocab for t in table[key])):
-            cands = _present(table[key], vocab)
-            multi = [t for t in cands if len(t) > 1]
-            cands = multi or cands
-            for t in cands:
-                weights[t] = weights.get(t, 0.0) + 1.0 / len(cands)
-            english[" ".join(words[j] for j in content[a:b])] = cands
-            reached.update(content[a:b])
-    for j in content:  # an English word the corpus itself contains (NFL, covid)
-        if words[j] in vocab:
-            reached.add(j)
-    if word_bridge is not None:
-        rest = [words[j] for j in content if j not in reached]
-        for w, terms in word_bridge(rest).items():
-            for t in terms:
-                weights[t] = weights.get(t, 0.0) + 1.0
-            if terms:
-                english[w] = terms
-                reached.update(j for j in content if words[j] == w)
-    unbridged = [words[j] for j in content if j not in reached]
+    return used
+
+
+def _dictionary_words(t: _Terms, words: list[str], content: list[int]) -> set[int]:
+    """English words and phrases through CC-CEDICT (longest first): each reaches the corpus
+    terms it glosses, which share its weight (an ambiguous word weighs no more than a precise
+    one; words of two characters or more preferred).  Returns the word positions reached."""
+    table = lexicon.english_to_chinese()
+    lemmas = [lexicon.lemma(words[j]) for j in content]
+    reached: set[int] = set()
+    # only keys that reach a corpus term: a two-word gloss absent from the corpus gives way to its words
+    for a, b, key in lexicon.phrases(lemmas, table, accept=lambda key: any(x in t.vocab for x in table[key])):
+        cands = _present(table[key], t.vocab)
+        cands = [x for x in cands if len(x) > 1] or cands
+        for x in cands:
+            t.add(x, 1.0 / len(cands))
+        t.english[" ".join(words[j] for j in content[a:b])] = cands
+        reached.update(content[a:b])
+    return reached
+
+
+def _bridged_words(t: _Terms, words: list[str], content: list[int], reached: set[int], word_bridge) -> set[int]:
+    """English words nothing else reached, through the second bridge (``word_bridge``)."""
+    out: set[int] = set()
+    for w, terms in word_bridge([words[j] for j in content if j not in reached]).items():
+        for x in terms:
+            t.add(x)
+        if terms:
+            t.english[w] = terms
+            out.update(j for j in content if words[j] == w)
+    return out
+
+
+def _dictionary_misses(words: list[str], content: list[int], reached: set[int]) -> dict[str, list[str]]:
+    """English dictionary phrases of two words or more that nothing reached -> their CC-CEDICT
+    translations of two characters or more (none a corpus term; the verdict asks whether the
+    corpus text has any).  One English word has too many senses to say what the corpus lacks."""
+    table = lexicon.english_to_chinese()
+    lemmas = [lexicon.lemma(words[j]) for j in content]
     misses: dict[str, list[str]] = {}
-    if cedict and unbridged:
-        table = lexicon.english_to_chinese()
-        lemmas = [lexicon.lemma(words[j]) for j in content]
-        for a, b, key in lexicon.phrases(lemmas, table):
-            if b - a < 2 or any(content[j] in reached for j in range(a, b)):
-                continue  # one English word has too many senses to say what the corpus lacks
-            cands = [t for t in table[key] if len(t) > 1]
-            if cands:
-                misses[" ".join(words[j] for j in content[a:b])] = cands
-    anchored = any(t in vocab and len(t) > 1 for t in weights)
-    n_content = len(content) + sum(used)
-    en_cov = (len(reached) / n_content) if n_content else 0.0
-    zh = zh_share(q)
-    covered = zh + (1 - zh) * en_cov if latin else (1.0 if zh else 0.0)
-    years = sorted(set(_YEAR.findall(q)))
-    return QueryTerms(q, weights, names, places, years, covered, english, unbridged, anchored, misses)
+    for a, b, key in lexicon.phrases(lemmas, table):
+        if b - a < 2 or any(content[j] in reached for j in range(a, b)):
+            continue
+        cands = [x for x in table[key] if len(x) > 1]
+        if cands:
+            misses[" ".join(words[j] for j in content[a:b])] = cands
+    return misses
 
 
 def _present(terms: list[str], vocab: dict) -> list[str]:
