@@ -7,6 +7,7 @@
 
 Folders default to the project's ``corpus/`` and ``index/``; override them with
 arguments or the environment variables ``BULLETIN_QA_CORPUS`` / ``BULLETIN_QA_INDEX``.
+The index may be a PostgreSQL database instead: ``index="postgresql://…"`` (qa/pgstore.py).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .embed import Embedder
+from .embed import Embedder, shared_embedder
 from . import settings
 from .retrieve import Retriever
-from .store import BuildReport, build_index
+from .store import BuildReport
+from . import stores
+from .stores import build_index
 from .verdict import judge
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -29,8 +32,9 @@ def corpus_dir(path: str | os.PathLike | None = None) -> Path:
     return Path(path or settings.value("CORPUS") or PROJECT / "corpus")
 
 
-def index_dir(path: str | os.PathLike | None = None) -> Path:
-    return Path(path or settings.value("INDEX") or PROJECT / "index")
+def index_dir(path: str | os.PathLike | None = None) -> "Path | str":
+    """The index: a folder (a Path), or a PostgreSQL URL (a str, ``postgresql://…``; qa/stores.py)."""
+    return stores.location(path or settings.value("INDEX") or PROJECT / "index")
 
 
 @dataclass
@@ -75,20 +79,18 @@ class Passage:
 
 
 _retrievers: dict[Path, Retriever] = {}
-_embedders: dict[tuple[str, str], Embedder] = {}
 _lock = threading.Lock()
 
 
 def _embedder(model: str | None, device: str | None = None) -> Embedder:
-    key = (model or settings.value("MODEL") or "", device or "")
-    with _lock:
-        if key not in _embedders:
-            _embedders[key] = Embedder(model, device=device)
-        return _embedders[key]
+    """The build's embedder: the process's one for this model (qa.embed.shared_embedder), so a
+    page that rebuilds and searches holds one copy of it."""
+    return shared_embedder(model, device=device)
 
 
 def get_retriever(index: str | os.PathLike | None = None) -> Retriever:
-    path = index_dir(index).resolve()
+    path = index_dir(index)
+    path = path if isinstance(path, str) else path.resolve()
     with _lock:
         if path not in _retrievers:
             _retrievers[path] = Retriever(path)
@@ -97,7 +99,7 @@ def get_retriever(index: str | os.PathLike | None = None) -> Retriever:
 
 def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.PathLike | None = None,
            sources: list[str] | None = None, without: frozenset[str] = frozenset(),
-           regions: list[str] | None = None, since=None, until=None) -> "Results":
+           regions: list[str] | None = None, since=None, until=None, strictness: str = "normal") -> "Results":
     """The ``k`` passages that best answer ``query``, best first: a list of :class:`Passage`
     with ``answered`` / ``reason`` (the verdict: whether they answer it, and why not) and
     ``best_similarity`` (the highest dense cosine over all searched passages).
@@ -106,7 +108,9 @@ def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.Path
     ``qa.store.IndexMissing`` / ``IndexDamaged`` (with the repair command) when the index
     cannot be read.  ``regions`` (湖北, 酒泉市, …: the articles about a place or within it),
     ``since`` / ``until`` ("2024", "2024-03", "2024-03-05" or a date; an article without a
-    date is outside a date filter) narrow the search like ``sources``.
+    date is outside a date filter) narrow the search like ``sources``.  ``strictness``
+    ("lenient" | "normal" | "strict") moves the verdict's similarity threshold to a measured
+    point (qa/verdict.py); the passages are the same.
     """
     if sources is not None and (isinstance(sources, (str, bytes)) or not all(isinstance(s, str) for s in sources)):
         raise TypeError(f"sources must be a list of file names, not {sources!r}")
@@ -116,7 +120,7 @@ def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.Path
     out = Results()
     out.best_similarity = hits.best_similarity
     verdict = judge(query, hits, store, store.manifest["settings"]["model"],
-                    synonym=lambda word: retriever.has_synonym(store, word))
+                    synonym=lambda word: retriever.has_synonym(store, word), strictness=strictness)
     out.answered, out.reason = verdict.answered, verdict.reason
     for rank, h in enumerate(hits, 1):
         p = store.passages[h.row]

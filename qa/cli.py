@@ -36,7 +36,9 @@ def cmd_index(args) -> int:
                    device=args.device)  # the onnx-int8 backend is CPU-only: another device means torch
     for msg in report.skipped + report.warnings:
         print(f"warning: {msg}", file=sys.stderr)
-    print(f"indexed {corpus_dir(args.corpus)} -> {index_dir(args.index)}: {report.summary()}")
+    from .stores import describe
+
+    print(f"indexed {corpus_dir(args.corpus)} -> {describe(index_dir(args.index))}: {report.summary()}")
     return 0
 
 
@@ -44,7 +46,7 @@ def cmd_search(args) -> int:
     from .api import search
 
     passages = search(args.query, k=args.k, mode=args.mode, index=args.index, sources=args.source or None,
-                      regions=args.region or None, since=args.since, until=args.until)
+                      regions=args.region or None, since=args.since, until=args.until, strictness=args.strictness)
     if args.json:
         print(json.dumps({"answered": passages.answered, "reason": passages.reason,
                           "passages": [p.to_dict() for p in passages]}, ensure_ascii=False, indent=1))
@@ -80,7 +82,7 @@ def _llm(args):
 def cmd_ask(args) -> int:
     from .generate import answer
 
-    a = answer(args.query, k=args.k, llm=_llm(args), mode=args.mode, index=args.index)
+    a = answer(args.query, k=args.k, llm=_llm(args), mode=args.mode, index=args.index, strictness=args.strictness)
     if args.json:
         print(json.dumps(a.to_dict(), ensure_ascii=False, indent=1))
         return 0
@@ -107,13 +109,9 @@ def cmd_eval(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    import importlib.util
-    from pathlib import Path
+    from . import ui
 
-    spec = importlib.util.spec_from_file_location("bulletin_qa_app", Path(__file__).resolve().parent.parent / "app.py")
-    app = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(app)
-    return app.main(["--host", args.host, "--port", str(args.port)]
+    return ui.main(["--host", args.host, "--port", str(args.port)]
                     + (["--corpus", args.corpus] if args.corpus else [])
                     + (["--index", args.index] if args.index else [])
                     + (["--llm-url", args.llm_url] if args.llm_url else [])
@@ -122,13 +120,21 @@ def cmd_serve(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line: one sub-command per task, each option declared once.  Over 60 lines
+    because it is a list of declarations, not logic: split, a command's options would be scattered."""
     p = argparse.ArgumentParser(prog="bulletin-qa", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true")
     sub = p.add_subparsers(dest="command", required=True)
 
     def folders(sp):
         sp.add_argument("--corpus", help="bulletin folder (default: corpus/ or $BULLETIN_QA_CORPUS)")
-        sp.add_argument("--index", help="index folder (default: index/ or $BULLETIN_QA_INDEX)")
+        sp.add_argument("--index", help="index folder, or a PostgreSQL URL postgresql://… (default: index/ or "
+                                        "$BULLETIN_QA_INDEX)")
+
+    def strictness_option(sp):
+        sp.add_argument("--strictness", choices=("lenient", "normal", "strict"), default="normal",
+                        help="how close a passage must be to count as an answer: lenient keeps 99%% of the "
+                             "answerable dev questions, strict refuses every off-topic one (qa/calibration.json)")
 
     def llm_options(sp):
         sp.add_argument("--llm-url", help="OpenAI-compatible base URL of your model, e.g. http://127.0.0.1:11434/v1 "
@@ -160,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--since", metavar="DATE", help="only articles dated on or after (YYYY, YYYY-MM or YYYY-MM-DD)")
     sp.add_argument("--until", metavar="DATE", help="only articles dated on or before")
     sp.add_argument("--source", action="append", metavar="FILE", help="only passages of this file; repeatable")
+    strictness_option(sp)
     folders(sp)
     sp.set_defaults(func=cmd_search)
 
@@ -169,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-k", type=int, default=5, help="number of passages (1-100)")
     sp.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
     sp.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    strictness_option(sp)
     llm_options(sp)
     folders(sp)
     sp.set_defaults(func=cmd_ask)

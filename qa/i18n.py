@@ -53,7 +53,8 @@ def lang_of(request) -> str:
 
 
 def ui_translations(suffixes: str, max_size: str) -> dict[str, dict[str, str]]:
-    """{locale: {key: text}} for ``gr.I18n``."""
+    """{locale: {key: text}} for ``gr.I18n``.  Over 60 lines because it is two tables of words side by
+    side (one entry a label), not logic: split, a label's two languages would be further apart."""
     en = {
         "title": "Bulletin QA",
         "subtitle": "Ask in Chinese or English: every answer is a sentence quoted from the bulletins, with its "
@@ -75,9 +76,17 @@ def ui_translations(suffixes: str, max_size: str) -> dict[str, dict[str, str]]:
         "until": "Dated until",
         "date_ph": "e.g. 2024 or 2024-03",
         "filters": "Filters",
+        "strictness": "Strictness of \u201cnot answered\u201d",
+        "strictness_info": "Lenient: fewer answerable questions refused, more off-topic ones answered; "
+                           "strict: no off-topic one answered, more answerable ones refused.",
+        "strict_lenient": "lenient",
+        "strict_normal": "normal",
+        "strict_strict": "strict",
         "export_csv": "Export CSV",
         "export_md": "Export Markdown",
         "docs": "Bulletins",
+        "doc_search": "Search the bulletins (file name, title, region, article)",
+        "doc_search_ph": "e.g. 酒泉, 湖北 or 003_",
         "upload": f"Upload bulletins ({suffixes}; at most {max_size} each)",
         "add": "Add to corpus",
         "to_delete": "Bulletin to delete",
@@ -108,9 +117,16 @@ def ui_translations(suffixes: str, max_size: str) -> dict[str, dict[str, str]]:
         "until": "日期至",
         "date_ph": "如 2024 或 2024-03",
         "filters": "筛选",
+        "strictness": "“无答案”判断的严格程度",
+        "strictness_info": "宽松：少拒答可回答的问题，但会回答更多无关问题；严格：不回答无关问题，但会拒答更多可回答的问题。",
+        "strict_lenient": "宽松",
+        "strict_normal": "标准",
+        "strict_strict": "严格",
         "export_csv": "导出 CSV",
         "export_md": "导出 Markdown",
         "docs": "简报",
+        "doc_search": "搜索简报（文件名、标题、地区、文章）",
+        "doc_search_ph": "例如：酒泉、湖北 或 003_",
         "upload": f"上传简报（{suffixes}；每个文件不超过 {max_size}）",
         "add": "加入语料库",
         "to_delete": "要删除的简报",
@@ -179,6 +195,7 @@ TEXT = {
     "st_indexed": ("indexed", "已索引"), "st_new": ("not indexed yet: rebuild", "尚未索引：请重建"),
     "st_changed": ("changed: rebuild", "已修改：请重建"), "st_deleted": ("deleted: rebuild to remove", "已删除：重建后移除"),
     "no_docs": ("No bulletins yet: upload some below.", "还没有简报：请在下方上传。"),
+    "no_match": ("No bulletin matches the search.", "没有符合搜索条件的简报。"),
     "starting": ("starting", "开始"),
     "stage_read": ("reading files {d}/{t}", "读取文件 {d}/{t}"),
     "stage_embed": ("embedding passages {d}/{t}", "向量化段落 {d}/{t}"),
@@ -190,6 +207,20 @@ TEXT = {
                   "issuer", "file", "lines", "score"],
                  ["问题", "名次", "引用", "段落", "回答句", "简报", "地区", "日期", "发布机构", "文件", "行号", "得分"]),
     "md_title": ("Results for", "检索结果："),
+    # the model's answer (--llm-url): what the page says around it
+    "the_model": ("the model", "模型"),
+    "failed_check": ("failed the check: ", "未通过核对："),
+    "model_wrote": ("The model wrote: ", "模型写的是："),
+    "model_writing": ("{model} is writing; each sentence appears once it has been checked against the passages.",
+                      "{model} 正在撰写；每句话核对过段落后才会显示。"),
+    "model_wrote_it": ("Written by {model} from the passages below. Every number, percentage, year and place name "
+                       "was checked against the passage it cites; struck-through sentences failed the check.",
+                       "由 {model} 根据下面的段落撰写。每个数字、百分比、年份和地名都已与所引段落核对；"
+                       "带删除线的句子未通过核对。"),
+    "model_not_used": ("Not written by {model}: the answering sentence of the best passage is shown.",
+                       "不是由 {model} 撰写：显示的是最佳段落中回答问题的句子。"),
+    # the strictness of the no-answer verdict
+    "strictness_note": ("strictness: {s}", "严格程度：{s}"),
 }
 
 
@@ -245,6 +276,31 @@ _MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(a, re.S), b) for a, b in 
      r"简报提到了 \1，但找到的段落都不是关于它的"),
     (r"^no passage is close to the question \(best similarity (.+), needed (.+)\)$",
      r"没有与问题足够接近的段落（最高相似度 \1，需要 \2）"),
+    (r"^strictness must be one of (.+), not (.+)$", r"严格程度只能是 \1 之一，不能是 \2"),
+    # the model's answer (qa/generate.py): notes and the check's reasons
+    (r"^no model configured \(BULLETIN_QA_LLM_URL\): the extractive answer$",
+     "未配置模型（BULLETIN_QA_LLM_URL）：显示的是抽取的原文句子"),
+    (r"^no passage found: nothing was sent to the model$", "没有找到段落：没有发送给模型"),
+    (r"^not sent to the model: the bulletins do not answer this \((.+)\)$",
+     lambda m: f"没有发送给模型：简报没有回答这个问题（{translate(m.group(1), 'zh')}）"),
+    (r"^the model at (.+?) did not answer within ([\d.]+) s(?: \((\d+) attempts\))?$",
+     lambda m: f"{m.group(1)} 上的模型在 {m.group(2)} 秒内没有回答" + (f"（尝试 {m.group(3)} 次）" if m.group(3) else "")),
+    (r"^the model at (.+?) did not finish within ([\d.]+) s$", r"\1 上的模型在 \2 秒内没有写完"),
+    (r"^the model at (.+?) could not be reached(?: \((\d+) attempts\))?: (.+)$",
+     lambda m: f"无法连接 {m.group(1)} 上的模型" + (f"（尝试 {m.group(2)} 次）" if m.group(2) else "")
+     + f"：{m.group(3)}"),
+    (r"^the model at (.+?) returned an error: (HTTP \d+.*)$", r"\1 上的模型返回了错误：\2"),
+    (r"^the model at (.+?) returned something that is not a chat completion( stream)?(.*)$",
+     r"\1 上的模型返回的不是聊天回复\3"),
+    (r"^the model at (.+?) returned an empty answer$", r"\1 上的模型返回了空回答"),
+    (r"^the model at (.+?) found no answer in the passages$", r"\1 上的模型认为段落中没有答案"),
+    (r"^no sentence of the model's answer passed the check \((\d+) struck out\)$",
+     r"模型回答中没有一句通过核对（删去 \1 句）"),
+    (r"^(\d+) sentences? of the model's answer did not pass the check and (?:is|are) left out \(struck through\)$",
+     r"模型回答中有 \1 句未通过核对，已删去（以删除线标出）"),
+    (r"^cites no passage$", "没有引用任何段落"),
+    (r"^cites \[(\d+)\], but only (\d+) passages? (?:was|were) retrieved$", r"引用了 [\1]，但只检索到 \2 个段落"),
+    (r"^not in the cited passages? ((?:\[\d+\])+): (.+)$", r"所引段落 \1 中没有：\2"),
 ]]
 
 _SUMMARY = [(re.compile(a), b) for a, b in [
@@ -271,13 +327,17 @@ def translate(message: str, lang: str) -> str:
                 s = pat.sub(rep, s)
             out.append("✓ 索引已重建：" + s)
             continue
+        if line.endswith("; the extractive answer is shown"):  # a note of the model's answer
+            out.append(translate(line[:-len("; the extractive answer is shown")], lang)
+                       + "；显示的是抽取的原文句子")
+            continue
         prefix = ""
         if line.startswith("⚠ ") or line.startswith("- ⚠ "):
             prefix, line = "⚠ ", line.split("⚠ ", 1)[1]
             line = re.sub(r"^skipped (.+?): ", r"已跳过 \1：", line)
         for pat, rep in _MESSAGES:
             if pat.match(line):
-                line = pat.sub(rep, line)
+                line = pat.sub(rep, line, count=1)
                 break
         out.append(prefix + line)
     return "\n".join(out)

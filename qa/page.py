@@ -1,4 +1,4 @@
-"""Present stage, the question page's parts that are not Gradio wiring (app.py wires them):
+"""Present stage, the question page's parts that are not Gradio wiring (qa/ui.py wires them):
 citations in the reader's language, the documents table as HTML that reflows on a phone,
 the region choices of an index, CSV / Markdown export of the results, the rebuild's stage
 progress, and the link to a passage's original file."""
@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 import time
+import unicodedata
 import urllib.parse
 import uuid
 from pathlib import Path
@@ -48,31 +49,94 @@ def cite(p, lang: str = "zh") -> str:
     return ", ".join(x for x in parts if x) + f" ({where})"
 
 
-def original_url(corpus: Path, source: str, page: int | None = None) -> str:
-    """The URL of a corpus file through Gradio's file route (the corpus folder is an allowed path
-    of the page); a PDF opens at its page."""
-    path = (Path(corpus) / source).resolve()
-    url = "gradio_api/file=" + urllib.parse.quote(str(path))
-    return url + (f"#page={page}" if page else "")
+ORIGINAL_ROUTE = "original"  # the page's route for the corpus files: original/<file name in the corpus>
+
+
+def original_url(source: str, page: int | None = None) -> str:
+    """The link to a corpus file, relative to the page (``original/003_….txt``; the file's name in
+    the corpus, never a server path); a PDF opens at its page (``#page=3``)."""
+    url = f"{ORIGINAL_ROUTE}/" + urllib.parse.quote(source)
+    return url + (f"#page={int(page)}" if page else "")
+
+
+_TEXT_SUFFIXES = {".txt", ".md", ".html", ".htm"}
+_MEDIA = {".pdf": "application/pdf",
+          ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+def original_media(name: str, head: bytes) -> tuple[str, str]:
+    """(media type, "inline" | "attachment") of a corpus file served to the browser: a PDF inline
+    (its viewer honours #page=N); text, Markdown and HTML inline as plain text in the charset its
+    bytes decode in (an uploaded HTML bulletin is never run as a page of this site); Word as a
+    download."""
+    suffix = Path(name).suffix.lower()
+    if suffix in _TEXT_SUFFIXES:
+        for bom, charset in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+            if head.startswith(bom):
+                return f"text/plain; charset={charset}", "inline"
+        for charset in ("utf-8", "gb18030"):
+            try:
+                head.decode(charset)
+                return f"text/plain; charset={charset}", "inline"
+            except UnicodeDecodeError:
+                continue
+        return "text/plain", "inline"
+    if suffix == ".pdf":
+        return _MEDIA[".pdf"], "inline"
+    return _MEDIA.get(suffix, "application/octet-stream"), "attachment"
 
 
 # --------------------------------------------------------------------------- documents
 
 
-def document_info(store) -> dict[str, dict]:
-    """{file: {"doc_title", "articles": [(title, region, date)], "regions": [...]}} from the passages."""
+def document_info(passages) -> dict[str, dict]:
+    """{file: {"doc_title", "regions": [...], "articles": [{"title", "region", "date", "start_line",
+    "end_line"}]}} from the index's passages (dicts), each article's lines spanning its passages."""
     out: dict[str, dict] = {}
-    for p in store.passages:
+    for p in passages:
         d = out.setdefault(p["source"], {"doc_title": p.get("doc_title") or "", "articles": {}, "regions": []})
-        a = p.get("article", 0)
-        if a not in d["articles"]:
-            d["articles"][a] = (p.get("title") or "", p.get("region") or "", p.get("date") or "")
+        a = d["articles"].get(p.get("article", 0))
+        if a is None:
+            a = d["articles"][p.get("article", 0)] = {
+                "title": p.get("title") or "", "region": p.get("region") or "", "date": p.get("date") or "",
+                "start_line": p["start_line"], "end_line": p["end_line"]}
             for r in (p.get("region") or "").split("、"):
                 if r and r not in d["regions"]:
                     d["regions"].append(r)
+        a["start_line"], a["end_line"] = min(a["start_line"], p["start_line"]), max(a["end_line"], p["end_line"])
     for d in out.values():
         d["articles"] = [d["articles"][k] for k in sorted(d["articles"])]
     return out
+
+
+def _folded(s: str) -> str:
+    return unicodedata.normalize("NFKC", s or "").casefold()
+
+
+def search_text(row: dict, info: dict) -> str:
+    """What the documents' search box matches: file name, bulletin name, regions, article titles."""
+    parts = [row.get("file", ""), row.get("title", ""), info.get("doc_title", ""), " ".join(info.get("regions", []))]
+    parts += [f'{a["title"]} {a["region"]}' for a in info.get("articles", [])]
+    return _folded(" ".join(parts))
+
+
+def filter_documents(rows: list[dict], info: dict[str, dict], query: str) -> list[dict]:
+    """The rows whose file name, bulletin name, region or article titles contain every word of
+    ``query`` (NFKC, case-folded; an empty query keeps them all): the page's search box does the
+    same in the browser (``FILTER_SCRIPT``)."""
+    words = _folded(query).split()
+    return [r for r in rows if all(w in search_text(r, info.get(r["file"], {})) for w in words)]
+
+
+def articles_html(arts: list[dict], lang: str) -> str:
+    """One bulletin's articles: title, region, date and line range each (as text)."""
+    lis = []
+    for n, a in enumerate(arts, 1):
+        about = [x for x in (a["region"], a["date"], text("lines", lang, a=a["start_line"], b=a["end_line"])) if x]
+        lis.append(f'<li data-search="{esc(_folded(a["title"] + " " + a["region"]))}">'
+                   f'<span class="qa-art-title">{esc(a["title"] or text("untitled", lang))}</span> '
+                   f'<span class="qa-doc-region">{" · ".join(esc(x) for x in about)}</span></li>')
+    return f'<ol class="qa-art-list">{"".join(lis)}</ol>'
 
 
 _STATES = {"indexed": "st_indexed", "not indexed yet: rebuild": "st_new", "changed: rebuild": "st_changed",
@@ -81,7 +145,8 @@ _STATES = {"indexed": "st_indexed", "not indexed yet: rebuild": "st_new", "chang
 
 def documents_html(rows: list[dict], info: dict[str, dict], lang: str, human) -> str:
     """The documents table: file names and titles as text (escaped, never Markdown), each
-    bulletin's articles with their regions; on a phone every row becomes a block (CSS)."""
+    bulletin's articles (title, region, date, lines) opening under its name; each row carries
+    what the search box matches; on a phone every row becomes a block (CSS)."""
     if not rows:
         return f'<div class="qa-docs-empty">{esc(text("no_docs", lang))}</div>'
     heads = ["th_file", "th_title", "th_regions", "th_passages", "th_size", "th_added", "th_state"]
@@ -90,29 +155,28 @@ def documents_html(rows: list[dict], info: dict[str, dict], lang: str, human) ->
     for r in rows:
         i = info.get(r["file"], {})
         arts = i.get("articles", [])
-        doc = i.get("doc_title") or r.get("title") or ""
-        lis = "".join(f'<li>{esc(t)}{f" <span class=qa-doc-region>· {esc(g)}</span>" if g else ""}'
-                      f'{f" <span class=qa-doc-region>· {esc(dt)}</span>" if dt else ""}</li>' for t, g, dt in arts)
-        title = f'<div class="qa-doc-title">{esc(doc)}</div>'
+        title = f'<div class="qa-doc-title">{esc(i.get("doc_title") or r.get("title") or "")}</div>'
         if arts:
             title += (f'<details class="qa-doc-articles"><summary>{esc(text("articles_n", lang, n=len(arts)))}'
-                      f'</summary><ol>{lis}</ol></details>')
+                      f'</summary>{articles_html(arts, lang)}</details>')
         state = text(_STATES[r["state"]], lang) if r["state"] in _STATES else r["state"]
         cells = [("file", f'<span class="qa-filename">{esc(r["file"])}</span>'), ("title", title),
                  ("regions", esc("、".join(i.get("regions", [])))), ("passages", str(int(r.get("passages") or 0))),
                  ("size", esc(human(r["size"]))), ("added", esc(r.get("added") or "")),
                  ("state", f'<span class="qa-state qa-state-{_STATES.get(r["state"], "x")}">{esc(state)}</span>')]
         tds = "".join(f'<td class="qa-{k}" data-label="{esc(text("th_" + k, lang))}">{v}</td>' for k, v in cells)
-        body.append(f"<tr>{tds}</tr>")
-    return f'<table class="qa-docs"><thead><tr>{th}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        body.append(f'<tr class="qa-doc-row" data-search="{esc(search_text(r, i))}">{tds}</tr>')
+    none = (f'<tr class="qa-docs-nomatch" style="display: none"><td colspan="{len(heads)}">'
+            f'{esc(text("no_match", lang))}</td></tr>')
+    return f'<table class="qa-docs"><thead><tr>{th}</tr></thead><tbody>{"".join(body)}{none}</tbody></table>'
 
 
-def region_choices(store) -> list[tuple[str, str]]:
-    """(label, adcode) of every place the indexed articles are about, with the provinces and
-    prefectures holding them: 甘肃省, 甘肃省 · 酒泉市 ..."""
+def region_choices(passages) -> list[tuple[str, str]]:
+    """(label, adcode) of every place the indexed articles (the index's passages) are about, with
+    the provinces and prefectures holding them: 甘肃省, 甘肃省 · 酒泉市 ..."""
     table = metadata._by_code()
     codes: set[str] = set()
-    for p in store.passages:
+    for p in passages:
         for c in p.get("region_codes") or []:
             codes.add(c)
             codes.add(c[:2] + "0000")
@@ -221,7 +285,3 @@ class BuildProgress:
         if lex is not None and lex[0] < lex[1]:
             parts.append(text("stage_lexical", self.lang))
         return " · ".join(parts) or text("starting", self.lang)
-
-
-def corpus_path_allowed(corpus: Path) -> str:
-    return os.fspath(Path(corpus).resolve())

