@@ -15,7 +15,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "corpus"
-DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+DEV = ROOT / "tests" / "data" / "dev.jsonl"  # a copy of ../shared/eval/dev.jsonl: the tests need nothing beside the project
 
 
 @pytest.fixture(autouse=True)
@@ -81,11 +81,8 @@ def fake_llm():
 def serve_seed_copy(tmp_path_factory, seed_index, name: str, **app_options):
     """Start the real app on a free loopback port over a private copy of the seed corpus and
     index; returns (demo, url, corpus, index, base).  The caller closes ``demo``.
-    ``app_options``: more arguments of ``app.create_app`` (``llm``)."""
-    import sys
-
-    sys.path.insert(0, str(ROOT))
-    import app
+    ``app_options``: more arguments of ``qa.ui.create_app`` (``llm``)."""
+    from qa import ui as app
 
     seed_corpus, seed_idx = seed_index
     base = tmp_path_factory.mktemp(name)
@@ -113,3 +110,54 @@ def drop_retrievers():
     for key in set(api._retrievers) - before:
         api._retrievers.pop(key, None)
     gc.collect()
+
+
+# --------------------------------------------------------------------------- which tests need a model
+# Counted, not assumed: a test "needs a model" when a fixture it uses loads the real one
+# (``embedder`` and everything built on it), when the e5 or the second model encodes anything
+# while it runs (in this process, in any thread), or when it starts a subprocess (which may
+# load one).  The share of tests that ran without is printed at the end of the run.
+
+MODEL_FIXTURES = {"embedder"}
+_model_use = {"encodes": 0, "subprocesses": 0}
+_without_model: dict[str, bool] = {}
+
+
+def _counting(cls, name, key, counts=lambda *args, **kwargs: True):
+    original = getattr(cls, name)
+
+    def wrapper(*args, **kwargs):
+        if counts(*args, **kwargs):
+            _model_use[key] += 1
+        return original(*args, **kwargs)
+
+    wrapper.__wrapped__ = original
+    setattr(cls, name, wrapper)
+
+
+def pytest_configure(config):
+    import subprocess
+
+    from qa import readworker
+    from qa.embed import Embedder, UseEmbedder
+
+    def not_the_read_worker(popen, args, *rest, **kwargs):  # the worker that reads files loads no model
+        return not (isinstance(args, (list, tuple)) and readworker._BOOT in args)
+
+    _counting(Embedder, "_encode", "encodes")
+    _counting(UseEmbedder, "_model", "encodes")
+    _counting(subprocess.Popen, "__init__", "subprocesses", not_the_read_worker)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    before = dict(_model_use)
+    yield
+    used = any(_model_use[k] != before[k] for k in before)
+    _without_model[item.nodeid] = not used and not (MODEL_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _without_model:
+        n, free = len(_without_model), sum(_without_model.values())
+        terminalreporter.write_line(f"tests that ran without loading a model: {free} of {n} ({100 * free / n:.0f}%)")

@@ -310,3 +310,16 @@ def test_headline_of_a_short_bulletin_is_its_title(raw):
     blocks = split_blocks(raw)
     assert blocks[0].kind == "heading" and blocks[0].text.startswith("新疆喀什：")
     assert blocks[1].text.startswith("近日")
+
+
+def test_build_and_search_share_one_loaded_model(seed_index, embedder):
+    """One e5 and one second model per process: the embedder a build uses is the one a search of
+    its index uses (the page that rebuilds and searches holds one copy)."""
+    from qa import api
+    from qa.embed import shared_second
+    from qa.store import default_second_model
+
+    _, index = seed_index
+    r = api.get_retriever(index)
+    assert r.embedder is embedder is api._embedder(None)
+    assert r.second is shared_second() is default_second_model()

@@ -1,0 +1,148 @@
+"""The pipeline's logic on a corpus these tests write themselves, with the fake embedder
+(tests/fake_embedder.py) and no second model: building, incremental rebuilds, filters,
+the verdict's place check, the answering sentence, the citation.  No model is loaded here;
+the real-model paths are tested in test_core, test_retrieval and the page tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa import api
+from qa.retrieve import Retriever
+from qa.store import build_index
+from tests.fake_embedder import FakeEmbedder
+
+BULLETINS = {
+    "zhangye.txt": """甘州区加强社会工作人才队伍建设
+2024年3月5日，甘肃省张掖市甘州区民政局印发方案，部署社会工作人才队伍建设。
+方案提出，到2025年，全区持证社会工作者达到120名以上。
+方案还要求每个乡镇建成一个社会工作服务站，配备专职社会工作者。
+（据甘州区民政局）
+""",
+    "wenzhou.txt": """温州培育志愿服务组织
+2023年6月，浙江省温州市民政局发布志愿服务工作情况。
+全市共孵化志愿服务组织308个，注册志愿者人数持续增长。
+温州市还开展了志愿服务项目大赛，评选优秀项目。
+（据温州市民政局）
+""",
+    "theory.txt": """社会工作的专业方法
+个案工作、小组工作和社区工作是社会工作的三大专业方法。
+督导制度帮助社会工作者在实务中成长，提升服务质量。
+""",
+}
+
+
+def write(folder, files):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def fake():
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def small(tmp_path, fake):
+    """(corpus, index, search): the three bulletins indexed with the fake embedder, and a
+    search through qa.search with a Retriever that uses it (no model, no word bridge)."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write(corpus, BULLETINS)
+    build_index(corpus, index, fake, second=None)
+    key = index.resolve()
+    api._retrievers[key] = Retriever(index, embedder=fake, word_bridge=False)
+
+    def search(q, **kw):
+        return api.search(q, index=index, **kw)
+
+    yield corpus, index, search
+    api._retrievers.pop(key, None)
+
+
+def test_the_passage_with_the_asked_figure_comes_first_with_its_citation(small):
+    *_, search = small
+    r = search("甘州区 持证社会工作者 达到多少名", k=3)
+    top = r[0]
+    assert top.source == "zhangye.txt" and "120" in top.text
+    s, e = top.highlight
+    assert "120" in top.text[s:e]  # the sentence holding the figure is the one marked
+    assert top.title == "甘州区加强社会工作人才队伍建设"
+    assert top.start_line >= 1 and top.end_line >= top.start_line
+    assert "zhangye.txt" in top.citation and r.answered
+
+
+def test_scores_fall_with_rank_and_first_is_at_most_one(small):
+    *_, search = small
+    r = search("社会工作者", k=5)
+    scores = [p.score for p in r]
+    assert scores == sorted(scores, reverse=True) and 0 < scores[0] <= 1.0
+
+
+def test_metadata_region_date_issuer_are_extracted(small):
+    *_, search = small
+    p = search("孵化志愿服务组织", k=1)[0]
+    assert p.source == "wenzhou.txt"
+    assert "温州" in p.region and p.date == "2023-06" and p.issuer.endswith("温州市民政局")
+
+
+@pytest.mark.parametrize("kw, allowed", [
+    (dict(regions=["甘肃"]), {"zhangye.txt"}),
+    (dict(regions=["浙江"]), {"wenzhou.txt"}),
+    (dict(since="2024-01-01"), {"zhangye.txt"}),
+    (dict(until="2023-12"), {"wenzhou.txt"}),
+    (dict(sources=["theory.txt"]), {"theory.txt"}),
+])
+def test_filters_narrow_the_results(small, kw, allowed):
+    *_, search = small
+    r = search("社会工作", k=10, **kw)
+    assert r and {p.source for p in r} <= allowed
+
+
+def test_a_place_no_bulletin_mentions_is_not_answered_and_named(small):
+    *_, search = small
+    r = search("苏州 持证社会工作者 目标", k=3)
+    assert not r.answered and "苏州" in r.reason
+    assert len(r) > 0  # the nearest passages are still returned, as "not an answer"
+
+
+def test_words_the_bulletins_never_use_are_not_answered(small):
+    *_, search = small
+    for q in ("asdfghjkl qwerty", "1234567"):
+        r = search(q, k=3)
+        assert not r.answered and r.reason
+
+
+def test_incremental_rebuild_embeds_only_the_new_file_and_forgets_a_deleted_one(small, fake):
+    corpus, index, search = small
+    before = fake.calls
+    write(corpus, {"jiajiang.txt": "夹江县开发社工岗位\n四川省乐山市夹江县多元化开发社工岗位200余个。\n"})
+    report = build_index(corpus, index, fake, second=None)
+    assert report.embedded_files == ["jiajiang.txt"]
+    assert 0 < fake.calls - before <= 4  # its passage and sentences; nothing of the other three
+    assert search("夹江县 社工岗位", k=1)[0].source == "jiajiang.txt"  # the retriever saw the new version
+    (corpus / "wenzhou.txt").unlink()
+    report = build_index(corpus, index, fake, second=None)
+    assert report.removed_files == ["wenzhou.txt"]
+    assert all(p.source != "wenzhou.txt" for p in search("孵化志愿服务组织", k=10))
+
+
+def test_an_unchanged_corpus_rebuilds_without_embedding(small, fake):
+    corpus, index, _ = small
+    before = fake.calls
+    report = build_index(corpus, index, fake, second=None)
+    assert fake.calls == before and report.embedded_files == []
+
+
+def test_the_search_reports_its_stages_to_the_timing_hook(small, fake):
+    _, index, _ = small
+    r = Retriever(index, embedder=fake, word_bridge=False)
+    seen: dict[str, float] = {}
+    r.on_stage = lambda name, seconds: seen.__setitem__(name, seen.get(name, 0.0) + seconds)
+    r.search("温州 孵化 志愿服务组织 多少个", k=3)
+    assert {"e5 query embedding", "dense search", "lexical search (BM25)", "bigram search (BM25)",
+            "rescoring (sentences, names)", "fusion", "annotation (highlight, similarity)"} <= set(seen)
+    assert all(s >= 0 for s in seen.values())
+    seen.clear()
+    r.search("温州", k=3, mode="lexical")
+    assert "dense search" not in seen and "lexical search (BM25)" in seen
