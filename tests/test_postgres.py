@@ -491,3 +491,57 @@ def test_the_page_lists_a_database_index_and_says_nothing_is_missing(pg_index):
     assert all(d["passages"] > 0 and d["state"] == "indexed" for d in docs), docs
     assert ui.status_html(url) == ""
     assert "postgres:" not in ui.missing_index_html(ui.qa_stores.describe(url))  # no password shown
+
+
+def test_two_pages_share_one_database_while_the_cli_builds(pg_copy, tmp_path):
+    """Two `bulletin-qa serve` processes on different ports over one database: both answer, a
+    CLI build adds a bulletin while they serve, and each page then finds it and lists it (no
+    restart, no error)."""
+    from gradio_client import Client
+
+    from tests.conftest import free_port
+
+    corpus, url = pg_copy
+    pages, clients = [], []
+    try:
+        for n in range(2):
+            port = free_port()
+            log = open(tmp_path / f"page{n}.log", "wb")
+            pages.append((subprocess.Popen(cli_cmd("serve", "--port", str(port), "--corpus", str(corpus),
+                                                   "--index", url), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT),
+                          log, port))
+        for n, (page, _log, port) in enumerate(pages):
+            client = None
+            for _ in range(360):
+                try:
+                    client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                    break
+                except Exception:  # noqa: BLE001 - not up yet
+                    assert page.poll() is None, (tmp_path / f"page{n}.log").read_text(errors="replace")[-3000:]
+                    time.sleep(0.5)
+            assert client is not None
+            assert client.predict(QUERY, 3, "hybrid", None, api_name="/search")
+            clients.append(client)
+        (corpus / "xining.txt").write_text("西宁市社工站建设\n青海省西宁市建成乡镇社会工作服务站四十六个。\n",
+                                           encoding="utf-8")
+        r = subprocess.run(cli_cmd("index", "-q", "--corpus", str(corpus), "--index", url), cwd=ROOT,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr[-2000:]
+        for client in clients:
+            end, found = time.monotonic() + 10, False
+            while not found and time.monotonic() < end:
+                hits = client.predict("西宁 乡镇社会工作服务站", 3, "hybrid", None, api_name="/search")
+                found = bool(hits) and hits[0]["source"] == "xining.txt"
+                time.sleep(0.2)
+            assert found, hits
+            docs = client.predict(api_name="/documents")
+            assert any(d.get("file") == "xining.txt" for d in docs), docs
+        assert all(page.poll() is None for page, _log, _port in pages)
+    finally:
+        for page, log, _port in pages:
+            page.terminate()
+            try:
+                page.wait(30)
+            except subprocess.TimeoutExpired:
+                page.kill()
+            log.close()
