@@ -294,11 +294,12 @@ class Retriever:
         if uq is not None:
             out["sentence"] = self.sentence_scores(store, uq, candidates)
         weights = term_weights(terms.weights, store.idf)
+        kinds = asked_kinds(terms.text) if "asked" not in without else frozenset()
+        every, holding = sentence_term_scores(store, weights, candidates, holding=kinds)  # one pass, both lists
         if "sentence_terms" not in without:
-            out["sentence_terms"] = sentence_term_scores(store, weights, candidates)
-        kinds = asked_kinds(terms.text)
-        if kinds and "asked" not in without:
-            out["asked"] = sentence_term_scores(store, weights, candidates, holding=kinds)
+            out["sentence_terms"] = every
+        if kinds:
+            out["asked"] = holding
         if terms.names and "names" not in without:
             out["names"] = name_scores(store, terms.names, candidates)
         return {name: sorted(scores.items(), key=lambda t: (-t[1], t[0])) for name, scores in out.items() if scores}
@@ -409,27 +410,36 @@ def term_weights(weights: dict[str, float], idf) -> dict[str, float]:
 
 
 def sentence_term_scores(store: IndexStore, weights: dict[str, float], rows: list[int],
-                         holding: frozenset = frozenset()) -> dict[int, float]:
+                         holding: frozenset = frozenset()) -> tuple[dict[int, float], dict[int, float]]:
     """Each candidate scored by its best sentence's share of the (IDF-weighted) query terms
     (``term_weights``): the passage whose single sentence holds the question's words is the
-    likelier answer.  ``holding``: kinds of figure (qa/sentence.py); only sentences holding
-    one of them count (the question asks "how many", and a sentence with its words but no
-    count does not answer it)."""
+    likelier answer.  Returns that, and with ``holding`` (kinds of figure, qa/sentence.py) the
+    same over only the sentences holding one of them (the question asks "how many", and a
+    sentence with its words but no count does not answer it); both in one pass."""
     total = sum(weights.values())
-    out: dict[int, float] = {}
+    every: dict[int, float] = {}
+    held: dict[int, float] = {}
     if not total:
-        return out
+        return every, held
     items = list(weights.items())
     view = store.sentence_view
     for i in rows:
         _, sents, whole = view(i)
         present = [(t, w) for t, w in items if t in whole]  # most terms miss most passages
-        if holding:
-            sents = [sent for sent in sents if holding & figure_kinds(sent)]
-        best = max((sum(w for t, w in present if t in sent) for sent in sents), default=0.0) if present else 0.0
+        if not present:
+            continue
+        best = best_held = 0.0
+        for sent in sents:
+            score = sum(w for t, w in present if t in sent)
+            if score > best:
+                best = score
+            if holding and score > best_held and holding & figure_kinds(sent):
+                best_held = score
         if best:
-            out[i] = best / total
-    return out
+            every[i] = best / total
+        if best_held:
+            held[i] = best_held / total
+    return every, held
 
 
 def name_scores(store: IndexStore, names: list[str], rows: list[int]) -> dict[int, float]:
