@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from qa import verdict  # noqa: E402
 from qa.api import search  # noqa: E402
 from qa.evaluate import index_for, load_questions, own_corpus  # noqa: E402
-from qa.query import zh_share  # noqa: E402
+from qa.text import zh_share  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
 ANSWERABLE = {"dev": EVAL / "dev.jsonl", "extra": ROOT / "benchmarks" / "extra_questions.jsonl",

@@ -41,6 +41,18 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def vectors_of(rows) -> dict[str, np.ndarray]:
+    """(key, dim, float32 bytes) rows of a cache table -> {key: vector}; a row whose bytes do not
+    hold ``dim`` floats (a damaged one) is a miss.  Both caches (this file's SQLite, and the
+    database's table in qa/pgstore.py) store vectors so."""
+    out: dict[str, np.ndarray] = {}
+    for key, dim, blob in rows:
+        vec = np.frombuffer(blob, dtype=np.float32)
+        if vec.shape[0] == dim:
+            out[key] = vec
+    return out
+
+
 class EmbeddingCache:
     """Vectors by (model key, text sha256) in ``<index>/cache/embeddings.sqlite``."""
 
@@ -94,10 +106,7 @@ class EmbeddingCache:
             except sqlite3.DatabaseError as e:  # damage found while reading: a miss
                 log.warning("embedding cache read failed (%s); embedding instead", e)
                 rows = []
-            for key, dim, blob in rows:
-                vec = np.frombuffer(blob, dtype=np.float32)
-                if vec.shape[0] == dim:
-                    found[key] = vec
+            found.update(vectors_of(rows))
         return found
 
     def put(self, model: str, keys: list[str], vectors: np.ndarray) -> None:

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .api import Passage, search
 from . import settings
-from .query import zh_share
+from .text import zh_share
 
 log = logging.getLogger(__name__)
 

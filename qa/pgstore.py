@@ -46,6 +46,7 @@ import numpy as np
 
 from . import settings
 from .chunk import CHUNK_OVERLAP, CHUNK_SIZE
+from .embcache import vectors_of
 from .embed import Embedder
 from .lexical import bigrams, tokenize
 from .store import (BuildReport, IndexDamaged, IndexMissing, IndexWriteError, PassageViews, build_locked,
@@ -529,10 +530,7 @@ class PgEmbeddingCache:
         for s in range(0, len(uniq), 5000):
             rows = self.conn.execute("SELECT key, dim, vec FROM bqa_embeddings WHERE model = %s AND key = ANY(%s)",
                                      (model, uniq[s:s + 5000])).fetchall()
-            for key, dim, blob in rows:
-                vec = np.frombuffer(blob, dtype=np.float32)
-                if vec.shape[0] == dim:
-                    found[key] = vec
+            found.update(vectors_of(rows))
         return found
 
     def put(self, model: str, keys: list[str], vectors: np.ndarray) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from . import lexicon
 from .lexical import _EN_STOP, tokenize
-from .text import CJK_CHAR as _CJK, zh_share  # noqa: F401 - zh_share: the query's language, read here by the verdict
+from .text import CJK_CHAR as _CJK, zh_share
 
 NAME_MAX_ZIPF = 4.0  # an English word more frequent than ~1 in 100,000 words is English, not a name
 _LATIN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")

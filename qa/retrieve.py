@@ -26,7 +26,8 @@ from . import metadata, rank
 from .embed import Embedder, shared_embedder, shared_second
 from .sentence import AnswerCue, answer_cue, asked_kinds, best_sentence, figure_kinds
 from .lexical import bigrams
-from .query import QueryTerms, understand, zh_share
+from .query import QueryTerms, understand
+from .text import zh_share
 from . import stores
 from .stores import IndexStore
 
@@ -221,13 +222,14 @@ class Retriever:
         pool = min(len(store.passages) if rows is None else len(rows), max(50, 4 * k))
         with self._stage("understand the question (tokens, bridges)"):
             terms = self.understand(store, q, without)
-        lists, qvec, uq = self.candidates(store, q, terms, mode, pool, rows, without)
+        zh = zh_share(q)
+        lists, qvec, uq = self.candidates(store, q, terms, mode, pool, rows, without, zh)
         fusion = rank.Fusion({mode: 1.0}, k=self.fusion.k)
         if mode == "hybrid":
             with self._stage("rescoring (sentences, names)"):
                 lists |= self.rescore(store, terms, sorted({i for hits in lists.values() for i, _ in hits}), qvec, uq,
                                       without)
-            fusion = self.hybrid_fusion(terms, zh_share(q))
+            fusion = self.hybrid_fusion(terms, zh)
         with self._stage("fusion"):
             ranking = Ranking(Hit(f.row, f.score, f.ranks) for f in fusion.fuse(lists)[:k])
         ranking.terms = terms
@@ -240,9 +242,9 @@ class Retriever:
         return _Stage(self.on_stage, name) if self.on_stage is not None else contextlib.nullcontext()
 
     def candidates(self, store: IndexStore, q: str, terms: QueryTerms, mode: str, pool: int, rows,
-                   without: frozenset[str]) -> tuple[dict[str, list[tuple[int, float]]], np.ndarray | None, np.ndarray | None]:
+                   without: frozenset[str], zh: float) -> tuple[dict[str, list[tuple[int, float]]], np.ndarray | None, np.ndarray | None]:
         """The first rank lists, over the whole index (or the filtered rows): dense, lexical, and
-        for a hybrid search bigram (a Chinese question) and the second model's (ensemble).
+        for a hybrid search bigram (``zh``: the question's Chinese share, > 0) and the second model's (ensemble).
         Returns them with the query vectors (e5, second model; None when not computed)."""
         lists: dict[str, list[tuple[int, float]]] = {}
         qvec = uq = None
@@ -255,7 +257,7 @@ class Retriever:
             with self._stage("lexical search (BM25)"):
                 lists["lexical"] = self.lexical(store, terms.weights, pool, rows)
         if mode == "hybrid":
-            if store.has_bigram and zh_share(q) > 0 and "bigram" not in without:
+            if store.has_bigram and zh > 0 and "bigram" not in without:
                 with self._stage("bigram search (BM25)"):
                     lists["bigram"] = self.bigram(store, q, pool, rows)
             if store.has_second and "second" not in without:  # an ensemble index

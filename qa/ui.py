@@ -64,6 +64,7 @@ from . import ingest as qa_ingest  # noqa: E402
 from . import page as qa_page  # noqa: E402
 from . import store as qa_store  # noqa: E402
 from . import stores as qa_stores  # noqa: E402
+from .files import file_sha256  # noqa: E402
 from . import verdict as qa_verdict  # noqa: E402
 
 EXAMPLES = [  # none of them is a question of the development set
@@ -470,11 +471,7 @@ def _sha256_file(path: Path) -> str:
     if key not in _caches:
         if len(_caches) >= 4096:  # bounded: the oldest goes first
             _caches.pop(next(iter(_caches)))
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        _caches[key] = h.hexdigest()
+        _caches[key] = file_sha256(path)
     return _caches[key]
 
 

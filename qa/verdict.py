@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .query import zh_share
+from .text import zh_share
 
 _CALIBRATION = Path(__file__).with_name("calibration.json")
 # jieba's noun-like tags: common noun, place, organisation, other proper noun, verbal noun

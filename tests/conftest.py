@@ -64,6 +64,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def page_client(page, port: int, log: Path, seconds: float = 120):
+    """A gradio_client Client of the page process ``page`` once it answers on ``port``; fails with
+    the end of its log (``log``) if the process dies first or ``seconds`` pass."""
+    import time
+
+    from gradio_client import Client
+
+    for _ in range(int(seconds / 0.5)):
+        try:
+            return Client(f"http://127.0.0.1:{port}/", verbose=False)
+        except Exception:  # noqa: BLE001 - not up yet
+            assert page.poll() is None, log.read_text(errors="replace")[-3000:]
+            time.sleep(0.5)
+    raise AssertionError(f"the page on port {port} did not answer within {seconds} s")
+
+
 @pytest.fixture(scope="session")
 def fake_llm():
     """A small OpenAI-compatible chat server of the tests' own on 127.0.0.1 (tests/fake_llm.py):

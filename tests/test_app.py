@@ -539,21 +539,6 @@ def test_serve_imports_the_page_from_the_package(monkeypatch, capsys):
     assert "app.py" not in (ROOT / "qa" / "cli.py").read_text(encoding="utf-8")
 
 
-def test_page_functions_are_short():
-    """No function of the page's modules over 60 lines without a reason in its docstring (issue 12)."""
-    import ast
-
-    long = []
-    for name in ("ui.py", "page.py", "i18n.py"):
-        tree = ast.parse((ROOT / "qa" / name).read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                lines = node.end_lineno - node.lineno + 1
-                if lines > 60 and "Over 60 lines because" not in (ast.get_docstring(node) or ""):
-                    long.append(f"{name}:{node.name} ({lines} lines)")
-    assert not long, long
-
-
 @pytest.mark.slow
 def test_pdf_original_opens_at_the_passage_page(tmp_path_factory, seed_index, tmp_path):
     """A PDF bulletin's card links original/<file>#page=N, N the passage's page; the route returns

@@ -60,12 +60,12 @@ def test_every_module_has_a_stage_and_no_stage_imports_a_later_one():
 
 
 def test_no_function_over_60_lines_without_a_reason():
-    """Functions of qa/ stay readable: over 60 lines, the docstring says why ("over 60 lines ...")."""
+    """Functions of qa/ stay readable: over 60 lines, the docstring says why ("Over 60 lines because ...")."""
     long = []
     for f in sorted(QA.glob("*.py")):
         for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 lines = node.end_lineno - node.lineno + 1
-                if lines > 60 and "over 60 lines" not in (ast.get_docstring(node) or "").lower():
+                if lines > 60 and "over 60 lines because" not in " ".join((ast.get_docstring(node) or "").split()).lower():
                     long.append(f"{f.name}:{node.lineno} {node.name} ({lines} lines)")
     assert not long, long

@@ -470,9 +470,7 @@ def test_live_arrays_truncated_while_the_page_serves_do_not_kill_it(seed_index, 
     """The page (its own process: python app.py) has loaded the live version; someone truncates
     its vectors.npy and e5_sentences.npy.  Memory-mapped, the next search touching them died of
     SIGBUS; read into memory (qa.store.IN_MEMORY_BYTES), the page keeps answering."""
-    from gradio_client import Client
-
-    from tests.conftest import free_port
+    from tests.conftest import free_port, page_client
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(seed_index[0], corpus)
@@ -482,15 +480,7 @@ def test_live_arrays_truncated_while_the_page_serves_do_not_kill_it(seed_index, 
     page = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), "--corpus", str(corpus),
                              "--index", str(index)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
-        client = None
-        for _ in range(240):
-            try:
-                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-                break
-            except Exception:  # noqa: BLE001 - not up yet
-                assert page.poll() is None, (tmp_path / "page.log").read_text()[-3000:]
-                time.sleep(0.5)
-        assert client is not None
+        client = page_client(page, port, tmp_path / "page.log", seconds=120)
         first = client.predict("社会工作专业人才", 5, "hybrid", None, api_name="/search")
         assert first
         live = index / (index / "CURRENT").read_text().strip()

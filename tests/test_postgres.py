@@ -497,9 +497,7 @@ def test_two_pages_share_one_database_while_the_cli_builds(pg_copy, tmp_path):
     """Two `bulletin-qa serve` processes on different ports over one database: both answer, a
     CLI build adds a bulletin while they serve, and each page then finds it and lists it (no
     restart, no error)."""
-    from gradio_client import Client
-
-    from tests.conftest import free_port
+    from tests.conftest import free_port, page_client
 
     corpus, url = pg_copy
     pages, clients = [], []
@@ -511,15 +509,7 @@ def test_two_pages_share_one_database_while_the_cli_builds(pg_copy, tmp_path):
                                                    "--index", url), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT),
                           log, port))
         for n, (page, _log, port) in enumerate(pages):
-            client = None
-            for _ in range(360):
-                try:
-                    client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-                    break
-                except Exception:  # noqa: BLE001 - not up yet
-                    assert page.poll() is None, (tmp_path / f"page{n}.log").read_text(errors="replace")[-3000:]
-                    time.sleep(0.5)
-            assert client is not None
+            client = page_client(page, port, tmp_path / f"page{n}.log", seconds=180)
             assert client.predict(QUERY, 3, "hybrid", None, api_name="/search")
             clients.append(client)
         (corpus / "xining.txt").write_text("西宁市社工站建设\n青海省西宁市建成乡镇社会工作服务站四十六个。\n",
