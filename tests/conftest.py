@@ -173,6 +173,17 @@ def pytest_runtest_protocol(item, nextitem):
     _without_model[item.nodeid] = not used and not (MODEL_FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
+def pytest_sessionfinish(session):
+    """Under pytest-xdist each worker counts its own tests: hand them to the controller."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["without_model"] = dict(_without_model)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):  # pytest-xdist, in the controller: a worker finished
+    _without_model.update(getattr(node, "workeroutput", {}).get("without_model", {}))
+
+
 def pytest_terminal_summary(terminalreporter):
     if _without_model:
         n, free = len(_without_model), sum(_without_model.values())

@@ -491,17 +491,20 @@ def test_rebuild_shows_one_progress_bar_following_the_stages(reader_page, zh_des
     assert r["saved"], r
     wait = open_page(zh_desktop, url)
     zh_desktop.find_elements(By.CSS_SELECTOR, "button[role=tab]")[1].click()
+    # every change of the page is looked at (a MutationObserver, not a timer that may miss a short stage)
     zh_desktop.execute_script("""
         window.__bars = 0; window.__texts = new Set();
-        window.__probe = setInterval(() => {
+        const look = () => {
           const shown = [...document.querySelectorAll('.wrap.generating, .wrap.pending, .wrap.translucent')]
             .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0);
           window.__bars = Math.max(window.__bars, shown.length);
           shown.forEach(e => window.__texts.add(e.textContent.replace(/\\s+/g, ' ').trim()));
-        }, 40);""")
+        };
+        window.__probe = new MutationObserver(look);
+        window.__probe.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});""")
     zh_desktop.find_element(By.CSS_SELECTOR, "#rebuild").click()
     wait.until(lambda d: "✓" in d.find_element(By.CSS_SELECTOR, "#build-msg").text)
-    bars = zh_desktop.execute_script("clearInterval(window.__probe); return window.__bars")
+    bars = zh_desktop.execute_script("window.__probe.disconnect(); return window.__bars")
     texts = " | ".join(zh_desktop.execute_script("return [...window.__texts]"))
     assert bars == 1, (bars, texts)
     assert "读取文件" in texts and ("向量化" in texts or "建立词语索引" in texts or "写入索引" in texts), texts
