@@ -118,7 +118,7 @@ def evaluate(questions: list[dict], modes: list[str], k: int = 5, index=None, co
         if mode == "naive":
             base = NaiveBaseline(corpus_dir(corpus), get_retriever(index).embedder if index else _embedder(None))
             t0 = time.perf_counter()
-            runs = [(base.search(q["q"], k), None) for q in questions]
+            runs = [(base.search(q["q"], k), None, None) for q in questions]
         else:
             base_mode, without = mode, frozenset()
             if mode.startswith("hybrid-no-"):
@@ -126,11 +126,17 @@ def evaluate(questions: list[dict], modes: list[str], k: int = 5, index=None, co
             runs = []
             for q in questions:
                 hits = search(q["q"], k=k, mode=base_mode, index=index, without=without)
-                runs.append(([p.text for p in hits], (hits.answered, hits.reason)))
+                runs.append(([p.text for p in hits], (hits.answered, hits.reason), hits[0].answer if hits else None))
         ms = 1000 * (time.perf_counter() - t0) / max(1, len(questions))
         by_id = {q["id"]: run for q, run in zip(questions, runs)}
         ranks = [answer_rank(q, by_id[q["id"]][0]) for q in answerable]
         figs = (figures(ranks, k) if answerable else {}) | {"ms_per_query": ms}
+        firsts = [q for q, r in zip(answerable, ranks) if r == 1]
+        if mode != "naive" and firsts:
+            wrong = [q for q in firsts if not sentence_holds(q, by_id[q["id"]][2])]
+            figs["sentence@1"] = 1 - len(wrong) / len(firsts)
+            results.setdefault("sentence_misses", {})[mode] = [
+                {"id": q["id"], "q": q["q"], "sentence": by_id[q["id"]][2]} for q in wrong]
         if mode != "naive":
             verdicts = [by_id[q["id"]][1] for q in answerable]
             if answerable:
@@ -147,6 +153,15 @@ def evaluate(questions: list[dict], modes: list[str], k: int = 5, index=None, co
         results["misses"][mode] = [{"id": q["id"], "q": q["q"], "rank": r}
                                    for q, r in zip(answerable, ranks) if r != 1]
     return results
+
+
+def sentence_holds(question: dict, sentence: str | None) -> bool:
+    """Does the highlighted sentence hold the fact: one of the question's keys (all of them for
+    a question whose keys are ``mode: all``)?"""
+    if not sentence:
+        return False
+    text, keys = norm(sentence), [norm(k) for k in question["keys"]]
+    return all(k in text for k in keys) if question.get("mode") == "all" else any(k in text for k in keys)
 
 
 def names_absent(question: dict, reason: str) -> bool:
@@ -180,14 +195,14 @@ def table(sets: list[tuple[str, dict]]) -> str:
     def pct(f, key):
         return f"{f[key]:.2f}" if key in f else "–"
 
-    lines = [f"| set | mode | hit@1 | hit@{k} | MRR | recognised | refused (naming it) | ms/query |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [f"| set | mode | hit@1 | hit@{k} | MRR | sentence@1 | recognised | refused (naming it) | ms/query |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, results in sets:
         for mode, f in results["modes"].items():
             refused = f"{f['refused']:.2f} ({f['refused_naming']:.2f})" if "refused" in f else "–"
             mrr = f"{f['mrr']:.3f}" if "mrr" in f else "–"
             lines.append(f"| {name} | {mode} | {pct(f, 'hit@1')} | {pct(f, f'hit@{k}')} | {mrr} | "
-                         f"{pct(f, 'recognised')} | {refused} | {f['ms_per_query']:.0f} |")
+                         f"{pct(f, 'sentence@1')} | {pct(f, 'recognised')} | {refused} | {f['ms_per_query']:.0f} |")
     return "\n".join(lines)
 
 

@@ -146,3 +146,20 @@ def test_the_search_reports_its_stages_to_the_timing_hook(small, fake):
     seen.clear()
     r.search("温州", k=3, mode="lexical")
     assert "dense search" not in seen and "lexical search (BM25)" in seen
+
+
+def test_eval_counts_whether_the_highlighted_sentence_holds_the_key(small):
+    """sentence@1: of the questions whose first passage holds a key, the share whose highlighted
+    sentence holds it too (a passage can hold the fact while the page marks another sentence)."""
+    from qa.evaluate import evaluate, sentence_holds
+
+    _corpus, index, _search = small
+    questions = [{"id": "a", "q": "甘州区 持证社会工作者 达到多少名", "keys": ["120名"]},
+                 {"id": "b", "q": "温州 孵化 志愿服务组织 多少个", "keys": ["308个"]}]
+    figs = evaluate(questions, ["hybrid"], k=3, index=index)
+    assert figs["modes"]["hybrid"]["hit@1"] == 1.0
+    assert figs["modes"]["hybrid"]["sentence@1"] == 1.0 and figs["sentence_misses"]["hybrid"] == []
+    q = {"keys": ["120名"]}
+    assert sentence_holds(q, "全区持证社会工作者达到 120名以上。")  # compared without spaces
+    assert not sentence_holds(q, "方案还要求每个乡镇建成一个社会工作服务站。") and not sentence_holds(q, None)
+    assert not sentence_holds({"keys": ["120名", "乡镇"], "mode": "all"}, "达到120名以上。")
