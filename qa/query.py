@@ -158,6 +158,15 @@ def _romanised_names(t: _Terms, latin: list[tuple[str, int]], words: list[str], 
     for i in range(len(words)):
         if used[i]:
             continue
+        if cedict:  # a name of several words, English ones among them: Inner Mongolia, Hong Kong
+            n, found = _english_place(words, i)
+            if found:
+                m = t.place(" ".join(latin[j][0] for j in range(i, i + n)), found)
+                for x in m.corpus_names:
+                    t.add(x, name=True)
+                t.english[" ".join(words[i:i + n])] = list(m.corpus_names)
+                used[i:i + n] = [True] * n
+                continue
         for n in (2, 1):
             span = words[i:i + n]
             if len(span) < n or any(used[i:i + n]) or any(is_english_word(w) for w in span):
@@ -169,8 +178,11 @@ def _romanised_names(t: _Terms, latin: list[tuple[str, int]], words: list[str], 
                 # a county's bare pinyin is too short to be sure of (Yuan, jingle): it counts
                 # as a place when the question says "County"/"District" after it
                 found = [p for p in found if p.level < 2]
-            if not found and cedict:  # an English name that is not pinyin: Harbin, Urumqi, Lhasa
+            if not found and cedict:  # an English name that is not pinyin: Harbin, Urumqi, Lhasa, Shaanxi
                 found = [p for x in lexicon.english_to_chinese().get(key, []) for p in P.by_name.get(x, [])]
+                if not found and n == 1:  # CC-CEDICT's names of places (Shaanxi), counties as above
+                    found = [p for p in lexicon.english_place_names().get(key, [])
+                             if p.level < 2 or (words[i + 1] if i + 1 < len(words) else "") in ("county", "district")]
             if found:
                 m = t.place(" ".join(latin[j][0] for j in range(i, i + n)), found)
                 terms += [x for x in m.corpus_names if x not in terms]
@@ -181,6 +193,19 @@ def _romanised_names(t: _Terms, latin: list[tuple[str, int]], words: list[str], 
                 used[i:i + n] = [True] * n
                 break
     return used
+
+
+def _english_place(words: list[str], i: int) -> tuple[int, list]:
+    """The longest run of two or three words from ``i`` that CC-CEDICT gives as the English name
+    of a place of the division list (lexicon.english_place_names): (its length, the places), or
+    (0, []).  English words may be part of such a name; one word alone goes the way of the
+    other romanised names (a common English word is not a name)."""
+    table = lexicon.english_place_names()
+    for n in (3, 2):
+        found = table.get(" ".join(words[i:i + n])) if i + n <= len(words) else None
+        if found:
+            return n, found
+    return 0, []
 
 
 def _dictionary_words(t: _Terms, words: list[str], content: list[int]) -> set[int]:

@@ -106,6 +106,32 @@ def test_a_place_no_bulletin_mentions_is_not_answered_and_named(small):
     assert len(r) > 0  # the nearest passages are still returned, as "not an answer"
 
 
+@pytest.mark.parametrize("question, place", [
+    ("Inner Mongolia certified social workers target", "内蒙古"),  # a name of English words
+    ("How many certified social workers does Hong Kong have?", "香港"),  # "hong", "kong": common words to wordfreq
+    ("Shaanxi certified social workers target", "陕西"),  # not 山西, whose pinyin is the same
+    ("Amoy certified social workers", "厦门"),  # an old name
+])
+def test_english_names_of_places_that_are_not_pinyin_are_not_answered(small, question, place):
+    *_, search = small
+    r = search(question, k=3)
+    assert not r.answered and place in r.reason, r.reason
+
+
+def test_a_word_that_is_only_a_county_name_is_no_place():
+    """CC-CEDICT's English names of counties count as places only with "County" after them, as
+    their pinyin does: "jingle" (静乐县) in an English question is a jingle."""
+    from qa.lexicon import name_heads
+    from qa.query import understand
+
+    assert understand("Where is the ABC four-note jingle still in use?", {}, None).places == []
+    assert [p.name for m in understand("Jingle County social work", {}, None).places for p in m.places] == ["静乐县"]
+    assert name_heads("Shaanxi Province (Shensi) in northwest China, abbr. 陝|陕[Shan3]") == ["shaanxi"]
+    assert name_heads("Xiamen or Amoy, subprovincial city in Fujian") == ["xiamen", "amoy"]
+    assert name_heads("Ürümqi or Urumqi, prefecture-level city") == ["urumqi"]
+    assert name_heads("peace") == []  # a gloss that is no capitalised name
+
+
 def test_words_the_bulletins_never_use_are_not_answered(small):
     *_, search = small
     for q in ("asdfghjkl qwerty", "1234567"):
