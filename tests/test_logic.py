@@ -189,3 +189,24 @@ def test_eval_counts_whether_the_highlighted_sentence_holds_the_key(small):
     assert sentence_holds(q, "全区持证社会工作者达到 120名以上。")  # compared without spaces
     assert not sentence_holds(q, "方案还要求每个乡镇建成一个社会工作服务站。") and not sentence_holds(q, None)
     assert not sentence_holds({"keys": ["120名", "乡镇"], "mode": "all"}, "达到120名以上。")
+
+
+def test_weights_hash_is_remembered_by_the_file_stat_and_redone_when_it_changes(tmp_path, monkeypatch):
+    import os
+
+    from qa.files import file_sha256, weights_sha256
+
+    monkeypatch.setenv("BULLETIN_QA_CACHE", str(tmp_path / "cache"))
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"\x00" * 3_000_000)
+    first = weights_sha256(weights)
+    assert first == file_sha256(weights)
+    [memo] = (tmp_path / "cache" / "hashes").iterdir()
+    memo.write_text("f" * 64)  # what is remembered is what a second process gets, unread
+    assert weights_sha256(weights) == "f" * 64
+    weights.write_bytes(b"\x01" * 3_000_000)  # same size, new contents and time
+    os.utime(weights, ns=(1, 2))
+    assert weights_sha256(weights) == file_sha256(weights) != first
+    for m in (tmp_path / "cache" / "hashes").iterdir():
+        m.write_text("not a hash")  # a damaged memo is hashed again
+    assert weights_sha256(weights) == file_sha256(weights)
