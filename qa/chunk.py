@@ -19,8 +19,6 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
-
 from .formats import page_range
 from .ingest import Block, Document, _ends_sentence
 from .text import HAN, jieba_ready
@@ -398,7 +396,10 @@ def join_title(lines: list[str]) -> str:
     return out
 
 
-def make_splitter(chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP) -> RecursiveCharacterTextSplitter:
+def make_splitter(chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP) -> "RecursiveCharacterTextSplitter":
+    # imported here: langchain costs 0.3 s of every process's start, and only a build splits text
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     return RecursiveCharacterTextSplitter(
         separators=SEPARATORS, keep_separator="end", chunk_size=chunk_size, chunk_overlap=chunk_overlap,
         add_start_index=True, strip_whitespace=True,
