@@ -83,8 +83,8 @@ def gloss_keys(gloss: str) -> list[str]:
     return out
 
 
-def _parse_cedict(path: Path) -> dict[str, list[str]]:
-    table: dict[str, list[str]] = {}
+def _entries(path: Path):
+    """(simplified, glosses) of each CC-CEDICT line ("傳統 传统 [chuan2 tong3] /tradition/traditional/")."""
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for line in f:
             if line.startswith("#"):
@@ -93,13 +93,22 @@ def _parse_cedict(path: Path) -> dict[str, list[str]]:
             parts = head.split(" ", 2)
             if len(parts) < 2 or not rest:
                 continue
-            simp = parts[1]
-            for gloss in rest.rstrip().rstrip("/").split("/"):
-                for sub in gloss.split(";"):
-                    for key in gloss_keys(sub):
-                        words = table.setdefault(key, [])
-                        if simp not in words:
-                            words.append(simp)
+            yield parts[1], rest.rstrip().rstrip("/").split("/")
+
+
+def _add(table: dict[str, list[str]], key: str, word: str) -> None:
+    words = table.setdefault(key, [])
+    if word not in words:
+        words.append(word)
+
+
+def _parse_cedict(path: Path) -> dict[str, list[str]]:
+    table: dict[str, list[str]] = {}
+    for simp, glosses in _entries(path):
+        for gloss in glosses:
+            for sub in gloss.split(";"):
+                for key in gloss_keys(sub):
+                    _add(table, key, simp)
     return table
 
 
@@ -135,19 +144,13 @@ def _parse_place_names(path: Path) -> dict[str, list[str]]:
     """English name (name_heads) -> the Chinese names of the division list it glosses."""
     by_name = places().by_name
     table: dict[str, list[str]] = {}
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            head, _, rest = line.partition(" /")
-            parts = head.split(" ", 2)
-            if line.startswith("#") or len(parts) < 2 or parts[1] not in by_name:
-                continue
-            for gloss in rest.rstrip().rstrip("/").split("/"):
-                if _SKIP_GLOSS.match(gloss.strip().lower()):
-                    continue
+    for simp, glosses in _entries(path):
+        if simp not in by_name:
+            continue
+        for gloss in glosses:
+            if not _SKIP_GLOSS.match(gloss.strip().lower()):
                 for key in name_heads(gloss):
-                    names = table.setdefault(key, [])
-                    if parts[1] not in names:
-                        names.append(parts[1])
+                    _add(table, key, simp)
     return table
 
 
@@ -157,11 +160,12 @@ def english_place_names() -> dict[str, list["Place"]]:
     pinyin is 山西's), "canton", "amoy"."""
     global _EN_PLACES
     if _EN_PLACES is None:
-        table = _cached(cedict_path(), "cedict-places", _parse_place_names)
-        by_name = places().by_name
-        made = {k: list(dict.fromkeys(p for n in names for p in by_name.get(n, []))) for k, names in table.items()}
+        by_name = places().by_name  # outside the lock: places() takes it
         with _lock:
-            _EN_PLACES = made
+            if _EN_PLACES is None:
+                table = _cached(cedict_path(), "cedict-places", _parse_place_names)
+                _EN_PLACES = {k: list(dict.fromkeys(p for n in names for p in by_name.get(n, [])))
+                              for k, names in table.items()}
     return _EN_PLACES
 
 

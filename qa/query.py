@@ -155,42 +155,40 @@ def _romanised_names(t: _Terms, latin: list[tuple[str, int]], words: list[str], 
     names: Harbin, Urumqi).  Returns which words were read as names."""
     P = lexicon.places()
     used = [False] * len(words)
+
+    def take(i: int, n: int, terms: list[str], found: list) -> None:
+        """Words i..i+n are a name: its corpus terms (and the places' names the corpus has)."""
+        if found:
+            m = t.place(" ".join(latin[j][0] for j in range(i, i + n)), found)
+            terms = terms + [x for x in m.corpus_names if x not in terms]
+        for x in terms:
+            t.add(x, name=True)
+        t.english[" ".join(words[i:i + n])] = terms
+        used[i:i + n] = [True] * n
+
     for i in range(len(words)):
         if used[i]:
             continue
-        if cedict:  # a name of several words, English ones among them: Inner Mongolia, Hong Kong
-            n, found = _english_place(words, i)
-            if found:
-                m = t.place(" ".join(latin[j][0] for j in range(i, i + n)), found)
-                for x in m.corpus_names:
-                    t.add(x, name=True)
-                t.english[" ".join(words[i:i + n])] = list(m.corpus_names)
-                used[i:i + n] = [True] * n
-                continue
+        n, found = _english_place(words, i) if cedict else (0, [])
+        if found:  # a name of several words, English ones among them: Inner Mongolia, Hong Kong
+            take(i, n, [], found)
+            continue
         for n in (2, 1):
             span = words[i:i + n]
             if len(span) < n or any(used[i:i + n]) or any(is_english_word(w) for w in span):
                 continue
             key = "".join(span).replace("'", "")
             terms = list((pinyin or {}).get(key, []))
-            found = P.pinyin.get(key, [])
-            if (words[i + n] if i + n < len(words) else "") not in ("county", "district"):
-                # a county's bare pinyin is too short to be sure of (Yuan, jingle): it counts
-                # as a place when the question says "County"/"District" after it
-                found = [p for p in found if p.level < 2]
+            # a county's bare name is too short to be sure of (Yuan, jingle): it counts as a
+            # place when the question says "County"/"District" after it
+            county = (words[i + n] if i + n < len(words) else "") in ("county", "district")
+            found = [p for p in P.pinyin.get(key, []) if county or p.level < 2]
             if not found and cedict:  # an English name that is not pinyin: Harbin, Urumqi, Lhasa, Shaanxi
                 found = [p for x in lexicon.english_to_chinese().get(key, []) for p in P.by_name.get(x, [])]
                 if not found and n == 1:  # CC-CEDICT's names of places (Shaanxi), counties as above
-                    found = [p for p in lexicon.english_place_names().get(key, [])
-                             if p.level < 2 or (words[i + 1] if i + 1 < len(words) else "") in ("county", "district")]
-            if found:
-                m = t.place(" ".join(latin[j][0] for j in range(i, i + n)), found)
-                terms += [x for x in m.corpus_names if x not in terms]
+                    found = [p for p in lexicon.english_place_names().get(key, []) if county or p.level < 2]
             if terms or found:
-                for x in terms:
-                    t.add(x, name=True)
-                t.english[" ".join(span)] = terms
-                used[i:i + n] = [True] * n
+                take(i, n, terms, found)
                 break
     return used
 
