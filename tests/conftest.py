@@ -80,6 +80,19 @@ def page_client(page, port: int, log: Path, seconds: float = 120):
     raise AssertionError(f"the page on port {port} did not answer within {seconds} s")
 
 
+def stop_page(page, log) -> None:
+    """End a page process started by a test: SIGTERM, then SIGKILL if it has not ended within
+    30 s; its log file is closed.  ``page.returncode`` tells how it ended."""
+    import subprocess
+
+    page.terminate()
+    try:
+        page.wait(30)
+    except subprocess.TimeoutExpired:
+        page.kill()
+    log.close()
+
+
 @pytest.fixture(scope="session")
 def fake_llm():
     """A small OpenAI-compatible chat server of the tests' own on 127.0.0.1 (tests/fake_llm.py):

@@ -470,7 +470,7 @@ def test_live_arrays_truncated_while_the_page_serves_do_not_kill_it(seed_index, 
     """The page (its own process: python app.py) has loaded the live version; someone truncates
     its vectors.npy and e5_sentences.npy.  Memory-mapped, the next search touching them died of
     SIGBUS; read into memory (qa.store.IN_MEMORY_BYTES), the page keeps answering."""
-    from tests.conftest import free_port, page_client
+    from tests.conftest import free_port, page_client, stop_page
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(seed_index[0], corpus)
@@ -492,10 +492,5 @@ def test_live_arrays_truncated_while_the_page_serves_do_not_kill_it(seed_index, 
             hits = client.predict(q, 5, "hybrid", src, api_name="/search")
             assert hits and page.poll() is None
     finally:
-        page.terminate()
-        try:
-            page.wait(30)
-        except subprocess.TimeoutExpired:
-            page.kill()
-        log.close()
+        stop_page(page, log)
     assert page.returncode in (0, -15, 1), page.returncode  # ended by our SIGTERM, not by SIGBUS (-7)

@@ -400,28 +400,10 @@ def test_sigkill_mid_build_leaves_the_live_version_answering(pg, pg_copy):
 
 
 def test_second_build_is_refused_while_one_runs_and_wait_queues(pg_copy):
-    from qa import stores
-    from tests.test_reliability import Build
+    """The folder's contract (tests/test_reliability.py), on the database: its lock is advisory."""
+    from tests.test_reliability import second_build_is_refused_and_wait_queues
 
-    corpus, url = pg_copy
-    a = Build(corpus, url, "--rebuild")
-    assert a.wait_for(lambda: "reading files" in a.err), a.err[-2000:]
-    os.kill(a.proc.pid, signal.SIGSTOP)  # A holds the advisory lock and cannot finish meanwhile
-    try:
-        b = subprocess.run(cli_cmd("index", "--corpus", str(corpus), "--index", url),
-                           cwd=ROOT, capture_output=True, text=True, timeout=300)
-        assert b.returncode == 1, b.stderr[-2000:]
-        assert "another `bulletin-qa index` is building" in b.stderr and "--wait" in b.stderr
-        from qa import search
-
-        assert search(QUERY, k=3, index=url)  # readers are not blocked by a build
-        c = Build(corpus, url, "--wait")
-    finally:
-        os.kill(a.proc.pid, signal.SIGCONT)
-    assert a.finish() == 0, a.err[-2000:]
-    assert c.finish() == 0, c.err[-2000:]
-    assert "embedded 0 passages" in c.out, c.out
-    assert len(stores.load(url).manifest["files"]) == 5
+    second_build_is_refused_and_wait_queues(*pg_copy)
 
 
 SEARCHER = r"""
@@ -497,7 +479,7 @@ def test_two_pages_share_one_database_while_the_cli_builds(pg_copy, tmp_path):
     """Two `bulletin-qa serve` processes on different ports over one database: both answer, a
     CLI build adds a bulletin while they serve, and each page then finds it and lists it (no
     restart, no error)."""
-    from tests.conftest import free_port, page_client
+    from tests.conftest import free_port, page_client, stop_page
 
     corpus, url = pg_copy
     pages, clients = [], []
@@ -529,9 +511,4 @@ def test_two_pages_share_one_database_while_the_cli_builds(pg_copy, tmp_path):
         assert all(page.poll() is None for page, _log, _port in pages)
     finally:
         for page, log, _port in pages:
-            page.terminate()
-            try:
-                page.wait(30)
-            except subprocess.TimeoutExpired:
-                page.kill()
-            log.close()
+            stop_page(page, log)

@@ -158,10 +158,12 @@ def test_sigkill_during_build_keeps_old_index_and_next_run_succeeds(seed_copy, e
 # --------------------------------------------------------------------------- two builds
 
 
-def test_second_build_is_refused_while_one_runs_and_wait_queues(seed_copy):
-    from qa.store import StoredIndex
+def second_build_is_refused_and_wait_queues(corpus: Path, index) -> None:
+    """One build at a time, for any store (``index``: a folder or a database URL): while build A
+    runs, build B is refused with the ``--wait`` hint, searches are answered, and build C with
+    ``--wait`` runs after A, on A's result."""
+    from qa import stores
 
-    corpus, index = seed_copy
     a = Build(corpus, index, "--rebuild")
     # "reading files" is printed while the lock is held; all the embedding is still ahead
     assert a.wait_for(lambda: "reading files" in a.err), a.err[-2000:]
@@ -180,8 +182,12 @@ def test_second_build_is_refused_while_one_runs_and_wait_queues(seed_copy):
     assert c.finish() == 0, c.err[-2000:]
     # C ran after A, on A's result: nothing left to embed
     assert "embedded 0 passages" in c.out, c.out
-    assert len(StoredIndex.load(index).manifest["files"]) == 5
+    assert len(stores.load(index).manifest["files"]) == 5
     assert_answers(index)
+
+
+def test_second_build_is_refused_while_one_runs_and_wait_queues(seed_copy):
+    second_build_is_refused_and_wait_queues(*seed_copy)
 
 
 def test_stale_tmp_folders_of_dead_builds_are_cleaned(seed_copy, embedder):
