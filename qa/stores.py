@@ -90,7 +90,7 @@ def is_database(index) -> bool:
 
 def location(index) -> "str | Path":
     """An index argument as the stores take it: a URL stays a string, anything else is a folder."""
-    if isinstance(index, str) and is_database(index):
+    if is_database(index):
         return index.strip()
     return Path(index)
 
