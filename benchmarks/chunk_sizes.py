@@ -1,0 +1,62 @@
+"""Passage length, measured on every dev set in one run (what chose qa/chunk.py's CHUNK_SIZE).
+
+For each size (overlap a fifth of it), fresh indexes of the bulletins and of xquad-dev's corpus
+are built under benchmarks/out/chunks/ (embeddings come from the cache after the first size),
+and each set is evaluated in every mode asked.  Prints one markdown table: hit@1 / hit@5 /
+sentence@1 per set, and the share of near misses refused.
+
+    python benchmarks/chunk_sizes.py                       # 300,400,450,500,600; hybrid
+    python benchmarks/chunk_sizes.py --sizes 300,500 --modes hybrid,dense,lexical
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa.api import _embedder  # noqa: E402
+from qa.evaluate import evaluate, load_questions  # noqa: E402
+from qa.store import build_index  # noqa: E402
+
+EVAL = ROOT.parent / "shared" / "eval"
+SETS = {"dev": (EVAL / "dev.jsonl", "bulletins"),
+        "extra": (ROOT / "benchmarks" / "extra_questions.jsonl", "bulletins"),
+        "near misses": (EVAL / "dev_unanswerable.jsonl", "bulletins"),
+        "xquad en": (EVAL / "xquad-dev" / "questions_en.jsonl", "xquad"),
+        "xquad zh": (EVAL / "xquad-dev" / "questions_zh.jsonl", "xquad")}
+CORPORA = {"bulletins": ROOT / "corpus", "xquad": EVAL / "xquad-dev" / "corpus"}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="300,400,450,500,600")
+    ap.add_argument("--modes", default="hybrid")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "chunks"))
+    args = ap.parse_args()
+    modes = args.modes.split(",")
+    embedder = _embedder(None)
+    print("| size / overlap | mode | " + " | ".join(SETS) + " |")
+    print("|---|---|" + "---|" * len(SETS))
+    for size in map(int, args.sizes.split(",")):
+        indexes = {}
+        for name, corpus in CORPORA.items():
+            indexes[name] = Path(args.out) / f"{name}-{size}"
+            build_index(corpus, indexes[name], embedder, chunk_size=size, chunk_overlap=size // 5, wait=None)
+        results = {s: evaluate(load_questions(f), modes, k=5, index=indexes[c]) for s, (f, c) in SETS.items()}
+        for mode in modes:
+            cells = []
+            for s in SETS:
+                fig = results[s]["modes"][mode]
+                cells.append(f"{fig['refused']:.2f} refused" if "refused" in fig and "hit@1" not in fig else
+                             f"{fig['hit@1']:.3f} / {fig['hit@5']:.2f} / {fig.get('sentence@1', 0):.2f}")
+            print(f"| {size} / {size // 5} | {mode} | " + " | ".join(cells) + " |", flush=True)
+    print("\ncells: hit@1 / hit@5 / sentence@1 (near misses: the share refused)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
