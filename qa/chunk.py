@@ -1,4 +1,4 @@
-"""Chunk stage: documents -> articles -> passages of at most ~300 characters.
+"""Chunk stage: documents -> articles -> passages of at most 500 characters (CHUNK_SIZE).
 
 Articles: a page of a bulletin holds several.  An article ends at its credit line
 （据…）; a headline starts the next one.  Page layouts put headlines before their
