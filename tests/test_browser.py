@@ -297,13 +297,13 @@ def ask_here(d, wait, question):
 
 
 def card_regions(d) -> list[str]:
-    from selenium.webdriver.common.by import By
-
-    out = []
-    for card in d.find_elements(By.CSS_SELECTOR, "#cards .qa-card"):
-        items = [i.text for i in card.find_elements(By.CSS_SELECTOR, ".qa-about-item") if i.text.startswith("地区")]
-        out.append(items[0] if items else "")
-    return out
+    """The 地区 line of each answer card, read in one script run: the cards are re-rendered while a
+    question re-runs, and element handles held across several calls can go stale in between."""
+    return d.execute_script("""
+        return [...document.querySelectorAll('#cards .qa-card')].map(card => {
+          const items = [...card.querySelectorAll('.qa-about-item')].map(e => e.innerText.trim());
+          return items.find(t => t.startsWith('地区')) || '';
+        });""")
 
 
 def pick(d, elem_id: str, label: str):
