@@ -24,7 +24,7 @@ import numpy as np
 
 from . import metadata, rank
 from .embed import Embedder, shared_embedder, shared_second
-from .sentence import AnswerCue, answer_cue, asked_kinds, best_sentence, figure_kinds
+from .sentence import AnswerCue, answer_cue, asked_kinds, best_sentence, figure_kinds, with_antecedent
 from .lexical import bigrams
 from .query import QueryTerms, understand
 from .text import zh_share
@@ -349,7 +349,8 @@ class Retriever:
             if found is not None and int(found[1][0]) == len(spans):
                 sims = found[0] @ q
                 break
-        return best_sentence(spans, texts, term_weights(cue.weights, store.idf), sims, asked=cue.asked)
+        chosen = best_sentence(spans, texts, term_weights(cue.weights, store.idf), sims, asked=cue.asked)
+        return with_antecedent(spans, texts, chosen, store.passages[row]["text"])
 
 
 class Where:

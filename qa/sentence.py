@@ -21,6 +21,11 @@ Part of the retrieve stage (it reads the question as ``qa/query.py`` understood 
   sentence names the asked one is about somewhere else: its score is scaled by
   ``OTHER_PLACE_SHARE`` (a city's subsidy is not the one of the county listed beside it).
 
+* A sentence that opens with a pronoun or a demonstrative (他 / 她们 / 其 / 该 / 这些 / he / they
+  / this ...: closed classes of both languages) means nothing quoted alone: the highlight then
+  takes in the sentence before it, in the same paragraph (:func:`with_antecedent`), so that a
+  quote names who or what it is about.
+
 None of this is a word of any one question or bulletin: the interrogatives, units and
 classifiers are closed classes of the languages, the places come from the division list.
 """
@@ -194,3 +199,22 @@ def best_sentence(spans: list[tuple[int, int]], texts: list[str], weights: dict[
         if score > best_score:
             best, best_score = span, score
     return best
+
+
+# third-person pronouns and demonstratives a sentence may open with, pointing back (closed classes)
+_ANAPHOR = re.compile(r"^[\s“”\"'（(]*(?:他们|她们|它们|他|她|它|其|该|此|这些|这个|这种|这一|这|those|these|they|he|she|it|this|that|its|his|her|their)(?![a-z])",
+                      re.I)
+
+
+def with_antecedent(spans: list[tuple[int, int]], texts: list[str], chosen: tuple[int, int],
+                    text: str | None = None) -> tuple[int, int]:
+    """``chosen`` widened to start at the sentence before it when it opens with a pronoun or a
+    demonstrative (``texts``: the sentences as ``best_sentence`` reads them) and that sentence is
+    in the same paragraph of ``text`` (no line break between them)."""
+    i = spans.index(chosen) if chosen in spans else -1
+    if i <= 0 or not _ANAPHOR.match(texts[i]):
+        return chosen
+    prev = spans[i - 1]
+    if text is not None and "\n" in text[prev[1]:chosen[0]]:
+        return chosen
+    return prev[0], chosen[1]

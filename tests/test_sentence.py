@@ -159,6 +159,32 @@ def test_true_means_any_figure():
     assert choose(["社工队伍不断壮大，社工服务更专业。", "社工达到20名。"], w, False).startswith("社工队伍")
 
 
+def widened(text: str, pick: int) -> str:
+    """The highlight with_antecedent makes of ``text``'s sentence number ``pick``."""
+    from qa.chunk import sentences
+    from qa.sentence import with_antecedent
+
+    spans = sentences(text)
+    texts = [unicodedata.normalize("NFKC", text[a:b]).lower() for a, b in spans]
+    a, b = with_antecedent(spans, texts, spans[pick], text)
+    return text[a:b]
+
+
+def test_a_sentence_opening_with_a_pronoun_takes_in_the_one_before():
+    text = "阿尔-穆瓦法克生活在10世纪。他还描述了蒸馏海水以供饮用的过程。药房受药物法约束。"
+    assert widened(text, 1) == "阿尔-穆瓦法克生活在10世纪。他还描述了蒸馏海水以供饮用的过程。"
+    assert widened(text, 2) == "药房受药物法约束。"  # no pronoun: the sentence alone
+    assert widened(text, 0) == "阿尔-穆瓦法克生活在10世纪。"  # nothing before it
+    for opener in ("她们", "其", "该市", "这些", "此外"):
+        assert widened(f"甲市建成社工站40个。{opener}还开发岗位200个。", 1).startswith("甲市")
+    assert widened("Dr Lin founded the centre in 2019; he trained 40 social workers.", 1).startswith("Dr Lin")
+    assert widened("Dr Lin founded it; here 40 workers trained.", 1).strip() == "here 40 workers trained."  # "here" is no "he"
+
+
+def test_the_sentence_before_must_be_in_the_same_paragraph():
+    assert widened("酒泉市新增社工300名。\n他们将服务社区。", 1) == "他们将服务社区。"
+
+
 # --------------------------------------------------------------------------- the page's examples, for real
 
 # For each example of the page, a string of the seed bulletin that holds the fact asked (it
