@@ -204,13 +204,17 @@ def _cached(source: Path, name: str, make):
         return data
 
 
-def longest_matches(length: int, longest: int, shortest: int, lookup) -> list[tuple[int, int, object]]:
+def longest_matches(length: int, longest: int, shortest: int, lookup, sizes=None) -> list[tuple[int, int, object]]:
     """Greedy longest matches over a sequence of ``length`` items, left to right:
     ``lookup(start, end)`` gives what the span ``[start, end)`` matches, or None; spans of
-    ``longest`` down to ``shortest`` items are tried.  Returns (start, end, match) for each."""
+    ``longest`` down to ``shortest`` items are tried (only the sizes ``sizes(start)`` gives, longest
+    first, when it is passed: the lengths of the keys that begin there).  Returns (start, end,
+    match) for each."""
     out, i = [], 0
     while i < length:
-        for n in range(min(longest, length - i), shortest - 1, -1):
+        tried = range(min(longest, length - i), shortest - 1, -1) if sizes is None else \
+            [n for n in sizes(i) if shortest <= n <= length - i]
+        for n in tried:
             hit = lookup(i, i + n)
             if hit:
                 out.append((i, i + n, hit))
@@ -269,11 +273,17 @@ class Places:
             for n in p.names:
                 self.by_name.setdefault(n, []).append(p)
         self.longest = max(map(len, self.by_name))
+        sizes: dict[str, set[int]] = {}
+        for n in self.by_name:
+            sizes.setdefault(n[0], set()).add(len(n))
+        self.sizes = {c: sorted(ns, reverse=True) for c, ns in sizes.items()}  # first character -> name lengths
         self._pinyin: dict[str, list[Place]] | None = None
 
     def find(self, text: str) -> list[tuple[int, int, list[Place]]]:
-        """Place names in a Chinese text, longest match first from the left: (start, end, places)."""
-        return longest_matches(len(text), self.longest, 2, lambda a, b: self.by_name.get(text[a:b]))
+        """Place names in a Chinese text, longest match first from the left: (start, end, places).
+        Only the lengths of the names that begin with a character are tried there."""
+        return longest_matches(len(text), self.longest, 2, lambda a, b: self.by_name.get(text[a:b]),
+                               sizes=lambda a: self.sizes.get(text[a], ()))
 
     @property
     def pinyin(self) -> dict[str, list[Place]]:

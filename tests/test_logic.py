@@ -210,3 +210,18 @@ def test_weights_hash_is_remembered_by_the_file_stat_and_redone_when_it_changes(
     for m in (tmp_path / "cache" / "hashes").iterdir():
         m.write_text("not a hash")  # a damaged memo is hashed again
     assert weights_sha256(weights) == file_sha256(weights)
+
+
+def test_place_finding_tries_only_the_lengths_of_names_that_begin_there():
+    """Places.find skips the lengths no name starting with that character has: the same matches
+    as trying every length, on text with nested and adjacent names."""
+    from qa import lexicon
+
+    p = lexicon.places()
+    texts = ["甘肃省酒泉市新增社工300名", "湖北省恩施土家族苗族自治州咸丰县", "广西壮族自治区南宁市和宣城市", "no place here", "",
+             "内蒙古自治区呼和浩特市赛罕区，新疆维吾尔自治区喀什地区"]
+    for t in texts:
+        every = lexicon.longest_matches(len(t), p.longest, 2, lambda a, b: p.by_name.get(t[a:b]))
+        assert p.find(t) == every, t
+    first = texts[0]
+    assert [first[a:b] for a, b, _ in p.find(first)] == ["甘肃省", "酒泉市"]
