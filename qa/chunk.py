@@ -26,9 +26,9 @@ from .metadata import METADATA_VERSION, describe
 
 # Passage length in characters, and the overlap (a fifth of it).  Measured on every dev set at
 # once (``python benchmarks/chunk_sizes.py``: fresh indexes, hybrid hit@1 of dev / extra /
-# xquad en / xquad zh): 250 -> 0.90/0.85/0.83/0.935, 300 -> 0.95/0.825/0.83/0.941,
-# 400 -> 0.90/0.85/0.845/0.944, 450 -> 1.00/0.85/0.855/0.951, 500 -> 1.00/0.90/0.863/0.958,
-# 600 -> 1.00/0.875/0.868/0.953.  Longer passages keep a fact with the sentence that names its
+# xquad en / xquad zh): 300 -> 0.95/0.825/0.827/0.940, 400 -> 0.90/0.85/0.851/0.943,
+# 450 -> 1.00/0.85/0.850/0.949, 500 -> 1.00/0.90/0.858/0.958, 600 -> 1.00/0.875/0.874/0.953
+# (README, "Passage length").  Longer passages keep a fact with the sentence that names its
 # subject (a pronoun two sentences on no longer starts a new passage); the price is a longer card
 # and a highlight chosen among more sentences (sentence@1 0.97 -> 0.92 on extra, 0.79 -> 0.76 on
 # xquad zh).  e5's 512-token window holds 500 characters (at most 375 tokens on these corpora).

@@ -202,8 +202,8 @@ def best_sentence(spans: list[tuple[int, int]], texts: list[str], weights: dict[
 
 
 # third-person pronouns and demonstratives a sentence may open with, pointing back (closed classes)
-_ANAPHOR = re.compile(r"^[\s“”\"'（(]*(?:他们|她们|它们|他|她|它|其|该|此|这些|这个|这种|这一|这|those|these|they|he|she|it|this|that|its|his|her|their)(?![a-z])",
-                      re.I)
+# (他 covers 他们, 这 covers 这些 / 这种 ...: the sentence only has to open with one)
+_ANAPHOR = re.compile(r"^[\s“”\"'（(]*(?:[他她它其该此这]|th(?:ose|ese|ey|is|at|eir)|s?he|his|her|its?)(?![a-z])", re.I)
 
 
 def with_antecedent(spans: list[tuple[int, int]], texts: list[str], chosen: tuple[int, int],
