@@ -18,17 +18,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.api import _embedder  # noqa: E402
-from qa.evaluate import evaluate, load_questions  # noqa: E402
+from fit_threshold import ANSWERABLE, NEAR_MISSES  # noqa: E402 - the same dev sets as the threshold's fit
+from qa.embed import shared_embedder  # noqa: E402
+from qa.evaluate import evaluate, load_questions, own_corpus  # noqa: E402
 from qa.store import build_index  # noqa: E402
 
-EVAL = ROOT.parent / "shared" / "eval"
-SETS = {"dev": (EVAL / "dev.jsonl", "bulletins"),
-        "extra": (ROOT / "benchmarks" / "extra_questions.jsonl", "bulletins"),
-        "near misses": (EVAL / "dev_unanswerable.jsonl", "bulletins"),
-        "xquad en": (EVAL / "xquad-dev" / "questions_en.jsonl", "xquad"),
-        "xquad zh": (EVAL / "xquad-dev" / "questions_zh.jsonl", "xquad")}
-CORPORA = {"bulletins": ROOT / "corpus", "xquad": EVAL / "xquad-dev" / "corpus"}
+# set -> (questions, the corpus they are asked of: their own, else the bulletins)
+SETS = {name: (f, own_corpus(f) or ROOT / "corpus") for name, f in {**ANSWERABLE, "near misses": NEAR_MISSES}.items()}
+CORPORA = sorted(set(c for _f, c in SETS.values()))
 
 
 def main() -> int:
@@ -38,14 +35,14 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "chunks"))
     args = ap.parse_args()
     modes = args.modes.split(",")
-    embedder = _embedder(None)
+    embedder = shared_embedder()
     print("| size / overlap | mode | " + " | ".join(SETS) + " |")
     print("|---|---|" + "---|" * len(SETS))
     for size in map(int, args.sizes.split(",")):
         indexes = {}
-        for name, corpus in CORPORA.items():
-            indexes[name] = Path(args.out) / f"{name}-{size}"
-            build_index(corpus, indexes[name], embedder, chunk_size=size, chunk_overlap=size // 5, wait=None)
+        for corpus in CORPORA:
+            indexes[corpus] = Path(args.out) / f"{corpus.parent.name}-{corpus.name}-{size}"
+            build_index(corpus, indexes[corpus], embedder, chunk_size=size, chunk_overlap=size // 5, wait=None)
         results = {s: evaluate(load_questions(f), modes, k=5, index=indexes[c]) for s, (f, c) in SETS.items()}
         for mode in modes:
             cells = []
