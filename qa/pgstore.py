@@ -590,6 +590,10 @@ class PgTarget:
         return store.manifest, store.passages, _Previous(store.manifest, store.passages, vectors, use, sent,
                                                           store.terms, store.term_vectors)
 
+    def keep(self) -> str:
+        """Nothing changed: the live version stays."""
+        return self.live()[0]
+
     def live_dates(self) -> dict[str, str]:
         live = self.live()
         files = live[1].get("files", {}) if live else {}

@@ -90,6 +90,7 @@ class BuildReport:
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # files read in part (lines that did not decode)
     full_rebuild: bool = False
+    unchanged: bool = False  # nothing had changed: the live version was kept, nothing written
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -99,6 +100,8 @@ class BuildReport:
             s += f", removed {len(self.removed_files)} files"
         if self.full_rebuild:
             s += " (full rebuild)"
+        if self.unchanged:
+            s += " (nothing changed: the live version is kept)"
         if self.skipped:
             s += f"; skipped {len(self.skipped)} files"
         return s + f" in {self.seconds:.1f}s"
@@ -594,6 +597,11 @@ class FolderTarget:
     def previous(self, rebuild: bool):
         return _load_previous(self.index_dir, rebuild)
 
+    def keep(self) -> str:
+        """Nothing changed: the live version stays (the leftovers of a build killed earlier go)."""
+        _clean_orphans(self.index_dir)
+        return live_version(self.index_dir).name
+
     def live_dates(self) -> dict[str, str]:
         return _live_dates(self.index_dir)
 
@@ -657,6 +665,12 @@ def build_locked(corpus, target, embedder, second, ensemble, rebuild, chunk_size
     settings = _settings(embedder, second, ensemble, chunk_size, chunk_overlap)
     plan = _plan(corpus, target, settings, rebuild, chunk_size, chunk_overlap, progress)
     report, rows = plan.report, plan.new_rows
+    if plan.unchanged:  # the same settings and files: the live version is what this build would write
+        report.version, report.unchanged = target.keep(), True
+        report.files, report.passages = len(plan.files), len(rows)
+        report.reused_passages = len(rows)
+        report.seconds = time.perf_counter() - t0
+        return report
     embedding = _Embedding(CachedEmbedder(embedder, target.embedding_cache()), plan, progress)
     # the model encodes on a worker thread (ONNX Runtime and torch release the GIL) while this
     # thread builds the lexical side and the word bridge, so a build costs about its encoding
@@ -694,6 +708,15 @@ class _BuildPlan:
     files: dict = field(default_factory=dict)
     new_rows: list = field(default_factory=list)
     row_vectors: list = field(default_factory=list)  # index into the old vectors, or None = to embed
+    old_files: dict = field(default_factory=dict)  # the live manifest's files (same settings only)
+    old_count: int = 0  # the live version's passages
+
+    @property
+    def unchanged(self) -> bool:
+        """The live version is what this build would write: the same settings, the same files
+        with the same contents (so every passage is one of its own), none removed."""
+        return (self.old is not None and not self.report.full_rebuild and self.files == self.old_files
+                and len(self.row_vectors) == self.old_count and sorted(self.row_vectors) == list(range(self.old_count)))
 
     @property
     def old_vectors(self):
@@ -709,6 +732,7 @@ def _plan(corpus, target, settings, rebuild, chunk_size, chunk_overlap, progress
     same_all = same_model and old_manifest["settings"] == settings
     plan = _BuildPlan(settings, old, same_model, BuildReport(version="", files=0, passages=0, full_rebuild=not same_all))
     old_files = old_manifest["files"] if same_all else {}
+    plan.old_files, plan.old_count = old_files, len(old_passages)
     cache = {p["key"]: i for i, p in enumerate(old_passages)} if same_model else {}
     by_file: dict[str, list[int]] = {}
     for i, p in enumerate(old_passages):
@@ -984,6 +1008,11 @@ def _clean_old(index_dir: Path, keep: set) -> None:
     for p in index_dir.glob("v-*"):
         if p.is_dir() and p.name not in keep:
             shutil.rmtree(p, ignore_errors=True)
+    _clean_orphans(index_dir)
+
+
+def _clean_orphans(index_dir: Path) -> None:
+    """Remove what builds killed midway left: their unfinished folders and pointer files."""
     for p in index_dir.glob(".tmp-v-*"):
         shutil.rmtree(p, ignore_errors=True)
     for p in index_dir.glob(".CURRENT.*"):  # pointer files of builds killed before their rename

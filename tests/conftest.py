@@ -35,15 +35,24 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory, embedder):
-    """(corpus, index) folders: a copy of the five seed bulletins, indexed once per session."""
+    """(corpus, index) folders: a copy of the five seed bulletins, indexed once per test run.
+    The pytest-xdist workers share one build (the first builds it under a lock, the others
+    wait and read it); no test writes into it (``seed_copy`` is the copy to change)."""
+    from filelock import FileLock
+
     from qa.store import build_index
 
-    base = tmp_path_factory.mktemp("seed")
-    corpus = base / "corpus"
-    shutil.copytree(SEEDS, corpus)
-    index = base / "index"
-    build_index(corpus, index, embedder)
-    return corpus, index
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest-xdist's own variable: the workers' common folder
+        root = root.parent
+    base = root / "seed-shared"
+    with FileLock(str(root / "seed-shared.lock")):
+        if not (base / "built").exists():
+            shutil.rmtree(base, ignore_errors=True)
+            shutil.copytree(SEEDS, base / "corpus")
+            build_index(base / "corpus", base / "index", embedder)
+            (base / "built").touch()
+    return base / "corpus", base / "index"
 
 
 @pytest.fixture

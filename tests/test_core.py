@@ -295,9 +295,31 @@ def test_cli_search_json_and_errors(seed_index):
 
 def test_cli_index_is_incremental(seed_copy):
     corpus, index = seed_copy
+    before = sorted(p.name for p in index.iterdir())
     r = _cli("index", "--corpus", str(corpus), "--index", str(index), "-q")
     assert r.returncode == 0, r.stderr
-    assert "embedded 0 passages" in r.stdout
+    assert "embedded 0 passages" in r.stdout and "nothing changed: the live version is kept" in r.stdout
+    assert sorted(p.name for p in index.iterdir()) == before  # no new version was written
+
+
+def test_a_build_with_nothing_changed_keeps_the_live_version(seed_copy, embedder):
+    """Nothing changed: the live version is kept (and a dead build's leftovers go); one changed
+    line: a new version, with only that file's passages embedded."""
+    from qa.store import build_index, live_version
+
+    corpus, index = seed_copy
+    live = live_version(index).name
+    (index / ".tmp-v-20200101-000000-1-1").mkdir()  # what a build killed midway leaves
+    (index / ".CURRENT.99999").write_text("v-20200101-000000-1-1")
+    r = build_index(corpus, index, embedder)
+    assert r.unchanged and r.version == live == live_version(index).name
+    assert r.embedded_passages == 0 and r.reused_passages == r.passages > 0
+    assert not [p.name for p in index.iterdir() if p.name.startswith((".tmp-", ".CURRENT."))]
+    first = sorted(corpus.glob("*.txt"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\n新增一句：青海西宁市建成社区社工站四十个。\n", encoding="utf-8")
+    r = build_index(corpus, index, embedder)
+    assert not r.unchanged and r.version != live == sorted(p.name for p in index.glob("v-*"))[0]
+    assert r.embedded_files == [first.name] and 0 < r.embedded_passages < r.passages
 
 
 @pytest.mark.parametrize("raw", [

@@ -109,7 +109,7 @@ ADVERSARIAL_MD = {"emphasis.md": "__a " * 43_750, "links.md": "[a " * 58_334}  #
 
 def test_adversarial_markdown_is_read_in_linear_time(copy):
     """175 KB of "__a " / "[a " took hours with the old patterns (4 s at 20k characters, 13 s at
-    40k): now each is read in a fraction of a second, and a build of 20k of each goes through."""
+    40k): now each is read in a fraction of a second, and a build of the same patterns goes through."""
     from qa.ingest import read_document
 
     corpus, index = copy
@@ -123,9 +123,10 @@ def test_adversarial_markdown_is_read_in_linear_time(copy):
         assert seconds < 3, seconds  # the acceptance: well under a second (0.1-0.2 s measured)
         assert "社会工作专业人才队伍建设" in doc.text
         assert "__" not in doc.text if name == "emphasis.md" else "[a [a" in doc.text  # unmatched: literal text
-        # the build indexes the first 20k characters (4 s to read with the old patterns): embedding
-        # 175 KB of "__a" costs most of a minute of the suite and says nothing more about reading
-        (corpus / name).write_text(text[:20_000] + "\n\n社会工作专业人才队伍建设。\n", encoding="utf-8")
+        # the build indexes the first 5k characters: the timed read above is the linear-time
+        # check; embedding 175 KB of "__a" costs most of a minute of the suite and says nothing
+        # more about reading than that the build takes such a file
+        (corpus / name).write_text(text[:5_000] + "\n\n社会工作专业人才队伍建设。\n", encoding="utf-8")
     r = run("index", "-q", "--corpus", str(corpus), "--index", str(index), timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert set(ADVERSARIAL_MD) <= set(manifest(index)["files"])

@@ -225,9 +225,11 @@ def test_incremental_add_change_remove_and_old_versions_dropped(pg, pg_copy, emb
 
     corpus, url = pg_copy
     first = live(url)
+    r = stores.build_index(corpus, url, embedder)  # nothing changed: the live version stays
+    assert r.unchanged and r.version == first == live(url) and r.embedded_passages == 0
     (corpus / "new.txt").write_text(BULLETIN, encoding="utf-8")
     r = stores.build_index(corpus, url, embedder)
-    assert r.embedded_files == ["new.txt"] and not r.full_rebuild
+    assert r.embedded_files == ["new.txt"] and not r.full_rebuild and not r.unchanged
     assert 0 < r.embedded_passages == sum(1 for p in stores.load(url).passages if p["source"] == "new.txt")
     assert search("夹竹镇 持证社会工作者", k=3, index=url)[0].source == "new.txt"  # seen at once in this process
 
