@@ -308,6 +308,7 @@ _SUMMARY = [(re.compile(a), b) for a, b in [
      r"\1 个文件，\2 个段落；从 \4 个文件向量化了 \3 个段落，复用 \5 个"),
     (r", removed (\d+) files", r"，移除 \1 个文件"),
     (r" \(full rebuild\)", "（完全重建）"),
+    (r" \(nothing changed: the live version is kept\)", "（没有变化：保留现有版本，未写入）"),
     (r"; skipped (\d+) files", r"；跳过 \1 个文件"),
     (r" in ([\d.]+)s$", r"，用时 \1 秒"),
 ]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -361,6 +362,11 @@ def test_messages_are_translated():
     msg = "✓ index rebuilt: 6 files, 66 passages; embedded 1 passages from 1 files, reused 65 (full rebuild) in 7.3s"
     assert translate(msg, "zh") == "✓ 索引已重建：6 个文件，66 个段落；从 1 个文件向量化了 1 个段落，复用 65 个（完全重建），用时 7.3 秒"
     assert translate(msg, "en") == msg
+    from qa.store import BuildReport
+
+    kept = BuildReport(version="v", files=5, passages=39, reused_passages=39, unchanged=True, seconds=0.2).summary()
+    zh = translate(f"✓ index rebuilt: {kept}", "zh")
+    assert zh.endswith("（没有变化：保留现有版本，未写入），用时 0.2 秒") and not re.search(r"[A-Za-z]", zh), zh
 
 
 def test_rebuild_progress_follows_the_stages():
