@@ -65,6 +65,9 @@ class QueryTerms:
     # reached -> its CC-CEDICT translations of two characters or more (none is a corpus term;
     # the verdict asks whether the corpus text has any)
     dictionary_misses: dict[str, list[str]] = field(default_factory=dict)
+    # such a phrase -> for each of its words, the corpus terms the second model found nearest
+    # (the verdict asks whether the corpus has them side by side: 宗教信仰 for "religious beliefs")
+    miss_parts: dict[str, list[list[str]]] = field(default_factory=dict)
 
 
 _CONTRACTION = re.compile(r"['’](?:t|re|ll|ve|d|m|s)$", re.I)
@@ -104,17 +107,20 @@ def understand(query: str, vocab: dict, pinyin: dict[str, list[str]] | None, *, 
     if cedict and content:
         reached |= _dictionary_words(t, words, content)
     reached |= {j for j in content if words[j] in vocab}  # an English word the corpus itself contains (NFL, covid)
+    exact = set(reached)  # reached by a dictionary, a name or the corpus's own word, not by a neighbour
     if word_bridge is not None:
         reached |= _bridged_words(t, words, content, reached, word_bridge)
     unbridged = [words[j] for j in content if j not in reached]
-    misses = _dictionary_misses(words, content, reached) if cedict and unbridged else {}
+    capitalised = {j for j, (w, _) in enumerate(latin) if w[:1].isupper()}
+    misses, parts = (_dictionary_misses(words, content, exact, reached, capitalised, t.english)
+                     if cedict and len(exact) < len(content) + sum(used) else ({}, {}))
     anchored = any(w in vocab and len(w) > 1 for w in t.weights)
     n_content = len(content) + sum(used)
     en_cov = (len(reached) / n_content) if n_content else 0.0
     zh = zh_share(q)
     covered = zh + (1 - zh) * en_cov if latin else (1.0 if zh else 0.0)
     years = sorted(set(_YEAR.findall(q)))
-    return QueryTerms(q, t.weights, t.names, t.places, years, covered, t.english, unbridged, anchored, misses)
+    return QueryTerms(q, t.weights, t.names, t.places, years, covered, t.english, unbridged, anchored, misses, parts)
 
 
 @dataclass
@@ -236,20 +242,32 @@ def _bridged_words(t: _Terms, words: list[str], content: list[int], reached: set
     return out
 
 
-def _dictionary_misses(words: list[str], content: list[int], reached: set[int]) -> dict[str, list[str]]:
-    """English dictionary phrases of two words or more that nothing reached -> their CC-CEDICT
-    translations of two characters or more (none a corpus term; the verdict asks whether the
-    corpus text has any).  One English word has too many senses to say what the corpus lacks."""
+def _dictionary_misses(words: list[str], content: list[int], exact: set[int], reached: set[int],
+                       capitalised: set[int], neighbours: dict[str, list[str]]
+                       ) -> tuple[dict[str, list[str]], dict[str, list[list[str]]]]:
+    """English dictionary phrases of two words or more none of whose words a dictionary reached
+    (``exact``: the words reached by CC-CEDICT, a name or the corpus's own word; the second
+    model's nearest terms are neighbours, not translations, and cannot vouch for a phrase such
+    as "registration fee") -> their CC-CEDICT translations of two characters or more (none a
+    corpus term; the verdict asks whether the corpus text has any), and each word's
+    ``neighbours`` (the second model's).  A name (every word ``capitalised``: Lady Gaga, whom
+    CC-CEDICT calls 嘎嘎小姐 and the articles 女神卡卡) has several renderings: a word of it
+    reached any way (``reached``) is enough.  One English word has too many senses to say what
+    the corpus lacks."""
     table = lexicon.english_to_chinese()
     lemmas = [lexicon.lemma(words[j]) for j in content]
     misses: dict[str, list[str]] = {}
+    parts: dict[str, list[list[str]]] = {}
     for a, b, key in lexicon.phrases(lemmas, table):
-        if b - a < 2 or any(content[j] in reached for j in range(a, b)):
+        name = all(content[j] in capitalised for j in range(a, b))
+        if b - a < 2 or any(content[j] in (reached if name else exact) for j in range(a, b)):
             continue
         cands = [x for x in table[key] if len(x) > 1]
         if cands:
-            misses[" ".join(words[j] for j in content[a:b])] = cands
-    return misses
+            phrase = " ".join(words[j] for j in content[a:b])
+            misses[phrase] = cands
+            parts[phrase] = [neighbours.get(words[content[j]], []) for j in range(a, b)]
+    return misses, parts
 
 
 def _present(terms: list[str], vocab: dict) -> list[str]:

@@ -29,6 +29,7 @@ it, and the index, never the page.  The checks, in order; the first that fails d
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -131,9 +132,20 @@ def absent_things(store, terms, synonym=None) -> list[str]:
                 and not (synonym is not None and synonym(word))):
             out.append(word)
     for word, cands in terms.dictionary_misses.items():
-        if not any(mentioned(store, t) for t in cands):
+        if not any(mentioned(store, t) for t in cands) and not side_by_side(store, terms.miss_parts.get(word, [])):
             out.append(f"{word} ({'/'.join(cands[:5])})")
     return out
+
+
+def side_by_side(store, parts: list[list[str]]) -> bool:
+    """Does the corpus text hold the near terms of every word of an English phrase side by side,
+    in either order (宗教信仰 for "religious beliefs", whose dictionary entry is 信教)?  Then it
+    speaks of the phrase in its own words: the English counterpart of a Chinese compound whose
+    parts the bulletins have (``compound_of_known``)."""
+    if not parts or not all(parts):
+        return False
+    return any(mentioned(store, "".join(order)) for combo in itertools.product(*parts)
+               for order in (combo, combo[::-1]))
 
 
 def judge(query: str, ranking, store, model_id: str, synonym=None, strictness: str = "normal") -> Verdict:

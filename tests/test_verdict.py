@@ -144,3 +144,36 @@ def test_a_bare_county_pinyin_is_not_a_place_but_with_county_it_is():
 
     assert not understand("What did Mote think the Yuan class system represented?", {}, {}).places
     assert understand("Xianfeng County one-off reward", {}, {}).places
+
+
+def test_a_dictionary_phrase_reached_only_by_neighbours_is_missing_unless_they_stand_side_by_side():
+    """"registration fee" is 报名费 in CC-CEDICT.  Its words reached only the second model's
+    neighbours (登记, 经费), which are not translations: with no 报名费 in the text, the phrase
+    is what the bulletins lack.  When the text has the neighbours side by side (登记经费 /
+    经费登记), it speaks of the phrase in its own words, and nothing is missing."""
+    from qa.query import understand
+    from qa.verdict import absent_things
+
+    vocab = {"登记": 0, "经费": 1, "社会工作者": 2, "考试": 3}
+    near = {"registration": ["登记"], "fee": ["经费"]}
+
+    def bridge(words):
+        return {w: near.get(w, []) for w in words}
+
+    class Store:
+        def __init__(self, text):
+            self.text = text
+
+        def mentioned(self, word):
+            return word.lower() in self.text
+
+    q = "What is the registration fee of the social worker exam?"
+    t = understand(q, vocab, {}, word_bridge=bridge)
+    assert t.dictionary_misses["registration fee"][0] == "报名费" and not t.unbridged
+    assert t.miss_parts["registration fee"] == [["登记"], ["经费"]]
+    assert absent_things(Store("社会工作者考试，登记，经费"), t) == ["registration fee (报名费)"]
+    assert absent_things(Store("社会工作者考试的经费登记"), t) == []  # side by side, either order
+    assert absent_things(Store("社会工作者考试的报名费"), t) == []  # the dictionary's own word
+    # a phrase one of whose words reached the corpus itself (here the corpus has the English word) is no miss
+    t = understand(q, vocab | {"fee": 4}, {}, word_bridge=bridge)
+    assert "registration fee" not in t.dictionary_misses
