@@ -50,7 +50,7 @@ from .embcache import vectors_of
 from .embed import Embedder
 from .lexical import bigrams, tokenize
 from .store import (BuildReport, IndexDamaged, IndexMissing, IndexWriteError, PassageViews, build_locked,
-                    default_second_model, FORMAT_VERSION)
+                    default_second_model)
 
 log = logging.getLogger(__name__)
 
