@@ -35,6 +35,10 @@ _LATIN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
 _POSSESSIVE = re.compile(r"['’]s$", re.I)
 _ORDINAL = re.compile(r"(?:st|nd|rd|th)$", re.I)
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-9]\d)(?!\d)")
+# a five-year plan's period: 十四五 (the 14th), "14th Five-Year Plan"; like a year, what it names
+_PERIOD_ZH = re.compile(r"(?<![一二三四五六七八九十])十([一二三四五六七八九])五(?![一二三四五六七八九十])")
+_PERIOD_EN = re.compile(r"\b1([1-9])(?:st|nd|rd|th)?[\s-]+five[\s-]*years?\b", re.I)
+_NUMERALS = "零一二三四五六七八九"
 
 
 @dataclass
@@ -68,6 +72,8 @@ class QueryTerms:
     # such a phrase -> for each of its words, the corpus terms the second model found nearest
     # (the verdict asks whether the corpus has them side by side: 宗教信仰 for "religious beliefs")
     miss_parts: dict[str, list[list[str]]] = field(default_factory=dict)
+    # five-year plan periods the question names: (label, the ways a text writes it)
+    periods: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
 
 _CONTRACTION = re.compile(r"['’](?:t|re|ll|ve|d|m|s)$", re.I)
@@ -120,7 +126,24 @@ def understand(query: str, vocab: dict, pinyin: dict[str, list[str]] | None, *, 
     zh = zh_share(q)
     covered = zh + (1 - zh) * en_cov if latin else (1.0 if zh else 0.0)
     years = sorted(set(_YEAR.findall(q)))
-    return QueryTerms(q, t.weights, t.names, t.places, years, covered, t.english, unbridged, anchored, misses, parts)
+    return QueryTerms(q, t.weights, t.names, t.places, years, covered, t.english, unbridged, anchored, misses, parts,
+                      plan_periods(q))
+
+
+def plan_periods(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The five-year plans a question names, as (label, the ways a bulletin writes it):
+    十五五 -> ("十五五", ("十五五", "第十五个五年")); "15th Five-Year Plan" -> ("十五五 (15th Five-Year)", …).
+    Like a year, a period no bulletin names is something the bulletins do not cover (a 十三五
+    figure is not a 十四五 one)."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    found = [(m.group(1), m.group(0)) for m in _PERIOD_ZH.finditer(text)]
+    found += [(_NUMERALS[int(m.group(1))], m.group(0)) for m in _PERIOD_EN.finditer(text)]
+    for d, surface in found:
+        zh = f"十{d}五"
+        label = zh if surface == zh else f"{zh} ({surface})"
+        if all(zh != forms[0] for _l, forms in out):
+            out.append((label, (zh, f"第十{d}个五年")))
+    return out
 
 
 @dataclass

@@ -162,6 +162,7 @@ def judge(query: str, ranking, store, model_id: str, synonym=None, strictness: s
         names = {id(m): [n for p in m.places for n in p.names if mentioned(store, n)] for m in terms.places}
         missing = [m.label for m in terms.places if not names[id(m)]]
         missing += [y for y in terms.years if not mentioned(store, y)]
+        missing += [label for label, forms in terms.periods if not any(mentioned(store, f) for f in forms)]
         if missing:
             return Verdict(False, f"no bulletin mentions {', '.join(missing)}")
         things = absent_things(store, terms, synonym)
@@ -169,6 +170,7 @@ def judge(query: str, ranking, store, model_id: str, synonym=None, strictness: s
             return Verdict(False, f"no bulletin mentions {', '.join(things)}")
         articles = [store.article_text(h.row) for h in ranking]
         elsewhere = [m.label for m in terms.places if not any(n in a for a in articles for n in names[id(m)])]
+        elsewhere += [label for label, forms in terms.periods if not any(f in a for a in articles for f in forms)]
         if elsewhere:
             return Verdict(False, f"the bulletins mention {', '.join(elsewhere)}, but none of the passages "
                                   "found is about it")

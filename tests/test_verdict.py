@@ -179,3 +179,29 @@ def test_a_dictionary_phrase_reached_only_by_neighbours_is_missing_unless_they_s
     # a phrase one of whose words reached the corpus itself (here the corpus has the English word) is no miss
     t = understand(q, vocab | {"fee": 4}, {}, word_bridge=bridge)
     assert "registration fee" not in t.dictionary_misses
+
+
+def test_five_year_plan_periods_are_read_in_both_languages():
+    from qa.query import plan_periods
+
+    assert plan_periods("河南 十五五 规划") == [("十五五", ("十五五", "第十五个五年"))]
+    assert plan_periods("Hubei 14th Five-Year civil affairs plan")[0][1][0] == "十四五"
+    assert [p[1][0] for p in plan_periods("“十三五”和“十四五”时期")] == ["十三五", "十四五"]
+    assert plan_periods("二十五五") == [] and plan_periods("2015 five year") == []
+
+
+def test_a_plan_period_no_bulletin_covers_is_not_answered(seed_index):
+    """A 十四五 figure is no answer to a 十五五 (or a 十三五) question: a period no bulletin names
+    is refused like a year; one that only another article names, like a place found elsewhere."""
+    from qa import search
+
+    corpus, index = seed_index
+    text = corpus_text(corpus)
+    assert "十五五" not in text and "十四五" in text and "十三五" in text
+    for q in ("河南 十五五 规划 社会工作专业人才 目标", "Henan 15th Five-Year plan: social work talent target"):
+        r = search(q, k=3, index=index)
+        assert not r.answered and "no bulletin mentions 十五五" in r.reason, (q, r.reason)
+    hubei = search("湖北 十三五 社会工作专业人才 目标", k=3, index=index)
+    assert not hubei.answered and "十三五" in hubei.reason and "none of the passages found" in hubei.reason
+    henan = search("河南 十三五 民办社会工作服务机构 数量", k=3, index=index)
+    assert henan.answered and "十三五" in henan[0].text
