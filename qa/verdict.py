@@ -114,6 +114,19 @@ def compound_of_known(store, word: str) -> bool:
     return all(covered)
 
 
+def rate_nouns(words: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """jieba's (word, tag) with a word and the 率 ("rate") after it made one noun, as jieba does
+    for the rates its dictionary knows (覆盖率, 犯罪率) but not for the others (离职 + 率,
+    持证 + 率): the question asks for that rate, a thing the bulletins may lack."""
+    out: list[tuple[str, str]] = []
+    for word, flag in words:
+        if word == "率" and out and len(out[-1][0]) >= 2 and out[-1][1] != "x":
+            out[-1] = (out[-1][0] + word, "n")
+        else:
+            out.append((word, flag))
+    return out
+
+
 def absent_things(store, terms, synonym=None) -> list[str]:
     """What the question names that no bulletin mentions: Chinese nouns of two characters or
     more, and English words whose dictionary translations (two characters or more) all miss."""
@@ -125,9 +138,8 @@ def absent_things(store, terms, synonym=None) -> list[str]:
     out: list[str] = []
     zh = re.sub(r"[^\u3400-\u9fff]+", " ", terms.text)
     place_names = {m.surface for m in terms.places}
-    for w in jieba.posseg.cut(zh):
-        word = w.word.strip()
-        if (len(word) >= 2 and w.flag in _NOUN_TAGS and word not in place_names and not mentioned(store, word)
+    for word, flag in rate_nouns([(w.word.strip(), w.flag) for w in jieba.posseg.cut(zh)]):
+        if (len(word) >= 2 and flag in _NOUN_TAGS and word not in place_names and not mentioned(store, word)
                 and not asks_count(store, word) and not compound_of_known(store, word)
                 and not (synonym is not None and synonym(word))):
             out.append(word)

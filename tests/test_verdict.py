@@ -205,3 +205,17 @@ def test_a_plan_period_no_bulletin_covers_is_not_answered(seed_index):
     assert not hubei.answered and "十三五" in hubei.reason and "none of the passages found" in hubei.reason
     henan = search("河南 十三五 民办社会工作服务机构 数量", k=3, index=index)
     assert henan.answered and "十三五" in henan[0].text
+
+
+def test_a_rate_jieba_cuts_is_one_noun_and_a_rate_no_bulletin_mentions_is_not_answered(seed_index):
+    from qa import search
+    from qa.verdict import rate_nouns
+
+    assert rate_nouns([("离职", "v"), ("率", "v")]) == [("离职率", "n")]
+    assert rate_nouns([("犯罪率", "n"), ("很", "d")]) == [("犯罪率", "n"), ("很", "d")]  # jieba's own rates stay
+    assert rate_nouns([("，", "x"), ("率", "v")]) == [("，", "x"), ("率", "v")]
+    corpus, index = seed_index
+    assert "离职率" not in corpus_text(corpus) and "东莞" in corpus_text(corpus)
+    r = search("东莞 社工 离职率", k=3, index=index)
+    assert not r.answered and "离职率" in r.reason
+    assert search("酒泉 社区工作者 持证率 目标", k=3, index=index).answered  # 持证 + 率: the bulletin has it
