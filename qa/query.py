@@ -1,5 +1,5 @@
 """The question, understood against one index: its lexical terms in the corpus's language,
-and what it constrains (the places and years it names).  Part of the retrieve stage.
+and what it constrains (the places, years and five-year plan periods it names).  Part of the retrieve stage.
 
 * Chinese words are cut by the same tokenizer as the passages (jieba search mode).
 * English words and phrases go through CC-CEDICT, inverted (``qa/lexicon.py``): "allowance"
