@@ -126,8 +126,13 @@ def understand(query: str, vocab: dict, pinyin: dict[str, list[str]] | None, *, 
     zh = zh_share(q)
     covered = zh + (1 - zh) * en_cov if latin else (1.0 if zh else 0.0)
     years = sorted(set(_YEAR.findall(q)))
+    periods = plan_periods(q)
+    for label, (zh_form, _) in periods:  # "14th Five-Year Plan" reaches the corpus's 十四五
+        if zh_form != label and zh_form in vocab and zh_form not in t.weights:
+            t.add(zh_form)
+            t.english[label.split(" (", 1)[1].rstrip(")").lower()] = [zh_form]
     return QueryTerms(q, t.weights, t.names, t.places, years, covered, t.english, unbridged, anchored, misses, parts,
-                      plan_periods(q))
+                      periods)
 
 
 def plan_periods(text: str) -> list[tuple[str, tuple[str, ...]]]:

@@ -188,6 +188,11 @@ def test_five_year_plan_periods_are_read_in_both_languages():
     assert plan_periods("Hubei 14th Five-Year civil affairs plan")[0][1][0] == "十四五"
     assert [p[1][0] for p in plan_periods("“十三五”和“十四五”时期")] == ["十三五", "十四五"]
     assert plan_periods("二十五五") == [] and plan_periods("2015 five year") == []
+    from qa.query import understand
+
+    t = understand("Hubei's 14th Five-Year Plan target", {"十四五": 0, "湖北": 1}, {})
+    assert t.weights.get("十四五") == 1.0 and t.english["14th five-year"] == ["十四五"]  # the corpus's word for it
+    assert "十四五" not in understand("Hubei's 14th Five-Year Plan target", {"湖北": 1}, {}).weights
 
 
 def test_a_plan_period_no_bulletin_covers_is_not_answered(seed_index):
