@@ -403,7 +403,7 @@ def prefecture_shorts(infos: list[tuple[str, str, int, str]]) -> dict[str, str]:
 _UNIT_CHARS = frozenset("省市县区州盟旗委")  # an administrative unit (凉山州) or its organs (省委, 市委)
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1024)  # small: a text may be a whole first paragraph (sentence.places_in caches its own)
 def word_boundaries(text: str) -> frozenset:
     """The offsets where jieba's words of ``text`` begin and end."""
     from .text import jieba_ready
