@@ -83,8 +83,10 @@ def gloss_keys(gloss: str) -> list[str]:
     return out
 
 
-def _entries(path: Path):
-    """(simplified, glosses) of each CC-CEDICT line ("傳統 传统 [chuan2 tong3] /tradition/traditional/")."""
+def _lines(path: Path):
+    """(simplified, pinyin, glosses) of each CC-CEDICT line ("傳統 传统 [chuan2 tong3]
+    /tradition/traditional/" -> 传统, "chuan2 tong3", [tradition, traditional]; pinyin "" when
+    the line has none)."""
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for line in f:
             if line.startswith("#"):
@@ -93,7 +95,13 @@ def _entries(path: Path):
             parts = head.split(" ", 2)
             if len(parts) < 2 or not rest:
                 continue
-            yield parts[1], rest.rstrip().rstrip("/").split("/")
+            yield parts[1], parts[2].strip("[]") if len(parts) > 2 else "", rest.rstrip().rstrip("/").split("/")
+
+
+def _entries(path: Path):
+    """(simplified, glosses) of each CC-CEDICT line."""
+    for simp, _pinyin, glosses in _lines(path):
+        yield simp, glosses
 
 
 def _add(table: dict[str, list[str]], key: str, word: str) -> None:
@@ -334,20 +342,14 @@ def _prefecture_entries(path: Path) -> tuple[list[str], dict[str, list[tuple[lis
     prefecture, Sichuan")."""
     heads: set[str] = set()
     full: dict[str, list[tuple[list[str], list[str]]]] = {}
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("#"):
-                continue
-            head, _, rest = line.partition(" /")
-            parts = head.split(" ", 2)
-            if len(parts) < 3 or not rest:
-                continue
-            simp, glosses = parts[1], rest.rstrip().rstrip("/").split("/")
-            if len(simp) >= 2 and any(_PREFECTURE_GLOSS.search(g) for g in glosses):
-                heads.add(simp)
-            if simp.endswith(_PREFECTURE_SUFFIX):
-                syllables = [re.sub(r"[^a-z]", "", x.lower().replace("u:", "u")) for x in parts[2].strip("[]").split()]
-                full.setdefault(simp, []).append((syllables, glosses))
+    for simp, pinyin, glosses in _lines(path):
+        if not pinyin:
+            continue
+        if len(simp) >= 2 and any(_PREFECTURE_GLOSS.search(g) for g in glosses):
+            heads.add(simp)
+        if simp.endswith(_PREFECTURE_SUFFIX):
+            syllables = [re.sub(r"[^a-z]", "", x.lower().replace("u:", "u")) for x in pinyin.split()]
+            full.setdefault(simp, []).append((syllables, glosses))
     return sorted(heads), full
 
 
