@@ -126,13 +126,18 @@ def understand(query: str, vocab: dict, pinyin: dict[str, list[str]] | None, *, 
     zh = zh_share(q)
     covered = zh + (1 - zh) * en_cov if latin else (1.0 if zh else 0.0)
     years = sorted(set(_YEAR.findall(q)))
-    periods = plan_periods(q)
-    for label, (zh_form, _) in periods:  # "14th Five-Year Plan" reaches the corpus's 十四五
-        if zh_form != label and zh_form in vocab and zh_form not in t.weights:
+    for zh_form, surface in _periods_named(q):  # "14th Five-Year Plan" reaches the corpus's 十四五
+        if zh_form != surface and zh_form in vocab and zh_form not in t.weights:
             t.add(zh_form)
-            t.english[label.split(" (", 1)[1].rstrip(")").lower()] = [zh_form]
+            t.english[surface.lower()] = [zh_form]
     return QueryTerms(q, t.weights, t.names, t.places, years, covered, t.english, unbridged, anchored, misses, parts,
-                      periods)
+                      plan_periods(q))
+
+
+def _periods_named(text: str) -> list[tuple[str, str]]:
+    """(十X五, as the text writes it) for each five-year plan period a text names."""
+    found = [(f"十{m.group(1)}五", m.group(0)) for m in _PERIOD_ZH.finditer(text)]
+    return found + [(f"十{_NUMERALS[int(m.group(1))]}五", m.group(0)) for m in _PERIOD_EN.finditer(text)]
 
 
 def plan_periods(text: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -141,13 +146,10 @@ def plan_periods(text: str) -> list[tuple[str, tuple[str, ...]]]:
     Like a year, a period no bulletin names is something the bulletins do not cover (a 十三五
     figure is not a 十四五 one)."""
     out: list[tuple[str, tuple[str, ...]]] = []
-    found = [(m.group(1), m.group(0)) for m in _PERIOD_ZH.finditer(text)]
-    found += [(_NUMERALS[int(m.group(1))], m.group(0)) for m in _PERIOD_EN.finditer(text)]
-    for d, surface in found:
-        zh = f"十{d}五"
+    for zh, surface in _periods_named(text):
         label = zh if surface == zh else f"{zh} ({surface})"
         if all(zh != forms[0] for _l, forms in out):
-            out.append((label, (zh, f"第十{d}个五年")))
+            out.append((label, (zh, f"第{zh[:2]}个五年")))
     return out
 
 

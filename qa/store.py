@@ -716,7 +716,7 @@ class _BuildPlan:
         """The live version is what this build would write: the same settings, the same files
         with the same contents (so every passage is one of its own), none removed."""
         return (self.old is not None and not self.report.full_rebuild and self.files == self.old_files
-                and len(self.row_vectors) == self.old_count and sorted(self.row_vectors) == list(range(self.old_count)))
+                and sorted(self.row_vectors) == list(range(self.old_count)))
 
     @property
     def old_vectors(self):
