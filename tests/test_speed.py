@@ -58,15 +58,15 @@ def test_unknown_backend_is_refused():
 @pytest.mark.slow
 def test_cache_embeds_only_new_text_and_survives_rebuild(tmp_path, embedder):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
-    synth.write_bulletins(corpus, 40, seed=7)
+    synth.write_bulletins(corpus, 12, seed=7)
     first = build_index(corpus, index, embedder, ensemble=True)  # the second model's vectors cached too
-    assert first.embedded_passages == first.passages > 40
+    assert first.embedded_passages == first.passages > 12
 
-    synth.write_bulletins(corpus, 1, seed=7, start=40)  # one new bulletin
+    synth.write_bulletins(corpus, 1, seed=7, start=12)  # one new bulletin
     added = build_index(corpus, index, embedder)
-    new_rows = [p for p in StoredIndex.load(index).passages if p["source"] == "syn_00040.txt"]
+    new_rows = [p for p in StoredIndex.load(index).passages if p["source"] == "syn_00012.txt"]
     assert new_rows and added.embedded_passages == len(new_rows)
-    assert added.embedded_files == ["syn_00040.txt"]
+    assert added.embedded_files == ["syn_00012.txt"]
 
     before = StoredIndex.load(index)
     rebuilt = build_index(corpus, index, embedder, rebuild=True)  # the live version is ignored...
