@@ -135,10 +135,11 @@ def test_bad_files_are_skipped_with_a_warning_naming_them(tmp_path, embedder):
 
 @pytest.fixture(scope="module")
 def fp32():
-    """The converted model itself (torch, fp32), not the default int8 path."""
-    from qa.embed import Embedder
+    """The converted model itself (torch, fp32), not the default int8 path: the process's one
+    torch copy, which test_speed uses too."""
+    from qa.embed import shared_embedder
 
-    return Embedder(backend="torch")
+    return shared_embedder(backend="torch")
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ import pytest
 
 from qa import vectorindex
 from qa.embcache import EmbeddingCache
-from qa.embed import Embedder
+from qa.embed import Embedder, shared_embedder
 from qa.store import StoredIndex, build_index, live_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +29,7 @@ def manifest(index: Path) -> dict:
 
 @pytest.mark.slow
 def test_int8_backend_is_selectable_and_agrees_with_fp32(monkeypatch):
-    embedder = Embedder(backend="torch")
+    embedder = shared_embedder(backend="torch")  # the process's one fp32 copy (test_core's fixture too)
     assert Embedder().backend == "onnx-int8"  # the default for the bundled model on a CPU
     monkeypatch.setenv("BULLETIN_QA_BACKEND", "onnx-int8")
     int8 = Embedder()
