@@ -225,3 +225,32 @@ def test_place_finding_tries_only_the_lengths_of_names_that_begin_there():
         assert p.find(t) == every, t
     first = texts[0]
     assert [first[a:b] for a, b, _ in p.find(first)] == ["甘肃省", "酒泉市"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The plan was set in 2019. The target is 300 workers. Funding rose 5%. Done",
+     ["The plan was set in 2019.", " The target is 300 workers.", " Funding rose 5%.", " Done"]),
+    ("Debates were led by J.A. Hobson and others. Later ones", ["Debates were led by J.A. Hobson and others.", " Later ones"]),
+    ("Growth was 3.5 per cent, see www.gov.cn. 完", ["Growth was 3.5 per cent, see www.gov.cn. 完"]),
+    ("No. 5 Road is here", ["No. 5 Road is here"]),
+    ("第一句。第二句！ third one", ["第一句。", "第二句！", " third one"]),
+])
+def test_english_full_stops_end_sentences_but_not_initials_decimals_or_addresses(text, expected):
+    from qa.chunk import sentences
+
+    assert [text[a:b] for a, b in sentences(text)] == expected
+
+
+def test_an_english_bulletin_highlights_the_sentence_not_the_whole_line(tmp_path, fake):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write(corpus, {"county.txt": "County social work plan\n"
+                   "The county issued its plan in March 2024. The plan sets the goal of 120 certified social "
+                   "workers by 2025. Each township is to build one service station.\n"})
+    build_index(corpus, index, fake, second=None)
+    api._retrievers[index.resolve()] = Retriever(index, embedder=fake, word_bridge=False)
+    try:
+        top = api.search("certified social workers goal 2025", index=index, k=1)[0]
+    finally:
+        api._retrievers.pop(index.resolve(), None)
+    s, e = top.highlight
+    assert top.text[s:e].strip() == "The plan sets the goal of 120 certified social workers by 2025."
