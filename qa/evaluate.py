@@ -176,15 +176,21 @@ def own_corpus(path: Path) -> Path | None:
     return c if c.is_dir() else None
 
 
-def index_for(corpus: Path) -> Path:
-    """An index of a question set's own corpus, kept under the cache folder (rebuilt
-    incrementally: unchanged files are not read again)."""
+def eval_index_path(corpus: Path) -> Path:
+    """Where the index of a question set's own corpus is kept: under the cache folder."""
     import hashlib
 
-    from .api import build
     from .embed import cache_dir
 
-    path = cache_dir() / "eval-index" / hashlib.sha256(str(corpus).encode()).hexdigest()[:16]
+    return cache_dir() / "eval-index" / hashlib.sha256(str(corpus).encode()).hexdigest()[:16]
+
+
+def index_for(corpus: Path) -> Path:
+    """An index of a question set's own corpus (rebuilt incrementally: unchanged files are not
+    read again, and passages already embedded come from its embedding cache)."""
+    from .api import build
+
+    path = eval_index_path(corpus)
     build(corpus, path, wait=None)
     return path
 
@@ -278,23 +284,29 @@ def answers_main(args, loaded: list[tuple[Path, list[dict]]]) -> int:
     return 0
 
 
+def ablation_modes(index) -> list[str]:
+    """``hybrid-no-<part>`` for each part of the hybrid that ``index`` has (the second model's
+    lists only in an ensemble index)."""
+    from .api import get_retriever
+    from .retrieve import ABLATIONS
+
+    ensemble = get_retriever(index).store.has_second
+    return [f"hybrid-no-{part}" for part in ABLATIONS if part != "second" or ensemble]
+
+
 def main(args) -> int:
     files = [Path(f) for f in args.file]
     loaded = [(f, load_questions(f)) for f in files]  # every file checked before any work
     if getattr(args, "answers", False):
         return answers_main(args, loaded)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    if args.ablation:
-        from .api import get_retriever
-        from .retrieve import ABLATIONS
-
-        ensemble = get_retriever(args.index).store.has_second
-        modes += [f"hybrid-no-{part}" for part in ABLATIONS if part != "second" or ensemble]
     sets = []
     for f, questions in loaded:
         corpus = own_corpus(f)
         index = index_for(corpus) if corpus else args.index
         set_modes = [m for m in modes if m != "naive" or any(q["keys"] for q in questions)]
+        if args.ablation:  # the parts of the index this set is asked against (not the default one's)
+            set_modes += ablation_modes(index)
         results = evaluate(questions, set_modes, k=args.k, index=index, corpus=corpus or args.corpus)
         results["file"], results["corpus"] = str(f), str(corpus or args.corpus or "")
         sets.append((set_name(f), results))

@@ -215,3 +215,27 @@ def test_english_words_split_hyphenated_words_without_a_vector():
         ["off", "subsidy", "city", "level", "stations"]
     assert english_words("a one-off subsidy", known=lambda w: w == "one-off") == ["one-off", "subsidy"]
     assert english_words("a one-off subsidy") == ["one-off", "subsidy"]  # no table given: kept whole
+
+
+def test_eval_ablation_of_a_set_with_its_own_corpus_needs_no_default_index(tmp_path, embedder):
+    """A question set with a corpus/ folder beside it is asked against that corpus's own index;
+    ``--ablation`` reads which parts that index has, not the default index (there is none here:
+    conftest points BULLETIN_QA_INDEX at an empty tmp folder)."""
+    import shutil
+
+    from qa.evaluate import eval_index_path
+    from tests.test_core import _cli
+
+    corpus = tmp_path / "set" / "corpus"
+    corpus.mkdir(parents=True)
+    (corpus / "a.txt").write_text("张掖市社会工作\n到2025年，张掖市持证社会工作者达到120名以上。\n", encoding="utf-8")
+    (corpus / "b.txt").write_text("温州志愿服务\n温州市共孵化志愿服务组织308个。\n", encoding="utf-8")
+    questions = tmp_path / "set" / "questions.jsonl"
+    questions.write_text(json.dumps({"q": "张掖持证社会工作者目标", "keys": ["120"]}, ensure_ascii=False) + "\n",
+                         encoding="utf-8")
+    try:
+        r = _cli("eval", str(questions), "--ablation")
+    finally:
+        shutil.rmtree(eval_index_path(corpus.resolve()), ignore_errors=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "| set/questions | hybrid |" in r.stdout and "| set/questions | hybrid-no-cedict |" in r.stdout, r.stdout
