@@ -37,9 +37,10 @@ CHUNK_OVERLAP = 100
 _PUNCT = re.compile(r"^[\W_]+$")
 _SENT = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]*[”’」』）)]*")
 # An English full stop ends a sentence when a lower-case word, a figure or a bracket comes
-# before it and a capital (or an opening quote or bracket) after the space: "… in 2019. The
-# plan …".  Not "J.A. Hobson" (an initial), "3.5" or "www.gov.cn" (no space), "No. 5".
-_EN_END = re.compile(r"(?<=[a-z0-9%)][.])\s+(?=[A-Z\"“‘(])")
+# before it (a closing bracket or quote may follow it) and a capital (or an opening quote or
+# bracket) after the space: "… in 2019. The plan …", "(see annex.) Next".  Not "J.A. Hobson"
+# (an initial), "3.5" or "www.gov.cn" (no space), "No. 5".
+_EN_END = re.compile(r"(?:(?<=[a-z0-9%)][.])|(?<=[a-z0-9%)][.][)\"”’]))\s+(?=[A-Z\"“‘(])")
 SEPARATORS = ["\n", "。", "！", "？", "；", "!", "?", ";", "，", ",", "、", ""]
 
 

@@ -233,6 +233,7 @@ def test_place_finding_tries_only_the_lengths_of_names_that_begin_there():
     ("Debates were led by J.A. Hobson and others. Later ones", ["Debates were led by J.A. Hobson and others.", " Later ones"]),
     ("Growth was 3.5 per cent, see www.gov.cn. 完", ["Growth was 3.5 per cent, see www.gov.cn. 完"]),
     ("No. 5 Road is here", ["No. 5 Road is here"]),
+    ('(See the annex.) He said "yes." Then', ["(See the annex.)", ' He said "yes."', " Then"]),
     ("第一句。第二句！ third one", ["第一句。", "第二句！", " third one"]),
 ])
 def test_english_full_stops_end_sentences_but_not_initials_decimals_or_addresses(text, expected):
