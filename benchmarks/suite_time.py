@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--then", default="4ad46f7", help="the earlier commit (default: the suite issue 12 timed)")
     ap.add_argument("--runs", type=int, default=1, help="runs of each; the table shows each run")
-    ap.add_argument("--keep", action="store_true", help="keep the worktree and its venv (faster next time)")
+    ap.add_argument("--keep", action="store_true", help="keep the worktree, its venv and the list of common tests")
     args = ap.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="suite-time-"))
@@ -124,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {run} | {label} | {n} | {wall:.1f} |")
         return 0
     finally:
-        if not args.keep:
+        if args.keep:
+            print(f"kept in {work} (`git worktree remove --force {then}` when done)", file=sys.stderr)
+        else:
             sh(["git", "worktree", "remove", "--force", str(then)], ROOT)
             shutil.rmtree(work, ignore_errors=True)
 
