@@ -396,8 +396,8 @@ def first_sentence(art: Article, longest: int = 30) -> str:
     """Title of an article without headline: its first sentence, shortened to ``longest`` characters + "…"."""
     text = next((b.text for b in art.blocks if b.kind == "text"), "") or \
         next((b.text for b in art.text_blocks), "")
-    m = _SENT.search(text)
-    s = (m.group(0) if m else text).strip()
+    spans = sentences(text)
+    s = (text[spans[0][0]:spans[0][1]] if spans else text).strip()
     s = s.rstrip("。！？；!?;") or s or text.strip()
     return s if len(s) <= longest else s[:longest].rstrip() + "…"
 

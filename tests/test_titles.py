@@ -193,6 +193,9 @@ def test_untitled_article_gets_its_first_sentence_shortened(tmp_path):
     short = "社区养老服务站今日启用。"
     [(title, _)] = _titled(_doc(tmp_path, f"{short}\n{GZ2}\n", "short.txt"))
     assert title == "社区养老服务站今日启用"
+    english = "The county opened a station. It serves the elderly of three villages every day."
+    [(title, _)] = _titled(_doc(tmp_path, f"{english}\n{GZ2}\n", "english.txt"))
+    assert title == "The county opened a station."  # the first sentence, as the highlight reads it
 
 
 def test_markdown_heading_of_a_one_article_file(tmp_path):
