@@ -5,6 +5,8 @@ the real-model paths are tested in test_core, test_retrieval and the page tests.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from qa import api
@@ -43,12 +45,12 @@ def fake():
     return FakeEmbedder()
 
 
-@pytest.fixture
-def small(tmp_path, fake):
-    """(corpus, index, search): the three bulletins indexed with the fake embedder, and a
-    search through qa.search with a Retriever that uses it (no model, no word bridge)."""
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
-    write(corpus, BULLETINS)
+@contextmanager
+def indexed(folder, fake, files: dict[str, str]):
+    """(corpus, index, search): ``files`` indexed with the fake embedder under ``folder``, and
+    a search through qa.search with a Retriever that uses it (no model, no word bridge)."""
+    corpus, index = folder / "corpus", folder / "index"
+    write(corpus, files)
     build_index(corpus, index, fake, second=None)
     key = index.resolve()
     api._retrievers[key] = Retriever(index, embedder=fake, word_bridge=False)
@@ -56,8 +58,17 @@ def small(tmp_path, fake):
     def search(q, **kw):
         return api.search(q, index=index, **kw)
 
-    yield corpus, index, search
-    api._retrievers.pop(key, None)
+    try:
+        yield corpus, index, search
+    finally:
+        api._retrievers.pop(key, None)
+
+
+@pytest.fixture
+def small(tmp_path, fake):
+    """The three bulletins, indexed (``indexed``)."""
+    with indexed(tmp_path, fake, BULLETINS) as made:
+        yield made
 
 
 def test_the_passage_with_the_asked_figure_comes_first_with_its_citation(small):
@@ -243,15 +254,10 @@ def test_english_full_stops_end_sentences_but_not_initials_decimals_or_addresses
 
 
 def test_an_english_bulletin_highlights_the_sentence_not_the_whole_line(tmp_path, fake):
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
-    write(corpus, {"county.txt": "County social work plan\n"
-                   "The county issued its plan in March 2024. The plan sets the goal of 120 certified social "
-                   "workers by 2025. Each township is to build one service station.\n"})
-    build_index(corpus, index, fake, second=None)
-    api._retrievers[index.resolve()] = Retriever(index, embedder=fake, word_bridge=False)
-    try:
-        top = api.search("certified social workers goal 2025", index=index, k=1)[0]
-    finally:
-        api._retrievers.pop(index.resolve(), None)
+    bulletin = {"county.txt": "County social work plan\n"
+                "The county issued its plan in March 2024. The plan sets the goal of 120 certified social "
+                "workers by 2025. Each township is to build one service station.\n"}
+    with indexed(tmp_path, fake, bulletin) as (_corpus, _index, search):
+        top = search("certified social workers goal 2025", k=1)[0]
     s, e = top.highlight
     assert top.text[s:e].strip() == "The plan sets the goal of 120 certified social workers by 2025."
