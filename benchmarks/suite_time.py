@@ -114,13 +114,13 @@ def main(argv: list[str] | None = None) -> int:
                     (f"{args.then}: tests both have, serial", py_then, then, ["-p", "suite_time_keep"], len(common)),
                     ("now: tests both have, serial", py_now, ROOT, [*serial_now, "-p", "suite_time_keep"], len(common))):
                 wall, summary = timed(py, tree, extra, env)
-                rows.append((run, label, n, wall, summary))
+                rows.append((run, label, n, wall))
                 print(f"run {run}: {label}: {wall:.1f} s ({summary})", file=sys.stderr, flush=True)
         head = sh(["git", "rev-parse", "--short", "HEAD"], ROOT).stdout.strip()
         print(f"\nSuite wall time, {args.then} against now ({head}), on this machine ({os.cpu_count()} cores)\n")
         print("| run | suite | tests | wall s |")
         print("|---|---|---:|---:|")
-        for run, label, n, wall, _ in rows:
+        for run, label, n, wall in rows:
             print(f"| {run} | {label} | {n} | {wall:.1f} |")
         return 0
     finally:
