@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,40 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "corpus"
 DEV = ROOT / "tests" / "data" / "dev.jsonl"  # a copy of ../shared/eval/dev.jsonl: the tests need nothing beside the project
+CLI = Path(sys.executable).parent / "bulletin-qa"  # the installed command
+
+
+def cli_cmd(*args: str) -> list[str]:
+    """The installed `bulletin-qa` command with ``args`` (``python -m qa.cli`` where the entry
+    script is missing), for the tests whose point is a process: killed, starved, raced, served."""
+    return [str(CLI), *args] if CLI.exists() else [sys.executable, "-m", "qa.cli", *args]
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`bulletin-qa args` run by the CLI's own ``main`` in this process: its exit code, stdout and
+    stderr, with ``env`` added to the environment meanwhile.  The same code as the command after
+    the interpreter starts, with this worker's models already loaded: a process of its own costs
+    3-4 s of CPU (imports, jieba, both models, a read worker), which only the tests above need."""
+    import contextlib
+    import io
+
+    from qa.cli import main
+
+    out, err, saved = io.StringIO(), io.StringIO(), {k: os.environ.get(k) for k in env or {}}
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as e:  # argparse's usage errors
+                code = e.code if isinstance(e.code, int) else 1
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return subprocess.CompletedProcess(["bulletin-qa", *args], code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(autouse=True)

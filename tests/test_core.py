@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ import pytest
 from qa.chunk import CHUNK_SIZE, chunk_document
 from qa.ingest import IngestError, clean, decode_bytes, read_document
 from qa.store import IndexMissing, StoredIndex, build_index
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 BULLETIN = ("夹竹镇社会工作站建设情况\n"
@@ -297,32 +296,25 @@ def test_missing_index_says_how_to_build_it(tmp_path):
         search("温州", index=tmp_path / "nothing")
 
 
-def _cli(*args, env=None):
-    import os
-
-    return subprocess.run([sys.executable, "-m", "qa.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=600)
-
-
 @pytest.mark.slow
 def test_cli_search_json_and_errors(seed_index):
     _, index = seed_index
-    r = _cli("search", "甘肃酒泉 certified-worker goal", "-k", "3", "--json", "--index", str(index))
+    r = run_cli("search", "甘肃酒泉 certified-worker goal", "-k", "3", "--json", "--index", str(index))
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["answered"] is True and out["reason"] == ""
     hits = out["passages"]
     assert len(hits) == 3 and {"text", "source", "title", "start_line", "end_line", "score"} <= set(hits[0])
-    r = _cli("search", "  ", "--index", str(index))
+    r = run_cli("search", "  ", "--index", str(index))
     assert r.returncode == 2 and "empty" in r.stderr and "Traceback" not in r.stderr
-    r = _cli("search", "x", "--index", str(index.parent / "none"))
+    r = run_cli("search", "x", "--index", str(index.parent / "none"))
     assert r.returncode == 1 and "bulletin-qa index" in r.stderr
 
 
 def test_cli_index_is_incremental(seed_copy):
     corpus, index = seed_copy
     before = sorted(p.name for p in index.iterdir())
-    r = _cli("index", "--corpus", str(corpus), "--index", str(index), "-q")
+    r = run_cli("index", "--corpus", str(corpus), "--index", str(index), "-q")
     assert r.returncode == 0, r.stderr
     assert "embedded 0 passages" in r.stdout and "nothing changed: the live version is kept" in r.stdout
     assert sorted(p.name for p in index.iterdir()) == before  # no new version was written

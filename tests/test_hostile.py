@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 
 import json
@@ -32,8 +31,9 @@ from hypothesis import strategies as st
 from qa.chunk import chunk_document
 from qa.ingest import Document, IngestError, clean, clean_line, decode_bytes, split_blocks
 
+from tests.conftest import cli_cmd
+
 ROOT = Path(__file__).resolve().parent.parent
-CLI = Path(sys.executable).parent / "bulletin-qa"
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -213,7 +213,7 @@ def test_hostile_queries_through_the_real_cli_process(seed_index):
     """A fresh `bulletin-qa search` process: exit 0 for a 10,000-character mixed query,
     exit 2 (a message, no traceback) for empty and control-only queries."""
     _, index = seed_index
-    cmd = [str(CLI)] if CLI.exists() else [sys.executable, "-m", "qa.cli"]
+    cmd = cli_cmd()
     long_q = ("社会工作 <script>alert(1)</script> '; DROP TABLE x; -- 😀 العمل " * 200)[:10000]
     r = subprocess.run(cmd + ["search", long_q, "--json", "-k", "3", "--index", str(index)], cwd=ROOT,
                        capture_output=True, text=True, timeout=600)

@@ -31,21 +31,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = Path(sys.executable).parent / "bulletin-qa"
 SEED = sorted((ROOT / "corpus").glob("*.txt"))[0]
 GIB = 1024 ** 3
 
 
+from tests.conftest import cli_cmd, run_cli
+
 pytestmark = pytest.mark.usefixtures("drop_retrievers")
-
-
-def cli_cmd(*args: str) -> list[str]:
-    return [str(CLI), *args] if CLI.exists() else [sys.executable, "-m", "qa.cli", *args]
-
-
-def run(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(cli_cmd(*args), cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          env=os.environ | (env or {}))
 
 
 def errors(stderr: str) -> list[str]:
@@ -89,7 +81,7 @@ def test_symlinks_to_files_outside_the_corpus_are_not_read(copy, tmp_path):
     (corpus / "sub" / "secret.md").symlink_to(secret)
     (corpus / "linked_dir").symlink_to(tmp_path, target_is_directory=True)  # folders: never followed
     (corpus / "alias.txt").symlink_to(corpus / SEED.name)  # a link inside the corpus is still read
-    r = run("index", "-q", "--corpus", str(corpus), "--index", str(index))
+    r = run_cli("index", "-q", "--corpus", str(corpus), "--index", str(index))
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
     for name in ("passwd.txt", "sub/secret.md"):
         assert f"skipped {name}: its real path is outside the corpus folder" in r.stderr, r.stderr
@@ -127,7 +119,7 @@ def test_adversarial_markdown_is_read_in_linear_time(copy):
         # check; embedding 175 KB of "__a" costs most of a minute of the suite and says nothing
         # more about reading than that the build takes such a file
         (corpus / name).write_text(text[:5_000] + "\n\n社会工作专业人才队伍建设。\n", encoding="utf-8")
-    r = run("index", "-q", "--corpus", str(corpus), "--index", str(index), timeout=300)
+    r = run_cli("index", "-q", "--corpus", str(corpus), "--index", str(index))
     assert r.returncode == 0, r.stderr[-2000:]
     assert set(ADVERSARIAL_MD) <= set(manifest(index)["files"])
 
@@ -139,8 +131,8 @@ def test_a_file_that_reads_too_long_is_skipped_and_named(copy):
     (corpus / "slow.md").write_text("a\n" * 1_500_000, encoding="utf-8")
     (corpus / "quick.txt").write_text("青海西宁市建成社区社工站四十个。\n", encoding="utf-8")
     t = time.monotonic()
-    r = run("index", "-q", "--corpus", str(corpus), "--index", str(index),
-            env={"BULLETIN_QA_READ_SECONDS": "1"}, timeout=300)
+    r = run_cli("index", "-q", "--corpus", str(corpus), "--index", str(index),
+            env={"BULLETIN_QA_READ_SECONDS": "1"})
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
     assert "skipped slow.md: slow.md: reading it took longer than the 1 s limit" in r.stderr, r.stderr
     assert set(manifest(index)["files"]) == {SEED.name, "quick.txt"}
@@ -216,8 +208,8 @@ def test_reading_is_memory_bounded_in_a_worker(copy):
     and the build (in its own process) goes on: the limit is RLIMIT_AS of the worker."""
     corpus, index = copy
     (corpus / "huge.txt").write_text("社会工作专业人才队伍建设稳步推进，" * 600_000, encoding="utf-8")  # 27 MB
-    r = run("index", "-q", "--corpus", str(corpus), "--index", str(index),
-            env={"BULLETIN_QA_READ_MEMORY_MB": "300"}, timeout=600)
+    r = run_cli("index", "-q", "--corpus", str(corpus), "--index", str(index),
+            env={"BULLETIN_QA_READ_MEMORY_MB": "300"})
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
     assert "huge.txt: reading it needs more than the 300 MB memory limit" in r.stderr, r.stderr
     assert set(manifest(index)["files"]) == {SEED.name}
@@ -372,7 +364,7 @@ def test_orphan_version_never_costs_the_live_one(copy):
     shutil.copytree(index / live, orphan)
     os.utime(orphan)  # newest of all
     (corpus / "xining.txt").write_text("青海西宁市建成社区社工站四十个。\n", encoding="utf-8")
-    r = run("index", "-q", "--corpus", str(corpus), "--index", str(index))
+    r = run_cli("index", "-q", "--corpus", str(corpus), "--index", str(index))
     assert r.returncode == 0, r.stderr[-2000:]
     new = (index / "CURRENT").read_text().strip()
     versions = sorted(p.name for p in index.glob("v-*"))
@@ -392,7 +384,7 @@ def test_utf16_without_bom_and_mixed_utf8_gbk_lines_are_read(copy):
              + b"\xff\xfe\xfd\xfc broken line\n"
              + "鄂尔多斯市持证社工增至九百人。\n".encode("utf-8"))
     (corpus / "mixed.txt").write_bytes(mixed)
-    r = run("index", "-q", "--corpus", str(corpus), "--index", str(index))
+    r = run_cli("index", "-q", "--corpus", str(corpus), "--index", str(index))
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
     assert "skipped" not in r.stderr, r.stderr
     assert "read mixed.txt in part: undecodable lines: 3" in r.stderr, r.stderr

@@ -29,14 +29,11 @@ pgserver = pytest.importorskip("pgserver")
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "corpus"
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
-CLI = Path(sys.executable).parent / "bulletin-qa"
 QUERY = "社会工作专业人才"
 
+from tests.conftest import cli_cmd, run_cli  # noqa: E402 - after the skips above
+
 pytestmark = pytest.mark.usefixtures("drop_retrievers")
-
-
-def cli_cmd(*args: str) -> list[str]:
-    return [str(CLI), *args] if CLI.exists() else [sys.executable, "-m", "qa.cli", *args]
 
 
 class Server:
@@ -197,13 +194,11 @@ def test_search_answers_the_dev_questions_like_the_folder(pg_index, seed_index):
 
 def test_cli_search_and_index_take_a_database_url(pg_copy):
     corpus, url = pg_copy
-    r = subprocess.run(cli_cmd("search", "甘肃酒泉 certified-worker goal", "-k", "3", "--json", "--index", url),
-                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    r = run_cli("search", "甘肃酒泉 certified-worker goal", "-k", "3", "--json", "--index", url)
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout)
     assert out["answered"] and "酒泉" in out["passages"][0]["text"] + out["passages"][0]["title"]
-    r = subprocess.run(cli_cmd("index", "-q", "--corpus", str(corpus), "--index", url), cwd=ROOT,
-                       capture_output=True, text=True, timeout=300)
+    r = run_cli("index", "-q", "--corpus", str(corpus), "--index", url)
     assert r.returncode == 0 and "embedded 0 passages" in r.stdout, r.stderr[-2000:]
     assert "password" not in r.stdout and "database " in r.stdout
 
@@ -343,11 +338,9 @@ def test_another_tool_version_is_named_with_the_repair_command(pg, pg_copy):
     pg.admin("UPDATE bqa_schema SET version = 99", db=dbname(url))
     with pytest.raises(IndexDamaged, match=r"another version of bulletin-qa \(schema 99.*--rebuild"):
         search("社工站", index=url)
-    r = subprocess.run(cli_cmd("index", "-q", "--corpus", str(corpus), "--index", url), cwd=ROOT,
-                       capture_output=True, text=True, timeout=300)
+    r = run_cli("index", "-q", "--corpus", str(corpus), "--index", url)
     assert r.returncode == 1 and "bulletin-qa index --rebuild --index" in r.stderr, r.stderr[-2000:]
-    r = subprocess.run(cli_cmd("index", "-q", "--rebuild", "--corpus", str(corpus), "--index", url), cwd=ROOT,
-                       capture_output=True, text=True, timeout=600)
+    r = run_cli("index", "-q", "--rebuild", "--corpus", str(corpus), "--index", url)
     assert r.returncode == 0, r.stderr[-2000:]
     assert search("温州 社工站", k=3, index=url)[0].source.startswith("001_")
 

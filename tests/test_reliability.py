@@ -15,7 +15,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -23,17 +22,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = Path(sys.executable).parent / "bulletin-qa"
 QUERY = "社会工作专业人才"
 
 
+from tests.conftest import cli_cmd, run_cli
+
 pytestmark = pytest.mark.usefixtures("drop_retrievers")
-
-
-def cli_cmd(*args: str) -> list[str]:
-    if CLI.exists():
-        return [str(CLI), *args]
-    return [sys.executable, "-m", "qa.cli", *args]
 
 
 def grow_corpus(corpus: Path, copies: int = 30) -> None:
@@ -330,7 +324,6 @@ def test_damaged_embedding_cache_does_not_stop_rebuild(small_index, tmp_path):
     for f in db.parent.glob(db.name + "*"):  # the db and its -wal/-shm companions
         f.unlink()
     db.write_bytes(bytes(range(256)) * 16)  # 4 KiB that are not SQLite
-    r = subprocess.run(cli_cmd("index", "--rebuild", "-q", "--corpus", str(corpus), "--index", str(index)),
-                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    r = run_cli("index", "--rebuild", "-q", "--corpus", str(corpus), "--index", str(index))
     assert "Traceback" not in r.stderr
     assert r.returncode == 0, r.stderr[-2000:]

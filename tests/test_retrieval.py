@@ -105,12 +105,12 @@ def test_highlight_marks_the_answering_sentence(seed_index):
 
 @pytest.mark.slow
 def test_eval_command_prints_every_mode_and_writes_json(seed_index, tmp_path):
-    from tests.test_core import _cli
+    from tests.conftest import run_cli
     from tests.conftest import DEV
 
     corpus, index = seed_index
     out = tmp_path / "eval.json"
-    r = _cli("eval", str(DEV), "--index", str(index), "--corpus", str(corpus), "--json", str(out))
+    r = run_cli("eval", str(DEV), "--index", str(index), "--corpus", str(corpus), "--json", str(out))
     assert r.returncode == 0, r.stderr
     for mode in ("dense", "lexical", "hybrid", "naive"):
         assert f"| {mode} |" in r.stdout
@@ -224,7 +224,7 @@ def test_eval_ablation_of_a_set_with_its_own_corpus_needs_no_default_index(tmp_p
     import shutil
 
     from qa.evaluate import eval_index_path
-    from tests.test_core import _cli
+    from tests.conftest import run_cli
 
     corpus = tmp_path / "set" / "corpus"
     corpus.mkdir(parents=True)
@@ -234,7 +234,7 @@ def test_eval_ablation_of_a_set_with_its_own_corpus_needs_no_default_index(tmp_p
     questions.write_text(json.dumps({"q": "张掖持证社会工作者目标", "keys": ["120"]}, ensure_ascii=False) + "\n",
                          encoding="utf-8")
     try:
-        r = _cli("eval", str(questions), "--ablation")
+        r = run_cli("eval", str(questions), "--ablation")
     finally:
         shutil.rmtree(eval_index_path(corpus.resolve()), ignore_errors=True)
     assert r.returncode == 0, r.stderr[-2000:]
