@@ -150,8 +150,9 @@ def _docx_template(path: Path) -> None:
     d.save(str(path))
 
 
-def make_docx_bomb(path: Path, inflated: int, compresslevel: int = 6) -> Path:
-    """A valid .docx whose word/document.xml inflates to ``inflated`` bytes (written streaming)."""
+def make_docx_bomb(path: Path, inflated: int, compresslevel: int = 1) -> Path:
+    """A valid .docx whose word/document.xml inflates to ``inflated`` bytes (written streaming;
+    level 1 by default: 6 MB for 1 GiB in half the time of level 6's 3.7 MB)."""
     tpl = path.with_suffix(".tpl.docx")
     _docx_template(tpl)
     para = "<w:p><w:r><w:t>社会工作专业人才队伍建设稳步推进。</w:t></w:r></w:p>".encode()
@@ -216,10 +217,11 @@ def test_reading_is_memory_bounded_in_a_worker(copy):
 
 
 def make_pdf_flate_bomb(path: Path, inflated: int) -> Path:
-    """A one-page PDF whose content stream inflates to ``inflated`` bytes of text operators."""
+    """A one-page PDF whose content stream inflates to ``inflated`` bytes of text operators
+    (deflate level 1: 5.7 MB for 1 GiB, made in half the time of level 9's 3.1 MB)."""
     op = b"BT /F1 12 Tf 72 720 Td (bomb) Tj ET\n"
     chunk = op * (1024 * 1024 // len(op))
-    z = zlib.compressobj(9)
+    z = zlib.compressobj(1)
     parts, n = [], 0
     while n < inflated:
         parts.append(z.compress(chunk))
