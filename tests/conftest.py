@@ -174,16 +174,16 @@ def serve_seed_copy(tmp_path_factory, seed_index, name: str, **app_options):
 @pytest.fixture
 def drop_retrievers():
     """Each test's index gets its own cached Retriever in qa.api (with its loaded index): drop the
-    ones a test made, so a module of many in-process builds and searches does not keep them all."""
-    import gc
-
+    ones a test made, so a module of many in-process builds and searches does not keep them all.
+    Dropping the entry frees a Retriever at once (it is in no reference cycle); a gc.collect()
+    after each test, needed when each held its own model, cost 0.3 s a test in a worker that
+    holds torch and gradio."""
     from qa import api
 
     before = set(api._retrievers)
     yield
     for key in set(api._retrievers) - before:
         api._retrievers.pop(key, None)
-    gc.collect()
 
 
 # --------------------------------------------------------------------------- which tests need a model
