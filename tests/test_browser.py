@@ -341,12 +341,11 @@ def test_labels_are_chinese_under_zh_and_english_under_en(reader_page, zh_deskto
     zh_desktop.find_elements(By.CSS_SELECTOR, "button[role=tab]")[0].click()
     en = browser("en-US", DESKTOP)
     try:
-        open_page(en, url)
+        wait = open_page(en, url)
         assert [t.text for t in en.find_elements(By.CSS_SELECTOR, "button[role=tab]")] == ["Ask", "Documents"]
         assert en.find_element(By.CSS_SELECTOR, "#ask").text == "Ask"
         assert "Question" in en.find_element(By.CSS_SELECTOR, "#question").text
         assert all(w in en.find_element(By.CSS_SELECTOR, "#strictness").text for w in ("lenient", "normal", "strict"))
-        wait = open_page(en, url)
         ask_here(en, wait, QUESTION)
         assert "score" in en.find_element(By.CSS_SELECTOR, "#cards .qa-card").text
         assert "Copy citation" in en.find_element(By.CSS_SELECTOR, "#cards .qa-card").text
