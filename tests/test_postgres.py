@@ -28,10 +28,9 @@ pgserver = pytest.importorskip("pgserver")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "corpus"
-DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 QUERY = "社会工作专业人才"
 
-from tests.conftest import cli_cmd, run_cli  # noqa: E402 - after the skips above
+from tests.conftest import DEV, cli_cmd, run_cli  # noqa: E402 - after the skips above
 
 pytestmark = pytest.mark.usefixtures("drop_retrievers")
 
