@@ -8,7 +8,7 @@ data (synthetic corpora, vector arrays, indexes) goes to ``benchmarks/out/`` (gi
 
 * seed — the 5 seed bulletins (66 passages): bare ``encode`` throughput next to the build
   throughput on the same passages (per backend), warm hybrid query latency with its parts
-  (timed by wrapping the Retriever's pieces in this process; nothing is added to qa/), cold
+  (each stage timed through the Retriever's timing hook, ``Retriever.on_stage``), cold
   start (process start -> first answer, subprocess), peak RSS, index size on disk.
 * 1k — 1000 synthetic bulletins from the seeds' sentences (benchmarks/synth.py, seeded):
   first build, then one new bulletin -> re-index (embedded count and seconds), warm latency.
