@@ -6,8 +6,9 @@
 Prints markdown tables and writes JSON (default ``benchmarks/out/results.json``).  Generated
 data (synthetic corpora, vector arrays, indexes) goes to ``benchmarks/out/`` (git-ignored).
 
-* seed — the 5 seed bulletins (66 passages): bare ``encode`` throughput next to the build
-  throughput on the same passages (per backend), warm hybrid query latency with its parts
+* seed — the 5 seed bulletins (39 passages of 500 characters; the table prints the count): bare
+  ``encode`` throughput (of the passages, and of the passages with their sentences, which builds
+  encode too) next to the build throughput on the same passages (per backend), warm hybrid query latency with its parts
   (each stage timed through the Retriever's timing hook, ``Retriever.on_stage``), cold
   start (process start -> first answer, subprocess), peak RSS, index size on disk.
 * 1k — 1000 synthetic bulletins from the seeds' sentences (benchmarks/synth.py, seeded):
