@@ -164,24 +164,23 @@ def chunks_of(corpus: Path) -> list:
     return [c for p in list_corpus(corpus) for c in chunk_document(read_document(p, p.relative_to(corpus).as_posix()))]
 
 
-def passages_of(corpus: Path, field: str = "embed_text") -> list[str]:
-    return [getattr(c, field) for c in chunks_of(corpus)]
+def passages_of(corpus: Path) -> list[str]:
+    return [c.embed_text for c in chunks_of(corpus)]
 
 
-def e5_build_texts(corpus: Path) -> list[str]:
+def e5_build_texts(chunks: list) -> list[str]:
     """Everything a build encodes with e5: each passage (its embed_text) and each of its
     sentences as qa.store.sentence_texts gives them (the sentence list of the fusion)."""
     from qa.store import sentence_texts
 
-    chunks = chunks_of(corpus)
     return [c.embed_text for c in chunks] + sentence_texts([c.to_dict() for c in chunks])
 
 
-def bare_encode_all(embedder, corpus: Path, passages: int) -> float:
+def bare_encode_all(embedder, chunks: list) -> float:
     """passages/s of the model's own encode when it encodes what the build does (passages and
     their sentences): the build's like-for-like baseline since builds embed sentences too."""
-    texts = e5_build_texts(corpus)
-    return passages / (len(texts) / bare_encode(embedder, texts))
+    texts = e5_build_texts(chunks)
+    return len(chunks) / (len(texts) / bare_encode(embedder, texts))
 
 
 def bare_encode(embedder, texts: list[str]) -> float:
@@ -241,8 +240,9 @@ def bench_seed(backends: list[str], qs: list[str], reps: int) -> dict:
     from qa.chunk import sentences
 
     corpus = synth.SEEDS
-    texts = passages_of(corpus)
-    sentence_texts = passages_of(corpus, "text")
+    chunks = chunks_of(corpus)
+    texts = [c.embed_text for c in chunks]
+    sentence_texts = [c.text for c in chunks]
     second = default_second_model()
     res = {"passages": len(texts), "backends": {}}
     for backend in backends:
@@ -250,7 +250,7 @@ def bench_seed(backends: list[str], qs: list[str], reps: int) -> dict:
         _ = e.dim  # load the model outside the timings
         row: dict = {"model_id": e.model_id}
         row["bare_encode_passages_per_s"] = round(bare_encode(e, texts), 2)
-        row["bare_encode_with_sentences_passages_per_s"] = round(bare_encode_all(e, corpus, len(texts)), 2)
+        row["bare_encode_with_sentences_passages_per_s"] = round(bare_encode_all(e, chunks), 2)
         if second is not None:  # loaded outside the timings too (the one-thread instance builds use);
             second.word_table()  # then its bare encode of what an ensemble embeds
             second.embed_queries(["x"])
@@ -311,9 +311,9 @@ def bench_1k(backend: str, qs: list[str], reps: int, n: int = 1000) -> dict:
         second.word_table()
         second.embed_queries(["x"])
     res: dict = {"bulletins": n, "backend": backend}
-    texts = passages_of(corpus)
-    bare = bare_encode(e, texts)  # the same passages, the same run
-    bare_all = bare_encode_all(e, corpus, len(texts))  # and their sentences, as the build encodes them
+    chunks = chunks_of(corpus)
+    bare = bare_encode(e, [c.embed_text for c in chunks])  # the same passages, the same run
+    bare_all = bare_encode_all(e, chunks)  # and their sentences, as the build encodes them
     rep, secs = timed_build(corpus, base / "index", e, second)
     res["first_build"] = {"passages": rep.passages, "seconds": round(secs, 1),
                           "passages_per_s": round(rep.passages / secs, 2), "embedded": rep.embedded_passages,

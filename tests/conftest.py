@@ -31,26 +31,19 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """`bulletin-qa args` run by the CLI's own ``main`` in this process: its exit code, stdout and
     stderr, with ``env`` added to the environment meanwhile.  The same code as the command after
     the interpreter starts, with this worker's models already loaded: a process of its own costs
-    3-4 s of CPU (imports, jieba, both models, a read worker), which only the tests above need."""
+    3-4 s of CPU (imports, jieba, both models, a read worker), which only cli_cmd's tests need."""
     import contextlib
     import io
+    from unittest.mock import patch
 
     from qa.cli import main
 
-    out, err, saved = io.StringIO(), io.StringIO(), {k: os.environ.get(k) for k in env or {}}
-    os.environ.update(env or {})
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main(list(args))
-            except SystemExit as e:  # argparse's usage errors
-                code = e.code if isinstance(e.code, int) else 1
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    out, err = io.StringIO(), io.StringIO()
+    with patch.dict(os.environ, env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as e:  # argparse's usage errors
+            code = e.code if isinstance(e.code, int) else 1
     return subprocess.CompletedProcess(["bulletin-qa", *args], code, out.getvalue(), err.getvalue())
 
 

@@ -30,12 +30,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import cli_cmd, run_cli
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = sorted((ROOT / "corpus").glob("*.txt"))[0]
 GIB = 1024 ** 3
 
-
-from tests.conftest import cli_cmd, run_cli
 
 pytestmark = pytest.mark.usefixtures("drop_retrievers")
 
@@ -132,7 +132,7 @@ def test_a_file_that_reads_too_long_is_skipped_and_named(copy):
     (corpus / "quick.txt").write_text("青海西宁市建成社区社工站四十个。\n", encoding="utf-8")
     t = time.monotonic()
     r = run_cli("index", "-q", "--corpus", str(corpus), "--index", str(index),
-            env={"BULLETIN_QA_READ_SECONDS": "1"})
+                env={"BULLETIN_QA_READ_SECONDS": "1"})
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
     assert "skipped slow.md: slow.md: reading it took longer than the 1 s limit" in r.stderr, r.stderr
     assert set(manifest(index)["files"]) == {SEED.name, "quick.txt"}
@@ -210,7 +210,7 @@ def test_reading_is_memory_bounded_in_a_worker(copy):
     corpus, index = copy
     (corpus / "huge.txt").write_text("社会工作专业人才队伍建设稳步推进，" * 600_000, encoding="utf-8")  # 27 MB
     r = run_cli("index", "-q", "--corpus", str(corpus), "--index", str(index),
-            env={"BULLETIN_QA_READ_MEMORY_MB": "300"})
+                env={"BULLETIN_QA_READ_MEMORY_MB": "300"})
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
     assert "huge.txt: reading it needs more than the 300 MB memory limit" in r.stderr, r.stderr
     assert set(manifest(index)["files"]) == {SEED.name}

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import cli_cmd, run_cli
+
 ROOT = Path(__file__).resolve().parent.parent
 QUERY = "社会工作专业人才"
 
-
-from tests.conftest import cli_cmd, run_cli
 
 pytestmark = pytest.mark.usefixtures("drop_retrievers")
 

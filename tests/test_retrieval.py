@@ -105,8 +105,7 @@ def test_highlight_marks_the_answering_sentence(seed_index):
 
 @pytest.mark.slow
 def test_eval_command_prints_every_mode_and_writes_json(seed_index, tmp_path):
-    from tests.conftest import run_cli
-    from tests.conftest import DEV
+    from tests.conftest import DEV, run_cli
 
     corpus, index = seed_index
     out = tmp_path / "eval.json"
