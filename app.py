@@ -1,15 +1,10 @@
 """The question page, started from the project folder: ``python app.py [--host ...] [--port ...]``
-(the same as ``bulletin-qa serve``).  The page itself is ``qa/ui.py``."""
+(the same as ``bulletin-qa serve``).  The page itself is the package ``qa/app/web/``."""
 
 import sys
 
-from qa import ui
-from qa.ui import main
-
-
-def __getattr__(name):  # `import app; app.ask(...)`: older scripts and tests reach the page's names
-    return getattr(ui, name)
-
+from qa.app.web.layout import EXAMPLES  # noqa: F401 - the page's example questions, for scripts
+from qa.app.web.server import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,4 +1,4 @@
-"""Passage length, measured on every dev set in one run (what chose qa/chunk.py's CHUNK_SIZE).
+"""Passage length, measured on every dev set in one run (what chose qa/ingest/chunk.py's CHUNK_SIZE).
 
 For each size (overlap a fifth of it), fresh indexes of the bulletins and of xquad-dev's corpus
 are built under benchmarks/out/chunks/ (embeddings come from the cache after the first size),
@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fit_threshold import ANSWERABLE, NEAR_MISSES  # noqa: E402 - the same dev sets as the threshold's fit
-from qa.embed import shared_embedder  # noqa: E402
-from qa.evaluate import evaluate, load_questions, own_corpus  # noqa: E402
-from qa.store import build_index  # noqa: E402
+from qa.embed.model import shared_embedder  # noqa: E402
+from qa.app.eval import evaluate, load_questions, own_corpus  # noqa: E402
+from qa.index.folder import build_index  # noqa: E402
 
 # set -> (questions, the corpus they are asked of: their own, else the bulletins)
 SETS = {name: (f, own_corpus(f) or ROOT / "corpus") for name, f in {**ANSWERABLE, "near misses": NEAR_MISSES}.items()}

@@ -36,10 +36,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa import verdict  # noqa: E402
-from qa.api import search  # noqa: E402
-from qa.evaluate import index_for, load_questions, own_corpus  # noqa: E402
-from qa.text import zh_share  # noqa: E402
+from qa.retrieve import verdict  # noqa: E402
+from qa.app.api import search  # noqa: E402
+from qa.app.eval import index_for, load_questions, own_corpus  # noqa: E402
+from qa.text.chars import zh_share  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
 ANSWERABLE = {"dev": EVAL / "dev.jsonl", "extra": ROOT / "benchmarks" / "extra_questions.jsonl",

@@ -15,10 +15,10 @@ data (synthetic corpora, vector arrays, indexes) goes to ``benchmarks/out/`` (gi
   first build, then one new bulletin -> re-index (embedded count and seconds), warm latency.
 * 100k / 1m — synthetic vectors (real seed sentence vectors + perturbation along their own
   principal directions + noise; benchmarks/synth.py) and synthetic token lists: dense search
-  exact vs the automatically chosen index (qa/vectorindex.py) with recall@10 against exact,
+  exact vs the automatically chosen index (qa/index/vectors.py) with recall@10 against exact,
   the second model's vectors the same way, lexical search via bm25s (what
   ``StoredIndex.lexical`` runs).  Embedding is not involved at these sizes.
-* ``--db seed,1k,100k`` — the index in PostgreSQL + pgvector (qa/pgstore.py) on a throw-away
+* ``--db seed,1k,100k`` — the index in PostgreSQL + pgvector (qa/index/postgres.py) on a throw-away
   server (pgserver): build time and warm hybrid p50 through the database against the folder on
   the seed corpus and the 1k synthetic bulletins, in the same run; and pgvector's HNSW over 100k
   synthetic e5 vectors: recall@10 against exact and p50 at several ef_search.
@@ -106,7 +106,7 @@ def warm_latency(index_dir: Path, embedder, qs: list[str], reps: int = 3) -> dic
     the bare e5 query embedding, dense alone and lexical alone.  Each query is timed in all
     of these in turn (interleaved), so a drift of the machine's speed during the run cannot
     favour one of them."""
-    import qa.retrieve as R
+    import qa.retrieve.retriever as R
 
     r = R.Retriever(index_dir, embedder)
     for q in qs:  # warm: models loaded, index mapped, jieba ready
@@ -158,8 +158,8 @@ def warm_latency(index_dir: Path, embedder, qs: list[str], reps: int = 3) -> dic
 # ----------------------------------------------------------------------------- seed / 1k
 
 def chunks_of(corpus: Path) -> list:
-    from qa.chunk import chunk_document
-    from qa.ingest import list_corpus, read_document
+    from qa.ingest.chunk import chunk_document
+    from qa.ingest.read import list_corpus, read_document
 
     return [c for p in list_corpus(corpus) for c in chunk_document(read_document(p, p.relative_to(corpus).as_posix()))]
 
@@ -170,8 +170,8 @@ def passages_of(corpus: Path) -> list[str]:
 
 def e5_build_texts(chunks: list) -> list[str]:
     """Everything a build encodes with e5: each passage (its embed_text) and each of its
-    sentences as qa.store.sentence_texts gives them (the sentence list of the fusion)."""
-    from qa.store import sentence_texts
+    sentences as qa.index.build.sentence_texts gives them (the sentence list of the fusion)."""
+    from qa.index.build import sentence_texts
 
     return [c.embed_text for c in chunks] + sentence_texts([c.to_dict() for c in chunks])
 
@@ -193,7 +193,7 @@ def bare_encode(embedder, texts: list[str]) -> float:
 
 
 def timed_build(corpus: Path, index: Path, embedder, second, fresh: bool = True, ensemble: bool = False):
-    from qa.store import build_index
+    from qa.index.folder import build_index
 
     if fresh and index.exists():
         shutil.rmtree(index)
@@ -222,7 +222,7 @@ def cold_start(index_dir: Path, backend: str, query: str) -> dict:
 def build_peak_memory(corpus: Path, index: Path, backend: str) -> dict:
     """Peak RSS (VmHWM: ru_maxrss survives exec on Linux) of a whole `bulletin-qa index --rebuild` process (the embedding cache is removed first)."""
     shutil.rmtree(index, ignore_errors=True)
-    code = ("import resource, sys\nfrom qa.cli import main\n"
+    code = ("import resource, sys\nfrom qa.app.cli import main\n"
             f"rc = main(['index', '-q', '--rebuild', '--corpus', {str(corpus)!r}, '--index', {str(index)!r}])\n"
             "print(int([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]) / 1024)\n")
     env = dict(os.environ, BULLETIN_QA_BACKEND=backend, PYTHONPATH=str(ROOT))
@@ -234,10 +234,11 @@ def build_peak_memory(corpus: Path, index: Path, backend: str) -> dict:
 
 
 def bench_seed(backends: list[str], qs: list[str], reps: int) -> dict:
-    from qa.embed import Embedder
-    from qa.store import default_second_model, live_version
+    from qa.embed.model import Embedder
+    from qa.index.build import default_second_model
+    from qa.index.folder import live_version
 
-    from qa.chunk import sentences
+    from qa.text.sentences import sentences
 
     corpus = synth.SEEDS
     chunks = chunks_of(corpus)
@@ -297,8 +298,9 @@ def bench_seed(backends: list[str], qs: list[str], reps: int) -> dict:
 
 
 def bench_1k(backend: str, qs: list[str], reps: int, n: int = 1000) -> dict:
-    from qa.embed import Embedder
-    from qa.store import default_second_model, live_version
+    from qa.embed.model import Embedder
+    from qa.index.build import default_second_model
+    from qa.index.folder import live_version
 
     base = OUT / "syn1k"
     corpus = base / "corpus"
@@ -342,7 +344,7 @@ def real_sentence_vectors() -> dict[str, np.ndarray]:
     if path.is_file():
         d = np.load(path)
         return {"e5": d["e5"], "use": d["use"]}
-    from qa.embed import Embedder, UseEmbedder
+    from qa.embed.model import Embedder, UseEmbedder
 
     _, sents = synth.seed_material()
     e5 = Embedder(backend=os.environ.get("BULLETIN_QA_BACKEND") or "torch").embed_passages(sents)
@@ -364,7 +366,7 @@ def bench_vectors(kind: str, real: np.ndarray, n: int, nq: int = 200) -> dict:
     """Exact vs auto-chosen index: build time, single-query p50/p95, recall@10 vs exact."""
     import faiss
 
-    from qa import vectorindex
+    from qa.index import vectors as vectorindex
 
     x = np.ascontiguousarray(vectors(kind, real, n, seed=1))
     q = synth.synth_vectors(real, nq, seed=10_000 + n)
@@ -426,8 +428,9 @@ def bench_lexical(n: int, qs: list[str], reps: int = 3) -> dict:
 
     from collections import Counter
 
-    from qa.lexical import BM25Index, tokenize
-    from qa.store import positive_top
+    from qa.index.bm25 import BM25Index
+    from qa.text.tokens import tokenize
+    from qa.index.base import positive_top
 
     texts = passages_of(synth.SEEDS)
     seed_tokens = [tokenize(t) for t in texts]
@@ -489,7 +492,7 @@ class PgServer:
 
 
 def timed_build_db(corpus: Path, url: str, embedder, second, rebuild: bool = True):
-    from qa.pgstore import build_index
+    from qa.index.postgres_build import build_index
 
     t0 = time.perf_counter()
     rep = build_index(corpus, url, embedder, second=second, rebuild=rebuild, wait=None)
@@ -500,8 +503,8 @@ def bench_db(sizes: list[str], qs: list[str], reps: int, backend: str) -> dict:
     """The same corpus in a folder and in PostgreSQL: build time (from scratch, the embedding
     cache of each store cleared, so both embed everything) and warm hybrid query latency,
     the two timed in the same run.  Seed, and the 1k synthetic bulletins when asked."""
-    from qa.embed import Embedder
-    from qa.store import default_second_model
+    from qa.embed.model import Embedder
+    from qa.index.build import default_second_model
 
     e = Embedder(backend=backend)
     _ = e.dim
@@ -534,14 +537,14 @@ def bench_db(sizes: list[str], qs: list[str], reps: int, backend: str) -> dict:
 
 
 def bench_pg_vectors(real: np.ndarray, n: int, nq: int = 200) -> dict:
-    """pgvector HNSW (m 16, ef_construction 64: what qa/pgstore.py creates) over ``n`` synthetic
+    """pgvector HNSW (m 16, ef_construction 64: what qa/index/postgres.py creates) over ``n`` synthetic
     e5 vectors: build seconds, recall@10 against exact (FAISS flat) and single-query p50 at
     several hnsw.ef_search."""
     import faiss
     import psycopg
     from pgvector.psycopg import register_vector
 
-    from qa import vectorindex
+    from qa.index import vectors as vectorindex
 
     x = np.ascontiguousarray(vectors("e5", real, n, seed=1))
     q = synth.synth_vectors(real, nq, seed=10_000 + n)

@@ -26,8 +26,9 @@ SEEDS = ROOT / "corpus"
 
 def seed_material(corpus: Path = SEEDS) -> tuple[list[str], list[str]]:
     """(headlines, sentences) of the seed bulletins, in file order, de-duplicated."""
-    from qa.chunk import chunk_document, sentences
-    from qa.ingest import list_corpus, read_document
+    from qa.ingest.chunk import chunk_document
+    from qa.text.sentences import sentences
+    from qa.ingest.read import list_corpus, read_document
 
     titles, sents = [], []
     for p in list_corpus(corpus):

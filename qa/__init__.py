@@ -1,23 +1,24 @@
 """bulletin-qa: question answering with cited passages over Chinese social-work bulletins.
 
-Pipeline, one module per stage (a stage never imports a later one):
-ingest -> chunk -> embed -> store (+ lexical; a folder or PostgreSQL, qa/stores.py) -> retrieve ->
-api / generate / evaluate / cli / ui (the page; app.py at the top level launches it).
-tests/test_layout.py holds the stage of every module and fails on a backward import.
+The pipeline, one subpackage per stage; a stage imports only earlier ones (tests/test_layout.py
+reads the tree and checks it):
 
-``qa.search`` gives the passages; ``qa.answer`` (qa/generate.py) the answer in words from the
-user's own model, checked against them.  The answering sentence of a passage is chosen in
-qa/sentence.py.
+    text -> ingest -> embed -> index -> retrieve -> generate -> app
+
+``qa/settings.py`` (every setting) and ``qa/files.py`` (atomic writes, hashes, the cache
+folder) sit beside the stages.  The public face is re-exported here: ``qa.search`` gives the
+passages and the verdict, ``qa.build`` builds the index, ``qa.answer`` writes the answer with
+the user's own model, checked against the passages.
 """
 
 
-from . import settings  # noqa: E402
+from qa import settings  # noqa: E402
 
 settings.offline()  # no model hub, no analytics: once, here
 
-from .api import Passage, build, search  # noqa: E402
-from .store import BuildReport, IndexDamaged, IndexMissing  # noqa: E402
-from .generate import Answer, LLMSettings, answer  # noqa: E402
+from qa.app.api import Passage, answer, build, search  # noqa: E402
+from qa.index.base import BuildReport, IndexDamaged, IndexMissing  # noqa: E402
+from qa.generate.llm import Answer, LLMSettings  # noqa: E402
 
 __all__ = ["search", "answer", "build", "Passage", "Answer", "LLMSettings", "BuildReport", "IndexMissing",
            "IndexDamaged"]

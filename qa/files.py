@@ -11,7 +11,7 @@ def cache_dir() -> Path:
     """Where things made once per machine are kept: the converted model, its int8 export, the
     English word vectors, the inverted lexicon (``BULLETIN_QA_CACHE``, default
     ``~/.cache/bulletin-qa``)."""
-    from . import settings
+    from qa import settings
 
     root = settings.value("CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "bulletin-qa")

@@ -18,7 +18,7 @@ each with a source and a text.  The rebuild goes through the page's ``/rebuild``
 (``--rebuild page``, a full re-embedding "from scratch") or ``bulletin-qa index --rebuild
 --wait`` in a subprocess on the same index folder (``--rebuild cli``).
 
-``--db`` puts the index in PostgreSQL + pgvector instead (qa/pgstore.py): a throw-away server
+``--db`` puts the index in PostgreSQL + pgvector instead (qa/index/postgres.py): a throw-away server
 from the PyPI package ``pgserver`` in the temporary folder (or ``--index postgresql://…``, a
 database of yours), so the page and the CLI rebuild are two processes sharing one database.
 """
@@ -191,7 +191,7 @@ class Load:
                 ok = isinstance(msg, str) and msg.lstrip().startswith("✓")
             else:
                 cli = Path(sys.executable).parent / "bulletin-qa"
-                cmd = [str(cli)] if cli.exists() else [sys.executable, "-m", "qa.cli"]
+                cmd = [str(cli)] if cli.exists() else [sys.executable, "-m", "qa.app.cli"]
                 r = subprocess.run(cmd + ["index", "--rebuild", "--wait", "-q", "--corpus", str(corpus),
                                           "--index", str(index)], capture_output=True, text=True, timeout=3600)
                 out = r.stdout.strip() or r.stderr.strip()
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             if live_of(index) is None:
                 print(f"building the index of {corpus} in {index} ...", file=sys.stderr)
                 cli = Path(sys.executable).parent / "bulletin-qa"
-                cmd = [str(cli)] if cli.exists() else [sys.executable, "-m", "qa.cli"]
+                cmd = [str(cli)] if cli.exists() else [sys.executable, "-m", "qa.app.cli"]
                 subprocess.run(cmd + ["index", "-q", "--corpus", str(corpus), "--index", str(index)],
                                check=True, timeout=3600)
             port = args.port or free_port()

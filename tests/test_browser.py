@@ -138,7 +138,7 @@ def llm_page_url(tmp_path_factory, seed_index):
     """The page with a model configured: the tests' own OpenAI-compatible server on 127.0.0.1
     (tests/fake_llm.py), streaming slowly enough to be seen, answering one sentence from passage
     [1] and one with a made-up figure."""
-    from qa.generate import LLMSettings
+    from qa.generate.llm import LLMSettings
     from tests.fake_llm import FakeLLM
 
     server = FakeLLM(chunk_delay=0.05).start()
@@ -192,7 +192,7 @@ def test_model_answer_streams_above_the_cards_and_marks_the_unsupported_sentence
 
 def test_model_answer_area_is_chinese_under_a_chinese_browser(llm_page_url, zh_desktop):
     """The same streamed answer in a zh-CN browser: the labels, the check's reasons and the notes
-    around the model's sentences are Chinese (qa/i18n.py), no English of ours is left."""
+    around the model's sentences are Chinese (qa/app/web/i18n.py), no English of ours is left."""
     from selenium.webdriver.common.by import By
 
     url, _server = llm_page_url
@@ -544,8 +544,8 @@ def test_delete_asks_first_and_names_stay_text(reader_page, zh_desktop):
 
 
 def english_of_ours() -> list[str]:
-    """Every English text of the page's tables (qa/i18n.py) that differs from its Chinese."""
-    from qa import i18n
+    """Every English text of the page's tables (qa/app/web/i18n.py) that differs from its Chinese."""
+    from qa.app.web import i18n
 
     ui = i18n.ui_translations(".txt", "5 MB")
     out = [en for key, en in ui["en"].items() if en != ui["zh-CN"][key]]

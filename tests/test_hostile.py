@@ -28,8 +28,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.chunk import chunk_document
-from qa.ingest import Document, IngestError, clean, clean_line, decode_bytes, split_blocks
+from qa.ingest.chunk import chunk_document
+from qa.ingest.read import Document, IngestError, clean, clean_line, decode_bytes, split_blocks
 
 from tests.conftest import cli_cmd
 
@@ -174,8 +174,8 @@ EMPTY = {
 
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_hostile_query_does_not_crash(seed_index, name, capsys):
-    from qa.api import search
-    from qa.cli import main
+    from qa.app.api import search
+    from qa.app.cli import main
 
     _, index = seed_index
     hits = search(HOSTILE[name], k=5, index=index)
@@ -190,8 +190,8 @@ def test_hostile_query_does_not_crash(seed_index, name, capsys):
 
 @pytest.mark.parametrize("name", list(EMPTY))
 def test_empty_query_is_value_error_and_exit_2(seed_index, name, capsys):
-    from qa.api import search
-    from qa.cli import main
+    from qa.app.api import search
+    from qa.app.cli import main
 
     _, index = seed_index
     with pytest.raises(ValueError, match="empty"):
@@ -203,7 +203,7 @@ def test_empty_query_is_value_error_and_exit_2(seed_index, name, capsys):
 
 @pytest.mark.parametrize("k", [0, -1, 101, 10**9])
 def test_bad_k_exit_2(seed_index, k, capsys):
-    from qa.cli import main
+    from qa.app.cli import main
 
     assert main(["search", "社工", "-k", str(k), "--index", str(seed_index[1])]) == 2
     assert "k must be" in capsys.readouterr().err
@@ -238,7 +238,7 @@ markdown_text = st.one_of(st.text(max_size=300),
 def test_markdown_to_text_keeps_every_line(text):
     """markdown-it-py + the linear marker patterns: no exception, one output line per input line
     (so a passage's lines are the file's own)."""
-    from qa.formats import markdown_to_text
+    from qa.ingest.formats import markdown_to_text
 
     n = len(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     assert len(markdown_to_text(text).split("\n")) == n

@@ -51,7 +51,7 @@ def manifest(index: Path) -> dict:
 @pytest.fixture(scope="module")
 def one_seed(tmp_path_factory, embedder):
     """(corpus, index): one seed bulletin, indexed (copied by each test that changes it)."""
-    from qa.store import build_index
+    from qa.index.folder import build_index
 
     base = tmp_path_factory.mktemp("leaks")
     corpus = base / "corpus"
@@ -102,7 +102,7 @@ ADVERSARIAL_MD = {"emphasis.md": "__a " * 43_750, "links.md": "[a " * 58_334}  #
 def test_adversarial_markdown_is_read_in_linear_time(copy):
     """175 KB of "__a " / "[a " took hours with the old patterns (4 s at 20k characters, 13 s at
     40k): now each is read in a fraction of a second, and a build of the same patterns goes through."""
-    from qa.ingest import read_document
+    from qa.ingest.read import read_document
 
     corpus, index = copy
     for name, text in ADVERSARIAL_MD.items():
@@ -468,7 +468,7 @@ def test_rebuild_from_scratch_keeps_dates_and_says_what_it_does(page):
 def test_live_arrays_truncated_while_the_page_serves_do_not_kill_it(seed_index, tmp_path):
     """The page (its own process: python app.py) has loaded the live version; someone truncates
     its vectors.npy and e5_sentences.npy.  Memory-mapped, the next search touching them died of
-    SIGBUS; read into memory (qa.store.IN_MEMORY_BYTES), the page keeps answering."""
+    SIGBUS; read into memory (qa.index.folder.IN_MEMORY_BYTES), the page keeps answering."""
     from tests.conftest import free_port, page_client, stop_page
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"

@@ -9,9 +9,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from qa import api
-from qa.retrieve import Retriever
-from qa.store import build_index
+from qa.app import api
+from qa.retrieve.retriever import Retriever
+from qa.index.folder import build_index
 from tests.fake_embedder import FakeEmbedder
 
 BULLETINS = {
@@ -132,8 +132,8 @@ def test_english_names_of_places_that_are_not_pinyin_are_not_answered(small, que
 def test_a_word_that_is_only_a_county_name_is_no_place():
     """CC-CEDICT's English names of counties count as places only with "County" after them, as
     their pinyin does: "jingle" (静乐县) in an English question is a jingle."""
-    from qa.lexicon import name_heads
-    from qa.query import understand
+    from qa.text.lexicon import name_heads
+    from qa.retrieve.query import understand
 
     assert understand("Where is the ABC four-note jingle still in use?", {}, None).places == []
     assert [p.name for m in understand("Jingle County social work", {}, None).places for p in m.places] == ["静乐县"]
@@ -188,7 +188,7 @@ def test_the_search_reports_its_stages_to_the_timing_hook(small, fake):
 def test_eval_counts_whether_the_highlighted_sentence_holds_the_key(small):
     """sentence@1: of the questions whose first passage holds a key, the share whose highlighted
     sentence holds it too (a passage can hold the fact while the page marks another sentence)."""
-    from qa.evaluate import evaluate, sentence_holds
+    from qa.app.eval import evaluate, sentence_holds
 
     _corpus, index, _search = small
     questions = [{"id": "a", "q": "甘州区 持证社会工作者 达到多少名", "keys": ["120名"]},
@@ -226,7 +226,7 @@ def test_weights_hash_is_remembered_by_the_file_stat_and_redone_when_it_changes(
 def test_place_finding_tries_only_the_lengths_of_names_that_begin_there():
     """Places.find skips the lengths no name starting with that character has: the same matches
     as trying every length, on text with nested and adjacent names."""
-    from qa import lexicon
+    from qa.text import lexicon
 
     p = lexicon.places()
     texts = ["甘肃省酒泉市新增社工300名", "湖北省恩施土家族苗族自治州咸丰县", "广西壮族自治区南宁市和宣城市", "no place here", "",
@@ -248,7 +248,7 @@ def test_place_finding_tries_only_the_lengths_of_names_that_begin_there():
     ("第一句。第二句！ third one", ["第一句。", "第二句！", " third one"]),
 ])
 def test_english_full_stops_end_sentences_but_not_initials_decimals_or_addresses(text, expected):
-    from qa.chunk import sentences
+    from qa.text.sentences import sentences
 
     assert [text[a:b] for a, b in sentences(text)] == expected
 

@@ -1,4 +1,4 @@
-"""Bulletin metadata (qa/metadata.py): what it extracts from the seed bulletins, measured against
+"""Bulletin metadata (qa/ingest/metadata.py): what it extracts from the seed bulletins, measured against
 labels written by reading them, and the region and date filters of ``qa.search``."""
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ LABELS = {
 
 def extracted() -> tuple[dict, dict]:
     """({(file, article): ArticleMeta}, {file: doc_title}) of the seed bulletins."""
-    from qa.chunk import articles
-    from qa.ingest import read_document
-    from qa.metadata import describe
+    from qa.ingest.chunk import articles
+    from qa.ingest.read import read_document
+    from qa.ingest.metadata import describe
 
     metas, titles = {}, {}
     for p in sorted(SEEDS.iterdir()):
@@ -65,7 +65,7 @@ def test_seed_metadata_measured_against_the_labels():
 
 
 def test_region_codes_and_filters_follow_the_divisions():
-    from qa import metadata
+    from qa.ingest import metadata
 
     region, codes = metadata.region_of("甘肃酒泉：多措并举推动社会工作", "")
     assert region == "甘肃省酒泉市" and codes == ["620900"]
@@ -82,7 +82,7 @@ def test_region_codes_and_filters_follow_the_divisions():
 def test_dates_are_full_dates_only():
     from datetime import date
 
-    from qa import metadata
+    from qa.ingest import metadata
 
     assert metadata.date_of("2024年3月5日，某市民政局印发通知。") == "2024-03-05"
     assert metadata.date_of("2023 年 11 月，某省召开会议。") == "2023-11"
@@ -133,7 +133,7 @@ def test_region_filtered_goal_passage_is_first(seed_index):
 @pytest.mark.slow
 def test_dated_bulletins_filter_by_date(tmp_path, embedder):
     import qa
-    from qa.store import build_index
+    from qa.index.folder import build_index
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -159,7 +159,7 @@ def test_dated_bulletins_filter_by_date(tmp_path, embedder):
 def test_cli_search_filters_and_prints_the_source(seed_index, capsys):
     import json
 
-    from qa import cli
+    from qa.app import cli
 
     _corpus, index = seed_index
     assert cli.main(["search", "certified-worker goal 2025", "--region", "甘肃", "-k", "3", "--index", str(index)]) == 0
@@ -176,7 +176,7 @@ def test_a_place_name_does_not_cut_into_a_word():
     """长治久安 is "lasting peace", not 长治市; 文山会海, 大理石 and 阿里巴巴 name no place either.  A
     name followed by its unit or an organ inside the word still counts (凉山州, 湖北省委), and so
     does a full name that jieba cuts through (喀什市|民政局, cut 喀什/市民/政局)."""
-    from qa.metadata import places_in
+    from qa.ingest.metadata import places_in
 
     for text in ("确保社会长治久安", "精简文山会海，减轻基层负担", "大理石地面", "阿里巴巴公益基金会"):
         assert places_in(text) == [], text
@@ -189,8 +189,8 @@ def test_prefectures_without_a_short_form_get_the_dictionary_s():
     """cpca gives 喀什地区 or 凉山彝族自治州 no short form; CC-CEDICT does (喀什 "Kashgar ... city and
     prefecture"; 凉山 spells "Liangshan" of "Liangshan Yi autonomous prefecture"), unless the
     word names a place outside it (海南 is the province)."""
-    from qa.lexicon import places
-    from qa.query import understand
+    from qa.text.lexicon import places
+    from qa.retrieve.query import understand
 
     by = {p.name: p for p in places().all}
     assert by["喀什地区"].short == "喀什" and by["凉山彝族自治州"].short == "凉山"

@@ -1,4 +1,4 @@
-"""The index in PostgreSQL + pgvector (qa/pgstore.py), on a real server: PostgreSQL 16 with
+"""The index in PostgreSQL + pgvector (qa/index/postgres.py), on a real server: PostgreSQL 16 with
 pgvector from the PyPI package ``pgserver``, started by these tests in a tmp folder (unix
 socket, no TCP port) and stopped at the end of the session.  Nothing is mocked.
 
@@ -77,13 +77,13 @@ def pg():
 def pg_seed(pg, tmp_path_factory, embedder):
     """(corpus, template database): the five seed bulletins built once into the database
     ``seed_tpl``, which no test reads (so it can be copied)."""
-    from qa import pgstore
+    from qa.index import postgres as pgstore, postgres_build
 
     corpus = tmp_path_factory.mktemp("pgseed") / "corpus"
     shutil.copytree(SEEDS, corpus)
     pg.admin("CREATE DATABASE seed_tpl")
     url = pg.url("seed_tpl")
-    pgstore.build_index(corpus, url, embedder)
+    postgres_build.build_index(corpus, url, embedder)
     pgstore.close_readers(url)
     return corpus, "seed_tpl"
 
@@ -107,7 +107,7 @@ def pg_copy(pg, pg_seed, tmp_path):
 def version_tables(pg, url: str) -> set[str]:
     import psycopg
 
-    from qa.pgstore import _VERSION_TABLE
+    from qa.index.postgres import _VERSION_TABLE
 
     with psycopg.connect(url, autocommit=True) as conn:
         names = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'bqa\\_v%'")]
@@ -133,8 +133,8 @@ def live(url: str) -> str:
 def test_the_database_holds_the_whole_index(pg_index):
     import psycopg
 
-    from qa.chunk import chunk_document
-    from qa.ingest import read_document
+    from qa.ingest.chunk import chunk_document
+    from qa.ingest.read import read_document
 
     corpus, url = pg_index
     version = live(url)
@@ -158,8 +158,8 @@ def test_the_database_holds_the_whole_index(pg_index):
 
 def test_bm25_in_sql_equals_the_folder_bm25(pg_index, seed_index):
     """Same jieba tokens, same k1/b: the scores of the SQL BM25 equal bm25s's (float32) ones."""
-    from qa import stores
-    from qa.query import understand
+    from qa.index import stores
+    from qa.retrieve.query import understand
 
     folder, db = stores.load(seed_index[1]), stores.load(pg_index[1])
     for q in ("温州 社工站 服务项目", "甘肃酒泉 持证 社会工作者", "湖北 民政 十四五 规划"):
@@ -167,7 +167,7 @@ def test_bm25_in_sql_equals_the_folder_bm25(pg_index, seed_index):
         a, b = folder.lexical(weights, 20), db.lexical(weights, 20)
         assert [r for r, _ in a][:10] == [r for r, _ in b][:10], q
         assert all(abs(x - y) < 1e-3 * max(1, abs(x)) for (_, x), (_, y) in zip(a, b)), q
-        from qa.lexical import bigrams
+        from qa.text.tokens import bigrams
 
         a, b = folder.bigram_search(bigrams(q), 20), db.bigram_search(bigrams(q), 20)
         assert [r for r, _ in a][:10] == [r for r, _ in b][:10], q
@@ -213,7 +213,8 @@ def test_environment_names_the_database(pg_index, monkeypatch):
 
 
 def test_incremental_add_change_remove_and_old_versions_dropped(pg, pg_copy, embedder):
-    from qa import search, stores
+    from qa import search
+    from qa.index import stores
     from tests.test_core import BULLETIN
 
     corpus, url = pg_copy
@@ -248,7 +249,8 @@ def test_incremental_add_change_remove_and_old_versions_dropped(pg, pg_copy, emb
 def test_ensemble_index_in_the_database(pg, tmp_path, embedder):
     """--ensemble: the second model's passage vectors (vector(512), HNSW) and sentence vectors
     are stored and searched; a later plain build keeps them and reuses them."""
-    from qa import search, stores
+    from qa import search
+    from qa.index import stores
 
     corpus = tmp_path / "c"
     corpus.mkdir()
@@ -297,8 +299,8 @@ def test_unreachable_database_is_one_line_with_the_host(tmp_path):
 
 
 def test_missing_extension_and_missing_create_right_say_what_to_do(pg, tmp_path, embedder):
-    from qa import stores
-    from qa.store import IndexWriteError
+    from qa.index import stores
+    from qa.index.base import IndexWriteError
 
     corpus = tmp_path / "c"
     corpus.mkdir()
@@ -322,7 +324,7 @@ def test_missing_extension_and_missing_create_right_say_what_to_do(pg, tmp_path,
 
 def test_no_index_yet_says_how_to_build_it(pg):
     from qa import search
-    from qa.store import IndexMissing
+    from qa.index.base import IndexMissing
 
     url = pg.url(pg.new_db())
     with pytest.raises(IndexMissing, match="bulletin-qa index --index"):
@@ -331,7 +333,7 @@ def test_no_index_yet_says_how_to_build_it(pg):
 
 def test_another_tool_version_is_named_with_the_repair_command(pg, pg_copy):
     from qa import search
-    from qa.store import IndexDamaged
+    from qa.index.base import IndexDamaged
 
     corpus, url = pg_copy
     pg.admin("UPDATE bqa_schema SET version = 99", db=dbname(url))
@@ -345,8 +347,9 @@ def test_another_tool_version_is_named_with_the_repair_command(pg, pg_copy):
 
 
 def test_a_damaged_version_names_the_table_and_a_plain_build_repairs_it(pg, pg_copy, embedder):
-    from qa import search, stores
-    from qa.store import IndexDamaged
+    from qa import search
+    from qa.index import stores
+    from qa.index.base import IndexDamaged
 
     corpus, url = pg_copy
     db = dbname(url)
@@ -368,7 +371,8 @@ def grow_corpus(corpus: Path, copies: int) -> None:
 
 
 def test_sigkill_mid_build_leaves_the_live_version_answering(pg, pg_copy):
-    from qa import search, stores
+    from qa import search
+    from qa.index import stores
     from tests.test_reliability import Build
 
     corpus, url = pg_copy
@@ -406,7 +410,7 @@ def test_second_build_is_refused_while_one_runs_and_wait_queues(pg_copy):
 SEARCHER = r"""
 import json, os, sys, time
 from qa import search
-from qa.api import get_retriever
+from qa.app.api import get_retriever
 url, ready, stop = sys.argv[1], sys.argv[2], sys.argv[3]
 n = errors = 0
 seen = []
@@ -431,7 +435,7 @@ print(json.dumps({"searches": n, "errors": errors, "seen": seen}))
 def test_searches_from_another_process_during_rebuilds_see_no_error(pg_copy, embedder, tmp_path):
     """Another process searches without a pause while three builds switch versions: no error
     in at least 500 searches, and each new version is seen there within a second."""
-    from qa import stores
+    from qa.index import stores
 
     corpus, url = pg_copy
     ready, stop = tmp_path / "ready", tmp_path / "stop"
@@ -460,16 +464,18 @@ def test_searches_from_another_process_during_rebuilds_see_no_error(pg_copy, emb
 
 
 def test_the_page_lists_a_database_index_and_says_nothing_is_missing(pg_index):
-    """The page's Documents tab and banner read the store through qa/stores.py, so a database
+    """The page's Documents tab and banner read the store through qa/index/base.py, so a database
     index lists its bulletins like a folder (none marked unindexed) and no "no index yet" shows."""
-    from qa import ui
+    from qa.app.web import documents, handlers, render
+    from qa.index import stores
+    from qa.ingest.corpus import Corpus
 
     corpus, url = pg_index
-    docs = ui.list_documents(corpus, url)
+    docs = documents.list_documents(Corpus(corpus), url)
     assert {d["file"] for d in docs} == {p.name for p in corpus.iterdir()}
     assert all(d["passages"] > 0 and d["state"] == "indexed" for d in docs), docs
-    assert ui.status_html(url) == ""
-    assert "postgres:" not in ui.missing_index_html(ui.qa_stores.describe(url))  # no password shown
+    assert handlers.status_html(url) == ""
+    assert "postgres:" not in render.missing_index_html(stores.describe(url))  # no password shown
 
 
 def test_two_pages_share_one_database_while_the_cli_builds(pg_copy, tmp_path):

@@ -1,10 +1,10 @@
-"""qa/rank.py on made-up rank lists: pure arithmetic, no model, no index."""
+"""qa/retrieve/fusion.py on made-up rank lists: pure arithmetic, no model, no index."""
 
 from __future__ import annotations
 
 import pytest
 
-from qa.rank import DEFAULT, Fusion, lexical_share
+from qa.retrieve.fusion import DEFAULT, Fusion, lexical_share
 
 METHODS = ["minmax", "rrf"]
 

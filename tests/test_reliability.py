@@ -91,7 +91,7 @@ def version_files(index: Path, name: str) -> dict[str, int]:
 
 
 def assert_answers(index: Path) -> None:
-    from qa.api import search
+    from qa.app.api import search
 
     hits = search(QUERY, k=3, index=index)
     assert hits and all(h.text and h.source for h in hits)
@@ -101,8 +101,8 @@ def assert_answers(index: Path) -> None:
 
 
 def test_sigkill_during_build_keeps_old_index_and_next_run_succeeds(seed_copy, embedder):
-    from qa.cli import main
-    from qa.store import StoredIndex
+    from qa.app.cli import main
+    from qa.index.folder import StoredIndex
 
     corpus, index = seed_copy
     old = live(index)
@@ -143,7 +143,7 @@ def test_sigkill_during_build_keeps_old_index_and_next_run_succeeds(seed_copy, e
     assert live(index) != old and len(new.manifest["files"]) == 13
     assert len(new.passages) > 2 * old_passages
     assert not [p for p in index.iterdir() if p.name.startswith(".tmp-")], "a dead build's folder was left"
-    from qa.api import search
+    from qa.app.api import search
 
     hits = search("第7期 社会工作", k=10, index=index, mode="lexical")
     assert any("第7期" in h.text for h in hits)
@@ -156,7 +156,7 @@ def second_build_is_refused_and_wait_queues(corpus: Path, index) -> None:
     """One build at a time, for any store (``index``: a folder or a database URL): while build A
     runs, build B is refused with the ``--wait`` hint, searches are answered, and build C with
     ``--wait`` runs after A, on A's result."""
-    from qa import stores
+    from qa.index import stores
 
     a = Build(corpus, index, "--rebuild")
     # "reading files" is printed while the lock is held; all the embedding is still ahead
@@ -185,7 +185,7 @@ def test_second_build_is_refused_while_one_runs_and_wait_queues(seed_copy):
 
 
 def test_stale_tmp_folders_of_dead_builds_are_cleaned(seed_copy, embedder):
-    from qa.store import build_index
+    from qa.index.folder import build_index
 
     corpus, index = seed_copy
     live_before = live(index)
@@ -251,7 +251,7 @@ def _same_size_lines(path: Path) -> None:
 @pytest.fixture(scope="module")
 def small_index(tmp_path_factory, embedder):
     """One seed bulletin, indexed: rebuilding it takes a few seconds."""
-    from qa.store import build_index
+    from qa.index.folder import build_index
 
     base = tmp_path_factory.mktemp("small")
     corpus = base / "corpus"
@@ -266,7 +266,7 @@ def small_index(tmp_path_factory, embedder):
 def test_damaged_index_gives_clear_message_and_plain_index_repairs(small_index, tmp_path, damage, capsys):
     """Every damage: `bulletin-qa search` exits 1 with one line naming the file and the repairing
     command (no traceback); a plain `bulletin-qa index` (no --rebuild) repairs it."""
-    from qa.cli import main
+    from qa.app.cli import main
 
     corpus, index = tmp_path / "c", tmp_path / "i"
     shutil.copytree(small_index[0], corpus)
@@ -293,7 +293,7 @@ def test_damaged_index_gives_clear_message_and_plain_index_repairs(small_index, 
 
 
 def test_stale_current_pointer_temp_is_cleaned(small_index, tmp_path, embedder):
-    from qa.store import build_index
+    from qa.index.folder import build_index
 
     corpus, index = tmp_path / "c", tmp_path / "i"
     shutil.copytree(small_index[0], corpus)
@@ -305,7 +305,7 @@ def test_stale_current_pointer_temp_is_cleaned(small_index, tmp_path, embedder):
 
 
 def test_unsupported_files_are_reported_not_silently_ignored(small_index, tmp_path, embedder):
-    from qa.store import build_index
+    from qa.index.folder import build_index
 
     corpus, index = tmp_path / "c", tmp_path / "i"
     shutil.copytree(small_index[0], corpus)

@@ -1,4 +1,4 @@
-"""The answering sentence (qa/sentence.py): first on made-up sentences (no model), then the
+"""The answering sentence (qa/retrieve/highlight.py): first on made-up sentences (no model), then the
 page's six examples through qa.search() on the real seed index."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from qa.sentence import (COUNT, DATE, DURATION, MONEY, NAME_SHARE, PERCENT, QUANTITY, Asked, answer_cue,
+from qa.retrieve.highlight import (COUNT, DATE, DURATION, MONEY, NAME_SHARE, PERCENT, QUANTITY, Asked, answer_cue,
                        asked_kinds, best_sentence, figure_kinds)
-from qa.lexicon import places
-from qa.query import PlaceMention, QueryTerms
+from qa.text.lexicon import places
+from qa.retrieve.query import PlaceMention, QueryTerms
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -161,8 +161,8 @@ def test_true_means_any_figure():
 
 def widened(text: str, pick: int) -> str:
     """The highlight with_antecedent makes of ``text``'s sentence number ``pick``."""
-    from qa.chunk import sentences
-    from qa.sentence import with_antecedent
+    from qa.text.sentences import sentences
+    from qa.retrieve.highlight import with_antecedent
 
     spans = sentences(text)
     texts = [unicodedata.normalize("NFKC", text[a:b]).lower() for a, b in spans]

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_no_other_module_reads_the_environment_for_a_setting():
     readers = []
-    for f in sorted((ROOT / "qa").glob("*.py")) + [ROOT / "app.py"]:
+    for f in sorted((ROOT / "qa").rglob("*.py")) + [ROOT / "app.py"]:
         if f.name == "settings.py":
             continue
         for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
@@ -27,7 +27,7 @@ def test_readme_settings_table_is_the_list():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert settings.table() in readme
     for name in re.findall(r"BULLETIN_QA_[A-Z_]+", "\n".join(f.read_text(encoding="utf-8")
-                                                            for f in (ROOT / "qa").glob("*.py"))):
+                                                            for f in (ROOT / "qa").rglob("*.py"))):
         assert name.removeprefix("BULLETIN_QA_") in settings.SETTINGS, name
 
 

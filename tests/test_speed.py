@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import vectorindex
-from qa.embcache import EmbeddingCache
-from qa.embed import Embedder, shared_embedder
-from qa.store import StoredIndex, build_index, live_version
+from qa.index import vectors as vectorindex
+from qa.embed.cache import EmbeddingCache
+from qa.embed.model import Embedder, shared_embedder
+from qa.index.folder import StoredIndex, build_index, live_version
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -2,7 +2,7 @@
 layouts that print headlines before, after or beside their article, and no headline line
 ends up as body text of another article.
 
-Real behaviour on the five seed bulletins (read through qa.ingest and qa.chunk), with the
+Real behaviour on the five seed bulletins (read through qa.ingest.read and qa.ingest.chunk), with the
 expectations derived from the files generally (a title names what its own article names
 more than any other article does; no title is glued into another article's text), plus
 small made-up documents, one per layout."""
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunk import _names, articles, chunk_document, first_sentence
-from qa.ingest import read_document
+from qa.ingest.chunk import _names, articles, chunk_document, first_sentence
+from qa.ingest.read import read_document
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "corpus").glob("*.txt"))

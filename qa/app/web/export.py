@@ -1,0 +1,62 @@
+"""The results as CSV (UTF-8 with BOM, opens in Excel) and Markdown, for the page's download buttons."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from qa.app.web.i18n import text
+from qa.app.web.render import bulletin_name, cite
+
+
+def export_files(query: str, passages, lang: str, folder: Path | None = None) -> tuple[str, str]:
+    """(CSV path, Markdown path) of the results: question, rank, citation, passage, answer sentence
+    (and the bulletin, region, date, issuer, file, lines and score)."""
+    if folder is None:  # one folder per process; exports older than an hour are removed
+        folder = Path(tempfile.gettempdir()) / f"bulletin-qa-export-{os.getpid()}"
+        _prune(folder, 3600)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    head = text("csv_head", lang)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(head)
+    for p in passages:
+        w.writerow([query, p.rank, cite(p, lang), p.text, p.answer, bulletin_name(p), p.region, p.date, p.issuer,
+                    p.source, f"{p.start_line}-{p.end_line}", f"{p.score:.4f}"])
+    csv_path = folder / f"bulletin-qa-{stamp}.csv"
+    csv_path.write_text("\ufeff" + buf.getvalue(), encoding="utf-8")  # BOM: Excel opens it as UTF-8
+    md = [f"# {text('md_title', lang)} {_md(query)}", ""]
+    for p in passages:
+        md += [f"{p.rank}. **{_md(cite(p, lang))}**", ""]
+        if p.answer:
+            md += [f"   > {_md(p.answer)}", ""]
+        md += ["   " + _md(p.text).replace("\n", "\n   "), ""]
+    md_path = folder / f"bulletin-qa-{stamp}.md"
+    md_path.write_text("\n".join(md), encoding="utf-8")
+    return str(csv_path), str(md_path)
+
+
+def _prune(folder: Path, seconds: float) -> None:
+    now = time.time()
+    for f in folder.glob("bulletin-qa-*"):
+        try:
+            if now - f.stat().st_mtime > seconds:
+                f.unlink()
+        except OSError:
+            pass
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def _md(s: str) -> str:
+    """Text for Markdown, its special characters escaped (a file name stays a file name)."""
+    return _MD_SPECIAL.sub(r"\\\1", s or "")

@@ -1,0 +1,156 @@
+"""What the page's events do, apart from Gradio: search and answer (HTML or the endpoints'
+results), the rebuild with its progress, and the page's reads of the live index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa.app import api as qa_api
+from qa.app.web import i18n as qa_i18n
+from qa.app.web.i18n import text
+from qa.app.web.render import esc, missing_index_html, render_answer, render_cards, render_generated
+from qa.index import stores as qa_stores
+from qa.index.base import IndexDamaged, IndexMissing
+
+
+class BuildProgress:
+    """One progress bar over a build's stages: reading files, embedding passages and sentences
+    (on a worker thread, while this one builds the word index), writing.  ``report`` is the
+    ``progress(stage, done, total)`` callback of ``qa.build``; ``bar(fraction, desc)`` is
+    Gradio's progress."""
+
+    SPAN = {"read": (0.0, 0.15), "embed": (0.15, 0.6), "embed sentences": (0.6, 0.88), "write": (0.9, 1.0)}
+
+    def __init__(self, bar, lang: str):
+        self.bar, self.lang = bar, lang
+        self.state: dict[str, tuple[int, int]] = {}
+        self.at = 0.0
+
+    def report(self, stage: str, done: int, total: int) -> None:
+        self.state[stage] = (done, total)
+        if stage in self.SPAN:
+            a, b = self.SPAN[stage]
+            self.at = max(self.at, a + (b - a) * (done / total if total else 1.0))
+        if self.bar is not None:
+            self.bar(min(self.at, 0.99), desc=self.describe())
+
+    def describe(self) -> str:
+        parts = []
+        embed = [s for s in ("embed sentences", "embed") if s in self.state]
+        if "write" in self.state:
+            return text("stage_write", self.lang)
+        if embed:
+            d, t = self.state[embed[0]]
+            parts.append(text("stage_" + embed[0].replace(" ", "_"), self.lang, d=d, t=t))
+        elif "read" in self.state:
+            d, t = self.state["read"]
+            parts.append(text("stage_read", self.lang, d=d, t=t))
+        lex = self.state.get("lexical")
+        if lex is not None and lex[0] < lex[1]:
+            parts.append(text("stage_lexical", self.lang))
+        return " · ".join(parts) or text("starting", self.lang)
+
+
+def run_search(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Path | None = None,
+               regions=None, since=None, until=None, strictness: str = "normal") -> dict:
+    """Passages plus the library's verdict (``answered``, ``reason``); ``regions`` / ``since`` /
+    ``until``: the filters of ``qa.search``; ``strictness``: the verdict's (lenient, normal, strict)."""
+    index = qa_api.index_dir(index)
+    sources = list(sources) if sources else None
+    passages = qa_api.search(query, k=int(k), mode=mode, index=index, sources=sources,
+                             regions=list(regions) if regions else None, since=since or None, until=until or None,
+                             strictness=strictness or "normal")
+    return {"passages": passages, "similarity": [p.similarity for p in passages],
+            "answered": passages.answered, "reason": passages.reason}
+
+
+def ask(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Path | None = None, lang: str = "en",
+        regions=None, since=None, until=None, corpus: Path | None = None, strictness: str = "normal") -> tuple[str, str]:
+    """HTML of the answer and of the passage cards (errors become a message, never a crash), in
+    ``lang`` ("en" or "zh"); ``regions`` / ``since`` / ``until`` filter and ``strictness`` judges
+    like ``qa.search``."""
+    index = qa_api.index_dir(index)
+    try:
+        result = run_search(query, k, mode, sources, index, regions, since, until, strictness)
+    except IndexMissing:
+        return missing_index_html(index, lang), ""
+    except IndexDamaged as e:
+        return f'<div class="qa-answer qa-none">{qa_i18n.text("damaged", lang, e=esc(str(e)))}</div>', ""
+    except (ValueError, TypeError) as e:
+        return f'<div class="qa-answer qa-none">{esc(qa_i18n.translate(str(e), lang))}</div>', ""
+    return render_answer(query, result, lang), render_cards(result, index, lang, corpus)
+
+
+def search_api_result(query: str, k: int = 5, mode: str = "hybrid", sources=None, index=None,
+                      regions=None, since=None, until=None, strictness: str = "normal") -> list[dict]:
+    result = run_search(query, k, mode, sources, index, regions, since, until, strictness)
+    out = []
+    for p, sim in zip(result["passages"], result["similarity"]):
+        d = p.to_dict()
+        d["similarity"] = sim
+        d["answers"] = result["answered"]
+        d["reason"] = result["reason"]
+        out.append(d)
+    return out
+
+
+def ask_llm(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Path | None = None, llm=None,
+            lang: str = "en", corpus: Path | None = None, **where):
+    """Like :func:`ask`, for the page with a model: yields (answer HTML, cards HTML) as the
+    model's checked sentences arrive; the cards come with the first yield.  ``where``: regions,
+    since, until, strictness (``qa.search``'s)."""
+    index = qa_api.index_dir(index)
+    sources = list(sources) if sources else None
+    try:
+        parts = qa_api.stream_answer(query, int(k), llm=llm, stream=True, mode=mode, index=index,
+                                          sources=sources, **where)
+        first = next(parts)
+    except IndexMissing:
+        yield missing_index_html(index, lang), ""
+        return
+    except IndexDamaged as e:
+        yield f'<div class="qa-answer qa-none">{qa_i18n.text("damaged", lang, e=esc(str(e)))}</div>', ""
+        return
+    except (ValueError, TypeError) as e:
+        yield f'<div class="qa-answer qa-none">{esc(qa_i18n.translate(str(e), lang))}</div>', ""
+        return
+    result = {"passages": first.passages, "similarity": [p.similarity for p in first.passages],
+              "answered": first.answered, "reason": first.reason}
+    cards = render_cards(result, index, lang, corpus)
+    yield render_generated(query, first, result, lang), cards
+    for a in parts:
+        yield render_generated(query, a, result, lang), cards
+
+
+def answer_api_result(query: str, k=5, mode: str = "hybrid", sources=None, index=None, llm=None,
+                      strictness: str = "normal") -> dict:
+    """``qa.answer()`` for the ``/answer`` endpoint: ``Answer.to_dict()``."""
+    if isinstance(k, bool) or not isinstance(k, (int, float)) or k != int(k):
+        raise ValueError(f"k must be an integer from 1 to 100, not {k!r}")
+    if sources is not None and (not isinstance(sources, list) or not all(isinstance(s, str) for s in sources)):
+        raise ValueError(f"sources must be a list of file names (or null for all), not {sources!r}")
+    return qa_api.answer(query, int(k), llm=llm, mode=mode, index=qa_api.index_dir(index),
+                              sources=sources or None, strictness=strictness or "normal").to_dict()
+
+
+def rebuild_index(corpus: Path, index: Path, from_scratch: bool = False, progress=None, lang: str = "en") -> str:
+    """Build the index; ``progress(fraction, desc=...)`` follows the stage that takes the time
+    (qa.app.web.render.BuildProgress).  The message is plain text (the page shows it as text)."""
+    report = BuildProgress(progress, lang).report
+
+    try:
+        Path(corpus).mkdir(parents=True, exist_ok=True)
+        rep = qa_api.build(corpus, index, rebuild=bool(from_scratch), progress=report, wait=0)
+    except RuntimeError as e:
+        return f"✗ not rebuilt: {e}"
+    except (FileNotFoundError, OSError, ValueError) as e:
+        return f"✗ not rebuilt: {e}"
+    msg = f"✓ index rebuilt: {rep.summary()}"
+    if rep.skipped:
+        msg += "\n" + "\n".join(f"⚠ {s}" for s in rep.skipped)
+    return msg
+
+
+def status_html(index: Path, lang: str = "en") -> str:
+    """The banner: how to build the index when there is none."""
+    return "" if qa_stores.has_live(index) else missing_index_html(qa_stores.describe(index), lang)

@@ -1,0 +1,344 @@
+"""Present stage: the page's words in Chinese (first) and English.
+
+Two halves:
+
+* ``ui_translations()`` - the static labels, buttons and headings, keyed for Gradio's own
+  ``gr.I18n`` (the browser's language picks them; Gradio falls back to English for a
+  language it has no table for).
+* ``text()`` / ``translate()`` - what the server writes into the page after an event (answers,
+  cards, messages, the library's errors and verdict reasons), in the language of the request
+  (``lang_of``: the browser's first Accept-Language tag, the same preference Gradio's
+  frontend reads; no header, as from ``gradio_client``, gives English, so the API is unchanged).
+
+The CLI stays English.
+"""
+
+from __future__ import annotations
+
+import re
+
+ZH_LOCALES = ("zh-CN", "zh")  # tables given to gr.I18n for Chinese browsers
+
+
+_SESSIONS: dict[str, str] = {}  # session -> the language its page reported (navigator.language)
+_MAX_SESSIONS = 10000
+
+
+def remember(request, language: str | None) -> str:
+    """Note the language the page's browser reported on load (the one Gradio's frontend chose its
+    labels by) for the session of ``request``; returns "zh" or "en"."""
+    lang = "zh" if (language or "").strip().lower().startswith("zh") else "en"
+    if not language:
+        return lang_of(request)
+    key = getattr(request, "session_hash", None)
+    if key:
+        if len(_SESSIONS) >= _MAX_SESSIONS:
+            _SESSIONS.pop(next(iter(_SESSIONS)))
+        _SESSIONS[key] = lang
+    return lang
+
+
+def lang_of(request) -> str:
+    """"zh" when the page's browser prefers Chinese (as it reported on load, else its first
+    Accept-Language tag), else "en"; no request (a direct call, gradio_client) gives "en"."""
+    key = getattr(request, "session_hash", None) if request is not None else None
+    if key and key in _SESSIONS:
+        return _SESSIONS[key]
+    try:
+        header = request.headers.get("accept-language", "") if request is not None else ""
+    except Exception:  # noqa: BLE001 - no request (a direct call): English
+        header = ""
+    first = (header or "").split(",")[0].strip().lower()
+    return "zh" if first.startswith("zh") else "en"
+
+
+def ui_translations(suffixes: str, max_size: str) -> dict[str, dict[str, str]]:
+    """{locale: {key: text}} for ``gr.I18n``.  Over 60 lines because it is two tables of words side by
+    side (one entry a label), not logic: split, a label's two languages would be further apart."""
+    en = {
+        "title": "Bulletin QA",
+        "subtitle": "Ask in Chinese or English: every answer is a sentence quoted from the bulletins, with its "
+                    "source (bulletin, article, region, date, file and lines).",
+        "tab_ask": "Ask",
+        "tab_docs": "Documents",
+        "question": "Question",
+        "question_ph": "e.g. 甘肃酒泉 certified-worker goal",
+        "ask": "Ask",
+        "examples": "Examples (click one to ask it)",
+        "k": "Passages shown (top-k)",
+        "mode": "Retrieval",
+        "mode_hybrid": "hybrid",
+        "mode_dense": "meaning (dense)",
+        "mode_lexical": "words (lexical)",
+        "sources": "Only these documents (empty = all)",
+        "regions": "Region (empty = all)",
+        "since": "Dated from",
+        "until": "Dated until",
+        "date_ph": "e.g. 2024 or 2024-03",
+        "filters": "Filters",
+        "strictness": "Strictness of \u201cnot answered\u201d",
+        "strictness_info": "Lenient: fewer answerable questions refused, more off-topic ones answered; "
+                           "strict: no off-topic one answered, more answerable ones refused.",
+        "strict_lenient": "lenient",
+        "strict_normal": "normal",
+        "strict_strict": "strict",
+        "export_csv": "Export CSV",
+        "export_md": "Export Markdown",
+        "docs": "Bulletins",
+        "doc_search": "Search the bulletins (file name, title, region, article)",
+        "doc_search_ph": "e.g. 酒泉, 湖北 or 003_",
+        "upload": f"Upload bulletins ({suffixes}; at most {max_size} each)",
+        "add": "Add to corpus",
+        "to_delete": "Bulletin to delete",
+        "delete": "Delete…",
+        "confirm_delete": "Yes, delete it",
+        "cancel": "Cancel",
+        "scratch": "From scratch (re-read every file; vectors already computed are reused)",
+        "rebuild": "Rebuild index",
+        "message": "Message",
+    }
+    zh = {
+        "title": "社会工作简报问答",
+        "subtitle": "可用中文或英文提问：每个回答都是简报原文中的一句话，并注明出处（简报、文章、地区、日期、文件与行号）。",
+        "tab_ask": "提问",
+        "tab_docs": "文档",
+        "question": "问题",
+        "question_ph": "例如：甘肃酒泉 持证社工目标",
+        "ask": "提问",
+        "examples": "示例（点击即提问）",
+        "k": "显示段落数（top-k）",
+        "mode": "检索方式",
+        "mode_hybrid": "混合",
+        "mode_dense": "语义（稠密）",
+        "mode_lexical": "词语（词法）",
+        "sources": "只在这些文档中检索（空 = 全部）",
+        "regions": "地区（空 = 全部）",
+        "since": "日期自",
+        "until": "日期至",
+        "date_ph": "如 2024 或 2024-03",
+        "filters": "筛选",
+        "strictness": "“无答案”判断的严格程度",
+        "strictness_info": "宽松：少拒答可回答的问题，但会回答更多无关问题；严格：不回答无关问题，但会拒答更多可回答的问题。",
+        "strict_lenient": "宽松",
+        "strict_normal": "标准",
+        "strict_strict": "严格",
+        "export_csv": "导出 CSV",
+        "export_md": "导出 Markdown",
+        "docs": "简报",
+        "doc_search": "搜索简报（文件名、标题、地区、文章）",
+        "doc_search_ph": "例如：酒泉、湖北 或 003_",
+        "upload": f"上传简报（{suffixes}；每个文件不超过 {max_size}）",
+        "add": "加入语料库",
+        "to_delete": "要删除的简报",
+        "delete": "删除…",
+        "confirm_delete": "确认删除",
+        "cancel": "取消",
+        "scratch": "从头重建（重新读取所有文件；已计算的向量会复用）",
+        "rebuild": "重建索引",
+        "message": "消息",
+    }
+    return {"en": en, **{loc: zh for loc in ZH_LOCALES}}
+
+
+# --------------------------------------------------------------------------- server-written text
+
+TEXT = {
+    "question_is": ("Question", "问题"),
+    "no_passage": ("<b>No passage found.</b> The bulletins (or the documents, regions and dates you picked) "
+                   "contain nothing to show.",
+                   "<b>没有找到段落。</b>简报（或所选的文档、地区、日期范围）中没有可显示的内容。"),
+    "not_answered": ("<b>The bulletins do not seem to answer this question:</b> {reason}. The nearest passages "
+                     "are shown below, but they are not an answer.",
+                     "<b>简报似乎没有回答这个问题：</b>{reason}。下面列出最接近的段落，但它们不是答案。"),
+    "nearest_note": ("Nearest passages (not an answer):", "最接近的段落（不是答案）："),
+    "nearest_badge": ("nearest, not an answer", "最接近，不是答案"),
+    "untitled": ("(untitled)", "（无标题）"),
+    "show_full": ("Show in full article ({source}, lines {a}–{b})", "在全文中查看（{source}，第{a}–{b}行）"),
+    "lines": ("lines {a}–{b}", "第{a}–{b}行"),
+    "page": ("p. {p}", "第{p}页"),
+    "score": ("score {s}", "得分 {s}"),
+    "similarity": ("similarity {s}", "相似度 {s}"),
+    "bulletin": ("Bulletin", "简报"),
+    "region": ("Region", "地区"),
+    "date": ("Date", "日期"),
+    "issuer": ("Issued by", "发布机构"),
+    "file": ("File", "文件"),
+    "copy": ("Copy citation", "复制引用"),
+    "copied": ("Copied", "已复制"),
+    "open_original": ("Open the original file", "打开原文件"),
+    "open_page": ("Open the original at p. {p}", "打开原文件第{p}页"),
+    "score_note": ("How to read a card: the score is 1.00 when every retrieval list that ran ranked the passage "
+                   "first (in dense or lexical mode, its one list), and falls with rank; it compares the passages "
+                   "of this question only and is not a probability. The marked sentence is the one that answers. "
+                   "Where it comes from: the bulletin, the article, its region and date, the file and its lines; "
+                   "the original file opens from the card.",
+                   "如何阅读卡片：得分 1.00 表示参与检索的每个列表都把该段落排在第一（稠密或词法模式只有一个列表），"
+                   "排名越靠后得分越低；它只在本问题的结果之间比较，不是概率。高亮的句子就是回答问题的句子。"
+                   "出处：简报、文章、地区和日期、文件及行号；可从卡片打开原文件。"),
+    "score_tip": ("1.00 = first in every retrieval list that ran; relative, not a probability",
+                  "1.00 = 每个检索列表都排第一；相对值，不是概率"),
+    "ranks": ("ranks", "各列表名次"),
+    "missing_index": ("<b>No index has been built yet.</b> Open the <b>Documents</b> tab and press <b>Rebuild "
+                      "index</b>, or run <code>bulletin-qa index</code> (<code>make index</code>) in a terminal. "
+                      "Index folder: <code>{index}</code>",
+                      "<b>尚未建立索引。</b>请打开<b>文档</b>标签页并点击<b>重建索引</b>，或在终端运行 "
+                      "<code>bulletin-qa index</code>（<code>make index</code>）。索引文件夹：<code>{index}</code>"),
+    "damaged": ("<b>The index cannot be read.</b> {e}", "<b>无法读取索引。</b>{e}"),
+    "confirm_delete": ("Delete {name} from the corpus? Its passages leave the answers at the next rebuild.",
+                       "确定从语料库删除 {name} 吗？下次重建索引后，它的段落将不再出现在回答中。"),
+    "pick_first": ("Pick a bulletin to delete first.", "请先选择要删除的简报。"),
+    "choose_files": ("Choose one or more files first.", "请先选择一个或多个文件。"),
+    "th_file": ("File", "文件"), "th_title": ("Bulletin and articles", "简报与文章"),
+    "th_regions": ("Regions", "地区"), "th_passages": ("Passages", "段落"), "th_size": ("Size", "大小"),
+    "th_added": ("Added", "添加时间"), "th_state": ("State", "状态"),
+    "articles_n": ("{n} articles", "{n} 篇文章"),
+    "st_indexed": ("indexed", "已索引"), "st_new": ("not indexed yet: rebuild", "尚未索引：请重建"),
+    "st_changed": ("changed: rebuild", "已修改：请重建"), "st_deleted": ("deleted: rebuild to remove", "已删除：重建后移除"),
+    "no_docs": ("No bulletins yet: upload some below.", "还没有简报：请在下方上传。"),
+    "no_match": ("No bulletin matches the search.", "没有符合搜索条件的简报。"),
+    "starting": ("starting", "开始"),
+    "stage_read": ("reading files {d}/{t}", "读取文件 {d}/{t}"),
+    "stage_embed": ("embedding passages {d}/{t}", "向量化段落 {d}/{t}"),
+    "stage_embed_sentences": ("embedding sentences {d}/{t}", "向量化句子 {d}/{t}"),
+    "stage_lexical": ("building the word index", "建立词语索引"),
+    "stage_write": ("writing the index", "写入索引"),
+    "stage_load": ("loading the model", "加载模型"),
+    "csv_head": (["question", "rank", "citation", "passage", "answer sentence", "bulletin", "region", "date",
+                  "issuer", "file", "lines", "score"],
+                 ["问题", "名次", "引用", "段落", "回答句", "简报", "地区", "日期", "发布机构", "文件", "行号", "得分"]),
+    "md_title": ("Results for", "检索结果："),
+    # the model's answer (--llm-url): what the page says around it
+    "the_model": ("the model", "模型"),
+    "failed_check": ("failed the check: ", "未通过核对："),
+    "model_wrote": ("The model wrote: ", "模型写的是："),
+    "model_writing": ("{model} is writing; each sentence appears once it has been checked against the passages.",
+                      "{model} 正在撰写；每句话核对过段落后才会显示。"),
+    "model_wrote_it": ("Written by {model} from the passages below. Every number, percentage, year and place name "
+                       "was checked against the passage it cites; struck-through sentences failed the check.",
+                       "由 {model} 根据下面的段落撰写。每个数字、百分比、年份和地名都已与所引段落核对；"
+                       "带删除线的句子未通过核对。"),
+    "model_not_used": ("Not written by {model}: the answering sentence of the best passage is shown.",
+                       "不是由 {model} 撰写：显示的是最佳段落中回答问题的句子。"),
+    # the strictness of the no-answer verdict
+    "strictness_note": ("strictness: {s}", "严格程度：{s}"),
+}
+
+
+def text(key: str, lang: str = "en", **kw):
+    en, zh = TEXT[key]
+    s = zh if lang == "zh" else en
+    return s.format(**kw) if kw and isinstance(s, str) else s
+
+
+# messages of the library and the page, English -> Chinese (the first pattern that matches)
+_MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(a, re.S), b) for a, b in [
+    (r"^✓ added (.+) \((.+?)\); press Rebuild index to make it searchable$", r"✓ 已添加 \1（\2）；点击“重建索引”后即可检索"),
+    (r"^✓ deleted (.+); press Rebuild index to drop its passages from the answers$",
+     r"✓ 已删除 \1；点击“重建索引”后它的段落将不再出现在回答中"),
+    (r"^✗ pick a bulletin to delete$", "✗ 请选择要删除的简报"),
+    (r"^✗ (.+) is not a file of the corpus$", r"✗ \1 不是语料库中的文件"),
+    (r"^✗ (.+): same content as (.+), which is already in the corpus$", r"✗ \1：内容与语料库中已有的 \2 相同"),
+    (r"^✗ (.+): a different file with this name is already in the corpus \(delete it first\)$",
+     r"✗ \1：语料库中已有同名的另一个文件（请先删除它）"),
+    (r"^✗ (.+): a file with this name is already in the corpus$", r"✗ \1：语料库中已有同名文件"),
+    (r"^✗ (.+): (.+) is larger than the (.+) limit$", r"✗ \1：\2 超过了 \3 的上限"),
+    (r"^✗ (.+): cannot read the upload \((.+)\)$", r"✗ \1：无法读取上传的文件（\2）"),
+    (r"^✗ (.+): the file is empty$", r"✗ \1：文件为空"),
+    (r"^✗ (.+): not a PDF file$", r"✗ \1：不是 PDF 文件"),
+    (r"^✗ (.+): not a Word \.docx document$", r"✗ \1：不是 Word .docx 文档"),
+    (r"^✗ (.+): not a plain file name$", r"✗ \1：不是普通文件名"),
+    (r"^✗ (.+): give a plain file name \(no folders, no '\.\.'\)$", r"✗ \1：请使用普通文件名（不含文件夹和“..”）"),
+    (r"^✗ (.+): the file name contains control characters$", r"✗ \1：文件名含有控制字符"),
+    (r"^✗ (.+): hidden files \(name starting with '\.'\) are not accepted$", r"✗ \1：不接受隐藏文件（以“.”开头）"),
+    (r"^✗ (.+): the file name contains one of (.+)$", r"✗ \1：文件名含有下列字符之一：\2"),
+    (r"^✗ the file name is too long \(200 bytes at most\)$", "✗ 文件名过长（最多 200 字节）"),
+    (r"^✗ the file has no name$", "✗ 文件没有名字"),
+    (r"^✗ (.+): only (.+) files can be indexed$", r"✗ \1：只能索引 \2 文件"),
+    (r"^✗ refused: (.+): looks binary(.*)$", r"✗ 已拒绝：\1 像是二进制文件，不是文本\2"),
+    (r"^✗ refused: (.+): cannot detect a text encoding \(binary or damaged file\)$",
+     r"✗ 已拒绝：\1 无法识别文本编码（二进制或损坏的文件）"),
+    (r"^✗ refused: (.+)$", r"✗ 已拒绝：\1"),
+    (r"^✗ not rebuilt: another `bulletin-qa index` is building (.+); wait for it to finish \(or pass --wait\)$",
+     r"✗ 未重建：另一个 `bulletin-qa index` 正在建立 \1 的索引，请等它完成"),
+    (r"^✗ not rebuilt: (.+)$", r"✗ 未重建：\1"),
+    (r"^the query is empty: type a question or some keywords$", "问题为空：请输入问题或关键词"),
+    (r"^k must be an integer from 1 to 100, not (.+)$", r"k 必须是 1 到 100 之间的整数，不能是 \1"),
+    (r"^unknown region (.+?): give a province, prefecture or county .*$",
+     r"未知地区 \1：请填写省、地级市或县（如 湖北、酒泉市、夹江县）"),
+    (r"^a date must be YYYY, YYYY-MM or YYYY-MM-DD, not (.+)$", r"日期应写作 年、年-月 或 年-月-日，不能是 \1"),
+    (r"^not a date: (.+)$", r"不是有效日期：\1"),
+    (r"^since \((.+)\) is after until \((.+)\)$", r"起始日期（\1）晚于截止日期（\2）"),
+    (r"^no passage of the bulletins \(or of the chosen documents\) matches the question$",
+     "简报（或所选文档）中没有与问题匹配的段落"),
+    (r"^none of the question's words occurs in the bulletins$", "问题中的词语在简报中都没有出现"),
+    (r"^no bulletin mentions (.+)$", r"没有哪份简报提到 \1"),
+    (r"^the bulletins mention (.+), but none of the passages found is about it$",
+     r"简报提到了 \1，但找到的段落都不是关于它的"),
+    (r"^no passage is close to the question \(best similarity (.+), needed (.+)\)$",
+     r"没有与问题足够接近的段落（最高相似度 \1，需要 \2）"),
+    (r"^strictness must be one of (.+), not (.+)$", r"严格程度只能是 \1 之一，不能是 \2"),
+    # the model's answer (qa/generate/llm.py): notes and the check's reasons
+    (r"^no model configured \(BULLETIN_QA_LLM_URL\): the extractive answer$",
+     "未配置模型（BULLETIN_QA_LLM_URL）：显示的是抽取的原文句子"),
+    (r"^no passage found: nothing was sent to the model$", "没有找到段落：没有发送给模型"),
+    (r"^not sent to the model: the bulletins do not answer this \((.+)\)$",
+     lambda m: f"没有发送给模型：简报没有回答这个问题（{translate(m.group(1), 'zh')}）"),
+    (r"^the model at (.+?) did not answer within ([\d.]+) s(?: \((\d+) attempts\))?$",
+     lambda m: f"{m.group(1)} 上的模型在 {m.group(2)} 秒内没有回答" + (f"（尝试 {m.group(3)} 次）" if m.group(3) else "")),
+    (r"^the model at (.+?) did not finish within ([\d.]+) s$", r"\1 上的模型在 \2 秒内没有写完"),
+    (r"^the model at (.+?) could not be reached(?: \((\d+) attempts\))?: (.+)$",
+     lambda m: f"无法连接 {m.group(1)} 上的模型" + (f"（尝试 {m.group(2)} 次）" if m.group(2) else "")
+     + f"：{m.group(3)}"),
+    (r"^the model at (.+?) returned an error: (HTTP \d+.*)$", r"\1 上的模型返回了错误：\2"),
+    (r"^the model at (.+?) returned something that is not a chat completion( stream)?(.*)$",
+     r"\1 上的模型返回的不是聊天回复\3"),
+    (r"^the model at (.+?) returned an empty answer$", r"\1 上的模型返回了空回答"),
+    (r"^the model at (.+?) found no answer in the passages$", r"\1 上的模型认为段落中没有答案"),
+    (r"^no sentence of the model's answer passed the check \((\d+) struck out\)$",
+     r"模型回答中没有一句通过核对（删去 \1 句）"),
+    (r"^(\d+) sentences? of the model's answer did not pass the check and (?:is|are) left out \(struck through\)$",
+     r"模型回答中有 \1 句未通过核对，已删去（以删除线标出）"),
+    (r"^cites no passage$", "没有引用任何段落"),
+    (r"^cites \[(\d+)\], but only (\d+) passages? (?:was|were) retrieved$", r"引用了 [\1]，但只检索到 \2 个段落"),
+    (r"^not in the cited passages? ((?:\[\d+\])+): (.+)$", r"所引段落 \1 中没有：\2"),
+]]
+
+_SUMMARY = [(re.compile(a), b) for a, b in [
+    (r"(\d+) files, (\d+) passages; embedded (\d+) passages from (\d+) files, reused (\d+)",
+     r"\1 个文件，\2 个段落；从 \4 个文件向量化了 \3 个段落，复用 \5 个"),
+    (r", removed (\d+) files", r"，移除 \1 个文件"),
+    (r" \(full rebuild\)", "（完全重建）"),
+    (r" \(nothing changed: the live version is kept\)", "（没有变化：保留现有版本，未写入）"),
+    (r"; skipped (\d+) files", r"；跳过 \1 个文件"),
+    (r" in ([\d.]+)s$", r"，用时 \1 秒"),
+]]
+
+
+def translate(message: str, lang: str) -> str:
+    """A message of the library or the page in the page's language (unchanged in English, and
+    when no pattern knows it)."""
+    if lang != "zh" or not message:
+        return message
+    lines = message.split("\n")
+    out = []
+    for line in lines:
+        if line.startswith("✓ index rebuilt: "):
+            s = line[len("✓ index rebuilt: "):]
+            for pat, rep in _SUMMARY:
+                s = pat.sub(rep, s)
+            out.append("✓ 索引已重建：" + s)
+            continue
+        if line.endswith("; the extractive answer is shown"):  # a note of the model's answer
+            out.append(translate(line[:-len("; the extractive answer is shown")], lang)
+                       + "；显示的是抽取的原文句子")
+            continue
+        prefix = ""
+        if line.startswith("⚠ ") or line.startswith("- ⚠ "):
+            prefix, line = "⚠ ", line.split("⚠ ", 1)[1]
+            line = re.sub(r"^skipped (.+?): ", r"已跳过 \1：", line)
+        for pat, rep in _MESSAGES:
+            if pat.match(line):
+                line = pat.sub(rep, line, count=1)
+                break
+        out.append(prefix + line)
+    return "\n".join(out)

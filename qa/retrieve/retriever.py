@@ -1,0 +1,458 @@
+"""Retrieve stage: dense (FAISS), lexical (BM25 over jieba tokens) and their fusion.
+
+A search is a sequence of steps, each a function: understand the question against the
+index (``qa/retrieve/query.py``: its Chinese words, English words and phrases through CC-CEDICT,
+romanised names through the pinyin of the corpus's names, the places and years it names)
+-> candidate lists (e5 passage similarity; weighted BM25) -> rescoring of the candidates
+(the best sentence's share of the query terms; the passages that name the question's
+places and people) -> fusion (``qa/retrieve/fusion.py``: weighted reciprocal rank fusion, the lexical
+lists weighted by how much of the question the lexical side sees) -> annotation (the
+answering sentence, the dense cosine).  An ensemble index (``--ensemble``) adds the second
+model's passage and best-sentence lists; the second model's nearest corpus terms can
+bridge English words CC-CEDICT does not reach (``word_bridge``)."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa.ingest import metadata
+from qa.retrieve import fusion as rank
+from qa.embed.model import Embedder, shared_embedder, shared_second
+from qa.retrieve.highlight import AnswerCue, answer_cue, asked_kinds, best_sentence, figure_kinds, with_antecedent
+from qa.text.tokens import bigrams
+from qa.retrieve.query import QueryTerms, understand
+from qa.text.chars import zh_share
+from qa.index import stores
+from qa.index.base import IndexStore
+
+MODES = ("dense", "lexical", "hybrid")
+# parts of the hybrid that `bulletin-qa eval --ablation` leaves out one at a time
+ABLATIONS = {
+    "e5_sentence": "the best sentence's e5 similarity to the question",
+    "second": "the second model's passage and best-sentence lists (ensemble indexes only)",
+    "cedict": "the CC-CEDICT bridge for English words and phrases",
+    "pinyin": "the pinyin bridge for romanised names",
+    "words": "the second model's English-word-to-corpus-term bridge",
+    "sentence_terms": "the best sentence's share of the query terms",
+    "names": "the list of passages that name the question's places and people",
+    "bigram": "BM25 over character bigrams, weighted by the question's Chinese share",
+    "asked": "the best sentence holding the kind of figure the question asks for, by its share of the query terms",
+}
+USE_WORD_BRIDGE = True  # measured against CC-CEDICT alone: see README "Figures"
+
+
+@dataclass
+class Hit:
+    row: int
+    score: float
+    ranks: dict = field(default_factory=dict)
+    highlight: tuple[int, int] | None = None
+    similarity: float | None = None  # dense (e5) cosine of query and passage
+
+
+class Ranking(list):
+    """The hits, best first; ``best_similarity`` is the highest dense cosine over all the
+    searched passages (None when the dense side did not run), ``terms`` the question as
+    understood (qa/retrieve/query.py), both for the verdict."""
+
+    best_similarity: float | None = None
+    terms: QueryTerms | None = None
+
+
+def validate_query(query, k: int) -> str:
+    if not isinstance(query, str):
+        raise TypeError(f"query must be a string, not {type(query).__name__}")
+    q = unicodedata.normalize("NFC", query)
+    q = "".join(c for c in q if unicodedata.category(c)[0] != "C" or c in "\t\n")
+    q = " ".join(q.split())
+    if not q:
+        raise ValueError("the query is empty: type a question or some keywords")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
+        raise ValueError(f"k must be an integer from 1 to 100, not {k!r}")
+    return q[:2000]
+
+
+class _OneBlasThread:
+    """numpy's BLAS on one thread while a query runs with the torch backend: a multi-threaded
+    OpenBLAS call (the word bridge's products) leaves its threads spinning for a while after
+    it, which doubled torch's next e5 query embedding (16 -> 32 ms); the ONNX path's one-thread
+    query session does not mind, and there two BLAS threads save ~0.2 ms.  Reference-counted under a lock, so
+    concurrent searches restore the caller's setting only when the last one leaves."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._users = 0
+        self._libs = None
+        self._saved: list[int] = []
+
+    def __enter__(self):
+        with self._lock:
+            if self._users == 0:
+                if self._libs is None:
+                    from threadpoolctl import ThreadpoolController
+
+                    self._libs = ThreadpoolController().select(user_api="blas").lib_controllers
+                self._saved = [lib.get_num_threads() for lib in self._libs]
+                for lib in self._libs:
+                    lib.set_num_threads(1)
+            self._users += 1
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                for lib, n in zip(self._libs, self._saved):
+                    lib.set_num_threads(n)
+
+
+_one_blas_thread = _OneBlasThread()
+
+
+class _Stage:
+    def __init__(self, report, name: str):
+        self.report, self.name = report, name
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc):
+        self.report(self.name, time.perf_counter() - self.t0)
+        return False
+
+
+def query_embedder(model: str) -> Embedder:
+    """The embedder of the model an index was built with (its id without the hash): the
+    process's one (qa.embed.model.shared_embedder), shared by every index searched and by builds
+    (each retriever used to load its own copy: ~400 MB a folder searched)."""
+    return shared_embedder(model, backend="torch")  # "...+onnx-int8" in the id overrides
+
+
+def second_embedder():
+    """The second model (USE), one per process: the word bridge and ensemble indexes."""
+    return shared_second()
+
+
+class Retriever:
+    """Answers queries against the live index of ``index_dir`` (a folder or a database URL,
+    qa/index/base.py); reloads when another version goes live."""
+
+    def __init__(self, index_dir: "Path | str", embedder: Embedder | None = None, fusion: rank.Fusion = rank.DEFAULT,
+                 lexical_floor: float = rank.LEXICAL_FLOOR, word_bridge: bool = USE_WORD_BRIDGE):
+        self.index_dir = stores.location(index_dir)
+        self._embedder = embedder
+        self.fusion = fusion
+        self.lexical_floor = lexical_floor
+        self.word_bridge = word_bridge
+        self._lock = threading.Lock()
+        self._loaded: tuple[object, IndexStore] | None = None  # (live key, index)
+        self.on_stage = None  # on_stage(name, seconds) after each stage of a search: a timing hook
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = query_embedder(self.store.manifest["settings"]["model"].split("@")[0])
+        return self._embedder
+
+    @property
+    def store(self) -> IndexStore:
+        """The live index, loaded again when its live key changes (a folder: a build renames a
+        new CURRENT pointer over the old, a new inode; a database: the live pointer row)."""
+        key = stores.live_key(self.index_dir)
+        loaded = self._loaded
+        if loaded is None or loaded[0] != key:
+            with self._lock:
+                key = stores.live_key(self.index_dir)
+                if self._loaded is None or self._loaded[0] != key:
+                    self._loaded = (key, stores.load(self.index_dir))
+                loaded = self._loaded
+        return loaded[1]
+
+    # ------------------------------------------------------------------ modes
+
+    def dense(self, store: IndexStore, qvec: np.ndarray, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        return store.dense(qvec, n, rows)
+
+    def lexical(self, store: IndexStore, weights: dict[str, float], n: int,
+                rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        return store.lexical(weights, n, rows)
+
+    def bigram(self, store: IndexStore, q: str, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        return store.bigram_search(bigrams(q), n, rows)
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None,
+               without: frozenset[str] = frozenset(), regions=None, since=None,
+               until=None) -> tuple[IndexStore, "Ranking"]:
+        """``without``: parts of the hybrid left out, for measuring what each adds (see
+        ``ABLATIONS``); the default uses them all.  ``regions`` / ``since`` / ``until``: only
+        passages of articles about these places, dated within these bounds (``filter_rows``)."""
+        where = Where(regions, since, until)
+        if getattr(self.embedder, "backend", None) == "torch":  # torch's threads meet OpenBLAS's
+            with _one_blas_thread:
+                return self._search(query, k, mode, sources, without, where)
+        return self._search(query, k, mode, sources, without, where)  # (ONNX queries run on one thread)
+
+    def understand(self, store: IndexStore, q: str, without: frozenset[str] = frozenset()) -> QueryTerms:
+        vocab = store.vocab
+        bridge = None
+        if self.word_bridge and store.terms and "words" not in without:
+            def bridge(words):
+                words = [w for w in words if w not in (store.bridge or {})]
+                return dict(zip(words, map_words_each(self.second.embed_words(words), store))) if words else {}
+        return understand(q, vocab, store.bridge, cedict="cedict" not in without,
+                          use_pinyin="pinyin" not in without, word_bridge=bridge)
+
+    def _search(self, query: str, k: int, mode: str, sources: list[str] | None,
+                without: frozenset[str], where: "Where | None" = None) -> tuple[IndexStore, "Ranking"]:
+        """The search as a sequence: check the request, understand the question (bridges), the
+        candidate lists, the rescoring lists (hybrid), the fusion, the annotation of the hits.
+        Each stage is reported to ``on_stage`` when it is set (benchmarks/run.py times them)."""
+        q = validate_query(query, k)
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        if not set(without) <= set(ABLATIONS):
+            raise ValueError(f"unknown parts {sorted(set(without) - set(ABLATIONS))}; known: {', '.join(ABLATIONS)}")
+        store = self.store
+        rows = filter_rows(store, sources, where)  # the filters, applied inside each search
+        pool = min(len(store.passages) if rows is None else len(rows), max(50, 4 * k))
+        with self._stage("understand the question (tokens, bridges)"):
+            terms = self.understand(store, q, without)
+        zh = zh_share(q)
+        lists, qvec, uq = self.candidates(store, q, terms, mode, pool, rows, without, zh)
+        fusion = rank.Fusion({mode: 1.0}, k=self.fusion.k)
+        if mode == "hybrid":
+            with self._stage("rescoring (sentences, names)"):
+                lists |= self.rescore(store, terms, sorted({i for hits in lists.values() for i, _ in hits}), qvec, uq,
+                                      without)
+            fusion = self.hybrid_fusion(terms, zh)
+        with self._stage("fusion"):
+            ranking = Ranking(Hit(f.row, f.score, f.ranks) for f in fusion.fuse(lists)[:k])
+        ranking.terms = terms
+        with self._stage("annotation (highlight, similarity)"):
+            self.annotate(store, ranking, lists, qvec, uq)
+        return store, ranking
+
+    def _stage(self, name: str):
+        """Times a stage for ``on_stage(name, seconds)`` when it is set; nothing otherwise."""
+        return _Stage(self.on_stage, name) if self.on_stage is not None else contextlib.nullcontext()
+
+    def candidates(self, store: IndexStore, q: str, terms: QueryTerms, mode: str, pool: int, rows,
+                   without: frozenset[str], zh: float) -> tuple[dict[str, list[tuple[int, float]]], np.ndarray | None, np.ndarray | None]:
+        """The first rank lists, over the whole index (or the filtered rows): dense, lexical, and
+        for a hybrid search bigram (``zh``: the question's Chinese share, > 0) and the second model's (ensemble).
+        Returns them with the query vectors (e5, second model; None when not computed)."""
+        lists: dict[str, list[tuple[int, float]]] = {}
+        qvec = uq = None
+        if mode in ("dense", "hybrid"):
+            with self._stage("e5 query embedding"):
+                qvec = self.embedder.embed_queries([q])[0]
+            with self._stage("dense search"):
+                lists["dense"] = self.dense(store, qvec, pool, rows)
+        if mode in ("lexical", "hybrid"):
+            with self._stage("lexical search (BM25)"):
+                lists["lexical"] = self.lexical(store, terms.weights, pool, rows)
+        if mode == "hybrid":
+            if store.has_bigram and zh > 0 and "bigram" not in without:
+                with self._stage("bigram search (BM25)"):
+                    lists["bigram"] = self.bigram(store, q, pool, rows)
+            if store.has_second and "second" not in without:  # an ensemble index
+                with self._stage("second-model query embedding and search"):
+                    uq = self.second.embed_queries([q])[0]
+                    lists["use"] = store.dense(uq, pool, rows, second=True)
+        return lists, qvec, uq
+
+    def hybrid_fusion(self, terms: QueryTerms, zh: float) -> rank.Fusion:
+        """The fusion's weights for this question: the lexical lists scaled by the share of it
+        the lexical side can see, the bigram list by its Chinese share."""
+        share = rank.lexical_share(terms.covered, self.lexical_floor)
+        scaled = {name: self.fusion.weights.get(name, 0.0) * share for name in ("lexical", "sentence_terms")}
+        return self.fusion.with_weights(**scaled, bigram=self.fusion.weights.get("bigram", 0.0) * zh)
+
+    def annotate(self, store: IndexStore, ranking: "Ranking", lists: dict, qvec, uq) -> None:
+        """Each hit's answering sentence and dense similarity; the best similarity of the search."""
+        cue = answer_cue(ranking.terms)
+        for h in ranking:
+            h.highlight = self.highlight(store, h.row, cue, qvec, uq)
+        if qvec is not None:
+            ranking.best_similarity = lists["dense"][0][1] if lists["dense"] else None
+            if ranking:
+                sims = store.passage_vectors([h.row for h in ranking]) @ qvec
+                for h, sim in zip(ranking, sims):
+                    h.similarity = float(sim)
+
+    def rescore(self, store: IndexStore, terms: QueryTerms, candidates: list[int], qvec, uq,
+                without: frozenset[str]) -> dict[str, list[tuple[int, float]]]:
+        """More rank lists over the candidates: each one's best sentence by meaning (e5; and the
+        second model's on an ensemble index) and by the query's terms, and the passages naming
+        the question's places and people (by how many of them they name)."""
+        out: dict[str, dict[int, float]] = {}
+        if "e5_sentence" not in without:
+            out["e5_sentence"] = self.sentence_scores(store, qvec, candidates, e5=True)
+        if uq is not None:
+            out["sentence"] = self.sentence_scores(store, uq, candidates)
+        weights = term_weights(terms.weights, store.idf)
+        kinds = asked_kinds(terms.text) if "asked" not in without else frozenset()
+        every, holding = sentence_term_scores(store, weights, candidates, holding=kinds)  # one pass, both lists
+        if "sentence_terms" not in without:
+            out["sentence_terms"] = every
+        if kinds:
+            out["asked"] = holding
+        if terms.names and "names" not in without:
+            out["names"] = name_scores(store, terms.names, candidates)
+        return {name: sorted(scores.items(), key=lambda t: (-t[1], t[0])) for name, scores in out.items() if scores}
+
+    def has_synonym(self, store: IndexStore, word: str) -> bool:
+        """Does the corpus have a term that means ``word`` (the second model's cosine of the two
+        at least ``WORD_BRIDGE_MIN``, the bar an English word's translation must clear)?"""
+        if store.term_vectors is None or not len(store.terms):
+            return False
+        v = self.second.embed_passages([word])[0]
+        return bool(float(np.max(np.asarray(store.term_vectors) @ v)) >= WORD_BRIDGE_MIN)
+
+    @property
+    def second(self):
+        return second_embedder()
+
+    def sentence_scores(self, store: IndexStore, uq: np.ndarray, rows: list[int], e5: bool = False) -> dict[int, float]:
+        """Each candidate passage scored by its best sentence, one matrix product: the second
+        model's sentence vectors (ensemble), or with ``e5`` the e5 ones (every index)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return {}
+        found = store.sentence_vectors(rows, e5=e5)
+        if found is None:
+            return {}
+        vectors, count = found
+        keep = count > 0
+        rows, count = rows[keep], count[keep]
+        if not len(rows):
+            return {}
+        starts = np.cumsum(count) - count  # where each passage's sentences begin in the gathered block
+        best = np.maximum.reduceat(vectors @ uq, starts)
+        return dict(zip(rows.tolist(), best.tolist()))
+
+    def highlight(self, store: IndexStore, row: int, cue: AnswerCue, qvec, uq) -> tuple[int, int] | None:
+        """The answering sentence of a hit; its sentences' e5 similarity to the question
+        (``qvec``, when the index has e5 sentence vectors) or else the second model's (``uq``,
+        ensemble) joins the question's terms in choosing it."""
+        spans, texts, _ = store.sentence_view(row)
+        if not spans:
+            return None
+        sims = None
+        for q, e5 in ((qvec, True), (uq, False)):
+            found = store.sentence_vectors([row], e5=e5) if q is not None else None
+            if found is not None and int(found[1][0]) == len(spans):
+                sims = found[0] @ q
+                break
+        chosen = best_sentence(spans, texts, term_weights(cue.weights, store.idf), sims, asked=cue.asked)
+        return with_antecedent(spans, texts, chosen, store.passages[row]["text"])
+
+
+class Where:
+    """The region and date filters of a search, checked when it starts (ValueError for an unknown
+    region or a malformed date)."""
+
+    def __init__(self, regions=None, since=None, until=None):
+        if regions is not None and (isinstance(regions, (str, bytes)) or not all(isinstance(r, str) for r in regions)):
+            raise TypeError(f"regions must be a list of place names, not {regions!r}")
+        self.regions = metadata.resolve_regions(regions) if regions else None
+        self.since = metadata.parse_bound(since)
+        self.until = metadata.parse_bound(until, end=True)
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"since ({since}) is after until ({until})")
+
+    def __bool__(self) -> bool:
+        return bool(self.regions or self.since or self.until)
+
+    def keeps(self, p: dict) -> bool:
+        if self.regions and not metadata.in_regions(p.get("region_codes") or [], self.regions):
+            return False
+        if (self.since or self.until) and not metadata.in_dates(p.get("date") or "", self.since, self.until):
+            return False
+        return True
+
+
+def filter_rows(store: IndexStore, sources: list[str] | None, where: "Where | None") -> np.ndarray | None:
+    """The rows a search may return: of these files (``store.rows_of``), about these regions,
+    within these dates; None when nothing is filtered."""
+    rows = store.rows_of(sources) if sources else None
+    if not where:
+        return rows
+    pool = range(len(store.passages)) if rows is None else rows.tolist()
+    return np.asarray([i for i in pool if where.keeps(store.passages[i])], dtype=np.int64)
+
+
+WORD_BRIDGE_MIN = 0.75  # cosine of an English word to a corpus term (USE) to count as its translation
+WORD_BRIDGE_TOP = 2
+
+
+def map_words_each(word_vectors: np.ndarray, store: IndexStore) -> list[list[str]]:
+    """For each English word, the corpus terms nearest to it (second model) above
+    ``WORD_BRIDGE_MIN``: "collaborative" -> 合作, 协作.  Derived from the corpus vocabulary."""
+    if not len(word_vectors) or store.term_vectors is None or not len(store.terms):
+        return [[] for _ in word_vectors]
+    terms = np.asarray(store.term_vectors)
+    top = min(WORD_BRIDGE_TOP, len(terms))
+    out: list[list[str]] = []
+    for w in word_vectors:
+        row = terms @ w  # one product per word: a (words x terms) GEMM this thin is slower here
+        best = np.argpartition(-row, top - 1)[:top]
+        out.append([store.terms[j] for j in best[np.argsort(-row[best], kind="stable")] if row[j] >= WORD_BRIDGE_MIN])
+    return out
+
+
+def term_weights(weights: dict[str, float], idf) -> dict[str, float]:
+    """The query terms worth matching inside a sentence (words, not single characters, and
+    numbers), each weighted by its query weight times its IDF (floor 0.5)."""
+    return {t: w * max(idf(t), 0.5) for t, w in weights.items() if len(t) > 1 or t.isdigit()}
+
+
+def sentence_term_scores(store: IndexStore, weights: dict[str, float], rows: list[int],
+                         holding: frozenset = frozenset()) -> tuple[dict[int, float], dict[int, float]]:
+    """Each candidate scored by its best sentence's share of the (IDF-weighted) query terms
+    (``term_weights``): the passage whose single sentence holds the question's words is the
+    likelier answer.  Returns that, and with ``holding`` (kinds of figure, qa/retrieve/highlight.py) the
+    same over only the sentences holding one of them (the question asks "how many", and a
+    sentence with its words but no count does not answer it); both in one pass."""
+    total = sum(weights.values())
+    every: dict[int, float] = {}
+    held: dict[int, float] = {}
+    if not total:
+        return every, held
+    items = list(weights.items())
+    view = store.sentence_view
+    for i in rows:
+        _, sents, whole = view(i)
+        present = [(t, w) for t, w in items if t in whole]  # most terms miss most passages
+        if not present:
+            continue
+        best = best_held = 0.0
+        for sent in sents:
+            score = sum(w for t, w in present if t in sent)
+            if score > best:
+                best = score
+            if holding and score > best_held and holding & figure_kinds(sent):
+                best_held = score
+        if best:
+            every[i] = best / total
+        if best_held:
+            held[i] = best_held / total
+    return every, held
+
+
+def name_scores(store: IndexStore, names: list[str], rows: list[int]) -> dict[int, float]:
+    """The candidates whose text or article title names the question's places and people, by
+    how many of them they name (a passage of an article about 酒泉 carries the title)."""
+    out: dict[int, float] = {}
+    for i in rows:
+        text = store.passages[i]["embed_text"]
+        n = sum(1 for t in names if t in text)
+        if n:
+            out[i] = float(n)
+    return out
