@@ -92,7 +92,7 @@ class IndexStore(Protocol):
 class BuildTarget(Protocol):
     """Where a build (qa/index/build.py) reads the live version from and writes the new one:
     the folder store's :class:`qa.index.folder.FolderTarget` or PostgreSQL's
-    :class:`qa.index.postgres.PgTarget`.  The build holds the store's lock while it calls these."""
+    :class:`qa.index.postgres_build.PgTarget`.  The build holds the store's lock while it calls these."""
 
     def previous(self, rebuild: bool) -> tuple:
         """(manifest, passages, the live store) of the live version, or (None, [], None) when
