@@ -5,7 +5,7 @@ The stage order is the pipeline's (``qa/__init__.py`` says it in prose):
 
     text -> ingest -> embed -> index -> retrieve -> generate -> app
 
-``qa/settings.py`` and ``qa/files.py`` sit at the top, beside the stages: any stage may use
+``qa/settings.py``, ``qa/files.py`` and ``qa/messages.py`` sit at the top, beside the stages: any stage may use
 them, and they import no stage.  A new module goes in its stage's folder; a new folder must be
 added to ``STAGES`` below, in its place in the pipeline.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 QA = Path(__file__).resolve().parents[1] / "qa"
 STAGES = ["text", "ingest", "embed", "index", "retrieve", "generate", "app"]
-SHARED = {"qa.settings", "qa.files"}
+SHARED = {"qa.settings", "qa.files", "qa.messages"}
 MAX_LINES = 600
 
 
