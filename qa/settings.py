@@ -1,6 +1,6 @@
 """Every ``BULLETIN_QA_*`` setting, read here and nowhere else.
 
-Each setting has a name, a default and a meaning (the README's settings table is this list).
+Each setting has a name, a default and a meaning (docs/settings.md's table is this list).
 Modules ask for a value when they need it (``settings.value("MODEL")``), so a test or a caller
 may change the environment between calls; an argument given in code always wins over the
 environment, and the environment over the default.  No project imports: any stage may use it.
@@ -39,7 +39,7 @@ SETTINGS = {s.name: s for s in [
     Setting("BATCH", 0, int, "passages per model call (0: 4 for int8, 8 for fp32 on a CPU)"),
     Setting("THREADS", 0, int, "ONNX Runtime threads for encoding passages (0: every core)"),
     Setting("SECOND_MODEL", "use", str, "the second model for the English-word bridge: use, or none to go without"),
-    Setting("ANN_THRESHOLD", 20_000, int, "passages past which dense search uses an HNSW graph instead of exact search (BENCHMARKS.md)"),
+    Setting("ANN_THRESHOLD", 20_000, int, "passages past which dense search uses an HNSW graph instead of exact search (docs/figures.md)"),
     Setting("EF_SEARCH", 256, int, "HNSW search breadth: 1M synthetic e5 vectors, recall@10 0.95 at 128, 0.976 at 256 (1.05 ms p50)"),
     Setting("READ_SECONDS", 120.0, float, "time limit for reading one file; past it the file is skipped and named"),
     Setting("READ_MEMORY_MB", 1024, int, "memory limit (address space) of the worker that reads files"),
@@ -84,7 +84,7 @@ def offline() -> None:
 
 
 def table() -> str:
-    """The README's settings table."""
+    """The settings table of docs/settings.md."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for s in SETTINGS.values():
         default = "" if s.default is None else (("on" if s.default else "off") if s.kind is bool else f"{s.default:,}"

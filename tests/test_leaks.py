@@ -1,6 +1,6 @@
 """Issue 11, "nothing leaks, nothing freezes": each attack of a hostile but legitimate tester,
 through the real CLI (a `bulletin-qa` subprocess), the real page (gradio_client) or the real
-files on a real (tmpfs / read-only bind) filesystem.  RELIABILITY.md has a row per test.
+files on a real (tmpfs / read-only bind) filesystem.  docs/figures.md, "Reliability" has a row per test.
 
 * symlinks to files outside corpus/ are not read (item 1);
 * adversarial Markdown is read in linear time, and any one file has a time limit (item 2);

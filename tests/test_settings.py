@@ -1,4 +1,4 @@
-"""Settings are read in one place (qa/settings.py) and the README's table is that list.  No model."""
+"""Settings are read in one place (qa/settings.py) and docs/settings.md's table is that list.  No model."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ def test_no_other_module_reads_the_environment_for_a_setting():
     assert not readers, readers
 
 
-def test_readme_settings_table_is_the_list():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_settings_page_table_is_the_list():
+    readme = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
     assert settings.table() in readme
     for name in re.findall(r"BULLETIN_QA_[A-Z_]+", "\n".join(f.read_text(encoding="utf-8")
                                                             for f in (ROOT / "qa").rglob("*.py"))):

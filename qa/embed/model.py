@@ -292,7 +292,7 @@ class Embedder:
             self.model_name = base
         self.device = device or settings.value("DEVICE") or "cpu"
         # default: int8 for the bundled model on a CPU (same dev.jsonl figures as fp32, 1.6x the
-        # build throughput, 3x faster queries; BENCHMARKS.md), torch for any other model or device
+        # build throughput, 3x faster queries; docs/figures.md), torch for any other model or device
         default = "onnx-int8" if self.model_name == DEFAULT_MODEL and self.device == "cpu" else "torch"
         self.backend = (named if plus and named in ("torch", "onnx-int8") else None) \
             or backend or settings.value("BACKEND") or default

@@ -3,7 +3,7 @@ run by onnxruntime + tokenizers + numpy (no optimum, no torch at query time).
 
 The default backend (``BULLETIN_QA_BACKEND``, or ``Embedder(backend=...)``; "torch" runs the
 sentence-transformers model instead): :class:`qa.embed.model.Embedder` routes its encode calls here.
-The recipe (measured before the work; the speed and agreement figures are in BENCHMARKS.md):
+The recipe (measured before the work; the speed and agreement figures are in docs/figures.md):
 
 1. load the converted sentence-transformers folder's BERT with *eager* attention (with SDPA
    the optimizer fuses no Attention node) and export it with ``torch.onnx.export(dynamo=False,

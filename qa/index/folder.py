@@ -106,7 +106,7 @@ def _load_array(path: Path, budget: list) -> np.ndarray:
     IN_MEMORY_BYTES for a version) lasts, else memory-mapped.  Read into memory, a file
     truncated or rewritten by someone else while the page serves it cannot crash the process
     (a memory-mapped page past the new end raises SIGBUS and kills it); the cost is the file's
-    size in resident memory per process instead of shared page cache (RELIABILITY.md)."""
+    size in resident memory per process instead of shared page cache (docs/figures.md, "Reliability")."""
     size = path.stat().st_size
     if size <= budget[0]:
         budget[0] -= size
@@ -374,7 +374,7 @@ def build_index(corpus: Path, index_dir: Path, embedder: Embedder | None = None,
     ``wait``: seconds to wait for a running build (None = forever, 0 = refuse at once).
     ``ensemble``: also store the second model's passage and sentence vectors and search with
     them (None: as the live index does; off for a new one).  Off, a hybrid query costs one e5
-    query embedding plus ~1 ms; on, one second-model query embedding more (BENCHMARKS.md).
+    query embedding plus ~1 ms; on, one second-model query embedding more (docs/figures.md).
     """
     t0 = time.perf_counter()
     corpus, index_dir = Path(corpus), Path(index_dir)

@@ -3,7 +3,7 @@
 Exact search (``IndexFlatIP``) while the set is small; from :func:`ann_threshold` vectors on,
 an approximate graph index (``IndexHNSWFlat``, inner product, M=32) is chosen automatically.
 Exact search costs n·dim multiply-adds per query: on the shared 2-core machine of
-BENCHMARKS.md one 384-d query took ≈50-80 ms at 100k vectors (so ≈10 ms near 12-20k), while
+docs/figures.md one 384-d query took ≈50-80 ms at 100k vectors (so ≈10 ms near 12-20k), while
 HNSW (efSearch 256) answers in ≈0.3-1 ms with recall@10 ≥ 0.97 against exact at 1M vectors.
 Below the threshold exact search is both faster to build and exact, so nothing is lost.
 

@@ -421,7 +421,7 @@ def read_html(data: bytes, name: str) -> tuple[str, str, dict]:
 # from the unescaped text by the linear patterns below: the hand-written patterns that were
 # here before were quadratic (20k characters of "__a " took 4 s), and markdown-it-py's own
 # pairing, though linear, costs 0.6-0.8 s on 175 KB of "__a " or "[a " in pure Python
-# (RELIABILITY.md); for text extraction nothing is lost by not pairing: a run of * or ~~
+# (docs/figures.md, "Reliability"); for text extraction nothing is lost by not pairing: a run of * or ~~
 # beside a non-space character goes, "a * b" stays, snake_case stays; [text](url) and
 # ![alt](url) become text and alt.  Escaped characters (\\*) are kept as written.
 
