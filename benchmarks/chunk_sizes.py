@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fit_threshold import ANSWERABLE, NEAR_MISSES  # noqa: E402 - the same dev sets as the threshold's fit
-from qa.embed.model import shared_embedder  # noqa: E402
+from qa.app.api import Index  # noqa: E402
+from qa.settings import Settings  # noqa: E402
 from qa.app.eval import evaluate, load_questions, own_corpus  # noqa: E402
 from qa.index.folder import build_index  # noqa: E402
 
@@ -35,15 +36,18 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "chunks"))
     args = ap.parse_args()
     modes = args.modes.split(",")
-    embedder = shared_embedder()
+    settings = Settings.from_env()
+    embedder = Index.embedder_for(settings)
     print("| size / overlap | mode | " + " | ".join(SETS) + " |")
     print("|---|---|" + "---|" * len(SETS))
     for size in map(int, args.sizes.split(",")):
         indexes = {}
         for corpus in CORPORA:
             indexes[corpus] = Path(args.out) / f"{corpus.parent.name}-{corpus.name}-{size}"
-            build_index(corpus, indexes[corpus], embedder, chunk_size=size, chunk_overlap=size // 5, wait=None)
-        results = {s: evaluate(load_questions(f), modes, k=5, index=indexes[c]) for s, (f, c) in SETS.items()}
+            build_index(corpus, indexes[corpus], embedder, chunk_size=size, chunk_overlap=size // 5, wait=None,
+                        second=Index.second_model(settings), settings=settings)
+        results = {s: evaluate(load_questions(f), modes, k=5, index=Index(indexes[c], corpus=c, settings=settings))
+                   for s, (f, c) in SETS.items()}
         for mode in modes:
             cells = []
             for s in SETS:

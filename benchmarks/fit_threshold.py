@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa.retrieve import verdict  # noqa: E402
-from qa.app.api import search  # noqa: E402
+from qa.app.api import Index  # noqa: E402
+from qa.settings import Settings  # noqa: E402
 from qa.app.eval import index_for, load_questions, own_corpus  # noqa: E402
 from qa.text.chars import zh_share  # noqa: E402
 
@@ -54,14 +55,16 @@ GRID = [(en / 1000, zh / 1000) for en, zh in itertools.product(range(600, 901, 5
 
 def judged() -> list[dict]:
     verdict.calibration = lambda: {}  # judge with every check but the threshold
-    xquad = index_for(own_corpus(ANSWERABLE["xquad-zh"]))
-    jobs = [(name, "answerable", f, None if name in ("dev", "extra") else xquad) for name, f in ANSWERABLE.items()]
-    jobs += [(name, "off-topic", f, xquad if name in ("dev", "extra") else None) for name, f in ANSWERABLE.items()]
-    jobs.append(("near misses", "not answerable", NEAR_MISSES, None))
+    settings = Settings.from_env()  # a benchmark is an edge: the environment, once
+    xquad = index_for(own_corpus(ANSWERABLE["xquad-zh"]), settings)
+    bulletins = Index(settings=settings)
+    jobs = [(name, "answerable", f, bulletins if name in ("dev", "extra") else xquad) for name, f in ANSWERABLE.items()]
+    jobs += [(name, "off-topic", f, xquad if name in ("dev", "extra") else bulletins) for name, f in ANSWERABLE.items()]
+    jobs.append(("near misses", "not answerable", NEAR_MISSES, bulletins))
     rows = []
     for name, kind, f, index in jobs:
         for q in load_questions(f):
-            r = search(q["q"], 5, index=index)
+            r = index.search(q["q"], 5)
             rows.append({"set": f"{name} ({kind})", "kind": kind, "positive": kind == "answerable",
                          "zh": zh_share(q["q"]), "refused": not r.answered, "best": r.best_similarity or 0.0})
     return rows

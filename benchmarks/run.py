@@ -48,6 +48,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import synth  # noqa: E402
+from qa.settings import Settings  # noqa: E402 - a benchmark is an edge: it reads the environment
 
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 FALLBACK_QUERIES = ["甘肃酒泉 certified-worker goal", "温州 社工站", "How many volunteer service organizations has Wenzhou incubated?",
@@ -106,9 +107,9 @@ def warm_latency(index_dir: Path, embedder, qs: list[str], reps: int = 3) -> dic
     the bare e5 query embedding, dense alone and lexical alone.  Each query is timed in all
     of these in turn (interleaved), so a drift of the machine's speed during the run cannot
     favour one of them."""
-    import qa.retrieve.retriever as R
+    from qa import Index
 
-    r = R.Retriever(index_dir, embedder)
+    r = Index(index_dir, embedder=embedder).retriever  # the environment's settings, the process's models
     for q in qs:  # warm: models loaded, index mapped, jieba ready
         r.search(q, k=5)
     ensemble = r.store.has_second
@@ -198,7 +199,8 @@ def timed_build(corpus: Path, index: Path, embedder, second, fresh: bool = True,
     if fresh and index.exists():
         shutil.rmtree(index)
     t0 = time.perf_counter()
-    rep = build_index(corpus, index, embedder, second=second, ensemble=ensemble, wait=None)
+    rep = build_index(corpus, index, embedder, second=second, ensemble=ensemble, wait=None,
+                      settings=Settings.from_env())
     return rep, time.perf_counter() - t0
 
 
@@ -244,10 +246,10 @@ def bench_seed(backends: list[str], qs: list[str], reps: int) -> dict:
     chunks = chunks_of(corpus)
     texts = [c.embed_text for c in chunks]
     sentence_texts = [c.text for c in chunks]
-    second = default_second_model()
+    second = default_second_model(Settings.from_env())
     res = {"passages": len(texts), "backends": {}}
     for backend in backends:
-        e = Embedder(backend=backend)
+        e = Embedder(backend=backend, settings=Settings.from_env())
         _ = e.dim  # load the model outside the timings
         row: dict = {"model_id": e.model_id}
         row["bare_encode_passages_per_s"] = round(bare_encode(e, texts), 2)
@@ -306,9 +308,9 @@ def bench_1k(backend: str, qs: list[str], reps: int, n: int = 1000) -> dict:
     corpus = base / "corpus"
     shutil.rmtree(corpus, ignore_errors=True)
     synth.write_bulletins(corpus, n, seed=0)
-    e = Embedder(backend=backend)
+    e = Embedder(backend=backend, settings=Settings.from_env())
     _ = e.dim
-    second = default_second_model()
+    second = default_second_model(Settings.from_env())
     if second is not None:  # loaded outside the timings (the one-thread instance builds use)
         second.word_table()
         second.embed_queries(["x"])
@@ -347,8 +349,9 @@ def real_sentence_vectors() -> dict[str, np.ndarray]:
     from qa.embed.model import Embedder, UseEmbedder
 
     _, sents = synth.seed_material()
-    e5 = Embedder(backend=os.environ.get("BULLETIN_QA_BACKEND") or "torch").embed_passages(sents)
-    use = UseEmbedder().embed_passages(sents)
+    settings = Settings.from_env()
+    e5 = Embedder(backend=settings.backend or "torch", settings=settings).embed_passages(sents)
+    use = UseEmbedder(cache=settings.cache_dir).embed_passages(sents)
     np.savez(path, e5=e5, use=use)
     return {"e5": e5, "use": use}
 
@@ -495,7 +498,7 @@ def timed_build_db(corpus: Path, url: str, embedder, second, rebuild: bool = Tru
     from qa.index.postgres_build import build_index
 
     t0 = time.perf_counter()
-    rep = build_index(corpus, url, embedder, second=second, rebuild=rebuild, wait=None)
+    rep = build_index(corpus, url, embedder, second=second, rebuild=rebuild, wait=None, settings=Settings.from_env())
     return rep, time.perf_counter() - t0
 
 
@@ -506,9 +509,9 @@ def bench_db(sizes: list[str], qs: list[str], reps: int, backend: str) -> dict:
     from qa.embed.model import Embedder
     from qa.index.build import default_second_model
 
-    e = Embedder(backend=backend)
+    e = Embedder(backend=backend, settings=Settings.from_env())
     _ = e.dim
-    second = default_second_model()
+    second = default_second_model(Settings.from_env())
     if second is not None:
         second.word_table()
         second.embed_queries(["x"])

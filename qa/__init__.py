@@ -16,10 +16,10 @@ from qa import settings  # noqa: E402
 
 settings.offline()  # no model hub, no analytics: once, here
 
-from qa.app.api import Passage, answer, build, search  # noqa: E402
+from qa.app.api import Index, Passage, answer, build, search  # noqa: E402
 from qa.index.base import BuildReport, IndexDamaged, IndexMissing  # noqa: E402
 from qa.generate.llm import Answer, LLMSettings  # noqa: E402
 
-__all__ = ["search", "answer", "build", "Passage", "Answer", "LLMSettings", "BuildReport", "IndexMissing",
+__all__ = ["search", "answer", "build", "Index", "Passage", "Answer", "LLMSettings", "BuildReport", "IndexMissing",
            "IndexDamaged"]
 __version__ = "0.1.0"

@@ -1,21 +1,11 @@
-"""Small file helpers that several stages share (no project imports, so any stage may use them)."""
+"""Small file helpers that several stages share (no project imports, so any stage may use them).
+The cache folder they write into is given (``Settings.cache_dir``, qa/settings.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 from pathlib import Path
-
-
-def cache_dir() -> Path:
-    """Where things made once per machine are kept: the converted model, its int8 export, the
-    English word vectors, the inverted lexicon (``BULLETIN_QA_CACHE``, default
-    ``~/.cache/bulletin-qa``)."""
-    from qa import settings
-
-    root = settings.value("CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "bulletin-qa")
-    return Path(root)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -49,16 +39,16 @@ def made_once(marker: Path, make) -> None:
             make(folder)
 
 
-def weights_sha256(path: Path) -> str:
+def weights_sha256(path: Path, cache: Path) -> str:
     """sha256 of a model's weights file, remembered by the file's identity (path, size,
-    modification time, inode) in the cache folder, as make and rsync trust a file's stat: a
+    modification time, inode) in the cache folder ``cache``, as make and rsync trust a file's stat: a
     process that starts does not read 470 MB again to name the model it loads (0.3 s).  A
     file changed in any of these is hashed again; a cache folder that cannot be written only
     costs the reading."""
     path = Path(path).resolve()
     st = path.stat()
     ident = hashlib.sha256(f"{path}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}".encode()).hexdigest()[:32]
-    memo = cache_dir() / "hashes" / ident
+    memo = Path(cache) / "hashes" / ident
     try:
         known = memo.read_text().strip()
         if len(known) == 64:

@@ -1,6 +1,10 @@
 """Shared fixtures.  Every test runs with its own corpus and index folders in tmp (the
 project's corpus/ and index/ are never touched); the real model and the real seed
-bulletins are used, the model is loaded once per session."""
+bulletins are used, the model is loaded once per session (``qa.Index``'s one per process).
+
+The tests are an edge (qa/settings.py): they read the environment with ``Settings.from_env()``
+and give it to what they make.  ``index_of`` makes ``qa.Index`` objects and closes them after the
+test; ``drop_indexes`` drops the default ones ``qa.search`` made during it."""
 
 from __future__ import annotations
 
@@ -56,10 +60,52 @@ def isolated_paths(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def embedder():
-    from qa.app.api import _embedder
+def settings():
+    """The environment's settings at the start of the run (BULLETIN_QA_CACHE: the worktree's model
+    cache); a test that changes a variable reads them again (``Settings.from_env()``)."""
+    from qa.settings import Settings
 
-    return _embedder(None)
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def embedder(settings):
+    """The build's embedder: the process's one (``qa.Index.embedder_for``), shared by every Index."""
+    from qa.app.api import Index
+
+    return Index.embedder_for(settings)
+
+
+def build_index(corpus, index, embedder=None, **options):
+    """``qa.index.stores.build_index`` (a folder or a database) as the tests build: with this
+    process's models (``qa.Index``'s shared ones, so no build loads the second model again) and
+    the environment's settings as they are now."""
+    from qa.app.api import Index
+    from qa.index import stores
+    from qa.settings import Settings
+
+    settings = Settings.from_env()
+    if "second" not in options and str(settings.second_model).lower() not in ("none", "off", "0"):
+        options["second"] = Index.second_model(settings)
+    return stores.build_index(corpus, index, embedder or Index.embedder_for(settings), settings=settings, **options)
+
+
+@pytest.fixture
+def index_of():
+    """``index_of(location, **options)``: a ``qa.Index`` of the environment's settings as they are
+    now (``options``: the Index's: corpus, settings, embedder, retriever options), closed after the
+    test (a database's connections)."""
+    from qa.app.api import Index
+
+    made = []
+
+    def make(location, **options):
+        made.append(Index(location, **options))
+        return made[-1]
+
+    yield make
+    for idx in made:
+        idx.close()
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +114,6 @@ def seed_index(tmp_path_factory, embedder):
     The pytest-xdist workers share one build (the first builds it under a lock, the others
     wait and read it); no test writes into it (``seed_copy`` is the copy to change)."""
     from filelock import FileLock
-
-    from qa.index.folder import build_index
 
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest-xdist's own variable: the workers' common folder
@@ -165,18 +209,16 @@ def serve_seed_copy(tmp_path_factory, seed_index, name: str, **app_options):
 
 
 @pytest.fixture
-def drop_retrievers():
-    """Each test's index gets its own cached Retriever in qa.app.api (with its loaded index): drop the
-    ones a test made, so a module of many in-process builds and searches does not keep them all.
-    Dropping the entry frees a Retriever at once (it is in no reference cycle); a gc.collect()
-    after each test, needed when each held its own model, cost 0.3 s a test in a worker that
-    holds torch and gradio."""
-    from qa.app import api
+def drop_indexes():
+    """``qa.search`` keeps a default ``qa.Index`` per location (with its loaded index): drop the
+    ones a test made (``Index.forget_defaults``), so a module of many in-process builds and
+    searches does not keep them all.  Dropping one frees it at once (it is in no reference
+    cycle); no gc.collect() per test (0.3 s a test in a worker that holds torch and gradio)."""
+    from qa.app.api import Index
 
-    before = set(api._retrievers)
+    before = Index.defaults()
     yield
-    for key in set(api._retrievers) - before:
-        api._retrievers.pop(key, None)
+    Index.forget_defaults(keep=before)
 
 
 # --------------------------------------------------------------------------- which tests need a model

@@ -52,6 +52,15 @@ def served(tmp_path_factory, seed_index):
         demo.close()
 
 
+@pytest.fixture(scope="module")
+def page_index(served):
+    """A qa.Index of the served copy's index (the page holds its own): what the handlers take."""
+    from qa.app.api import Index
+
+    with Index(served[2]) as idx:
+        yield idx
+
+
 # --------------------------------------------------------------------------- fast, no model
 
 
@@ -115,8 +124,8 @@ def test_merge_overlapping_passages():
     assert live.merge_overlapping(["abc", "xyz"]) == "abc\nxyz"
 
 
-def test_missing_index_says_how_to_build(tmp_path):
-    answer, cards = handlers.ask("任何问题", index=tmp_path / "no-index")
+def test_missing_index_says_how_to_build(tmp_path, index_of):
+    answer, cards = handlers.ask("任何问题", index=index_of(tmp_path / "no-index"))
     assert "Rebuild index" in answer and "bulletin-qa index" in answer and cards == ""
 
 
@@ -172,19 +181,19 @@ def test_empty_query_is_an_error_message(served):
 
 
 @pytest.mark.slow
-def test_page_html_marks_answer_and_cites(served):
+def test_page_html_marks_answer_and_cites(served, page_index):
     _client, _corpus, index, _base = served
-    answer, cards = handlers.ask(QUESTION, 5, "hybrid", None, index)
+    answer, cards = handlers.ask(QUESTION, 5, "hybrid", None, page_index)
     assert "[1]" in answer and "qa-none" not in answer
     assert cards.count('class="qa-card"') == 5 and "<mark>" in cards
     assert "Show in full article" in cards and "酒泉" in cards
 
 
 @pytest.mark.slow
-def test_off_topic_question_gets_no_answer_but_nearest_passages(served):
+def test_off_topic_question_gets_no_answer_but_nearest_passages(served, page_index):
     client, _corpus, index, _base = served
     for q in ("How do I bake sourdough bread?", "红烧肉怎么做才好吃"):
-        answer, cards = handlers.ask(q, 3, "hybrid", None, index)
+        answer, cards = handlers.ask(q, 3, "hybrid", None, page_index)
         assert "do not seem to answer" in answer
         assert "nearest, not an answer" in cards and cards.count("qa-card-nearest") == 3
         results = client.predict(q, 3, "hybrid", None, api_name="/search")
@@ -192,9 +201,9 @@ def test_off_topic_question_gets_no_answer_but_nearest_passages(served):
 
 
 @pytest.mark.slow
-def test_query_and_document_text_are_escaped(served):
+def test_query_and_document_text_are_escaped(served, page_index):
     _client, _corpus, index, _base = served
-    answer, _cards = handlers.ask("<script>alert(1)</script> 酒泉", 2, "hybrid", None, index)
+    answer, _cards = handlers.ask("<script>alert(1)</script> 酒泉", 2, "hybrid", None, page_index)
     assert "<script>" not in answer and "&lt;script&gt;alert(1)&lt;/script&gt;" in answer
 
 
@@ -307,20 +316,20 @@ def test_search_endpoint_filters_by_region_and_names_the_source(served):
 
 
 @pytest.mark.slow
-def test_page_in_chinese_names_bulletin_region_and_offers_copy_and_original(served):
+def test_page_in_chinese_names_bulletin_region_and_offers_copy_and_original(served, page_index):
     _client, corpus, index, _base = served
-    answer, cards = handlers.ask(QUESTION, 5, "hybrid", None, index, "zh", corpus=corpus)
+    answer, cards = handlers.ask(QUESTION, 5, "hybrid", None, page_index, "zh", corpus=corpus)
     assert "问题：" in answer and "复制引用" in answer
     assert "得分" in cards and "第" in cards and "行" in cards and "在全文中查看" in cards
     assert "地区" in cards and "甘肃省酒泉市" in cards and "简报" in cards
     assert 'class="qa-copy"' in cards and 'data-citation="甘肃酒泉：' in cards
     assert 'href="original/003_41b0a890d9bd57ab.txt"' in cards  # the page's own route, by the file's name
     assert str(corpus) not in cards and str(corpus.resolve()) not in cards and "gradio_api/file=" not in cards
-    no, _ = handlers.ask("How do I bake sourdough bread?", 3, "hybrid", None, index, "zh")
+    no, _ = handlers.ask("How do I bake sourdough bread?", 3, "hybrid", None, page_index, "zh")
     assert "简报似乎没有回答这个问题" in no
-    bad, _ = handlers.ask("   ", 3, "hybrid", None, index, "zh")
+    bad, _ = handlers.ask("   ", 3, "hybrid", None, page_index, "zh")
     assert "问题为空" in bad
-    narrowed, ncards = handlers.ask(QUESTION, 5, "hybrid", None, index, "zh", regions=["湖北"])
+    narrowed, ncards = handlers.ask(QUESTION, 5, "hybrid", None, page_index, "zh", regions=["湖北"])
     assert "甘肃省酒泉市" not in ncards and "湖北省" in ncards
 
 
@@ -331,13 +340,13 @@ def test_long_question_is_shortened_in_the_echo():
 
 
 @pytest.mark.slow
-def test_exports_hold_question_rank_citation_passage_answer(served, tmp_path):
+def test_exports_hold_question_rank_citation_passage_answer(served, tmp_path, page_index):
     import csv
 
     from qa.app.web import export, originals  # noqa: F401
 
     _client, _corpus, index, _base = served
-    found = handlers.run_search(QUESTION, 3, "hybrid", None, index)
+    found = handlers.run_search(QUESTION, 3, "hybrid", None, page_index)
     c, m = export.export_files(QUESTION, found["passages"], "zh", tmp_path)
     rows = list(csv.reader(open(c, encoding="utf-8-sig")))
     assert rows[0][:5] == ["问题", "名次", "引用", "段落", "回答句"]
@@ -440,7 +449,7 @@ def test_original_file_route_needs_the_login(seed_index, tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_strictness_moves_the_threshold_to_measured_points(served):
+def test_strictness_moves_the_threshold_to_measured_points(served, page_index):
     from qa import search
     from qa.retrieve.verdict import calibration, similarity_threshold
 
@@ -464,7 +473,7 @@ def test_strictness_moves_the_threshold_to_measured_points(served):
         search(q, 3, index=index, strictness="very")
     hits = client.predict(q, 3, "hybrid", None, None, None, None, "strict", api_name="/search")
     assert hits and hits[0]["answers"] is strict.answered
-    answer, _cards = handlers.ask(q, 3, "hybrid", None, index, "zh", strictness="strict")
+    answer, _cards = handlers.ask(q, 3, "hybrid", None, page_index, "zh", strictness="strict")
     assert "简报似乎没有回答" in answer and "需要" in answer
 
 
@@ -489,7 +498,7 @@ def test_cli_search_takes_strictness(seed_index, capsys):
 
 
 @pytest.mark.slow
-def test_documents_search_and_articles(served):
+def test_documents_search_and_articles(served, page_index):
     from qa.app.web import export, originals  # noqa: F401
 
     client, corpus, index, _base = served
@@ -502,10 +511,10 @@ def test_documents_search_and_articles(served):
     assert [d["file"] for d in client.predict("酒泉", api_name="/documents")] == ["003_41b0a890d9bd57ab.txt"]
     assert [d["file"] for d in client.predict("003_", api_name="/documents")] == ["003_41b0a890d9bd57ab.txt"]
     assert client.predict("湖北 酒泉", api_name="/documents") and not client.predict("苏州", api_name="/documents")
-    html_ = documents.documents_view(Corpus(corpus), index, "zh")
+    html_ = documents.documents_view(Corpus(corpus), page_index, "zh")
     assert 'class="qa-doc-row" data-search="' in html_ and "甘肃酒泉" in html_
     assert "没有符合搜索条件的简报" in html_  # the row shown when the search keeps nothing
-    info = documents.document_info(live.live_passages(index))
+    info = documents.document_info(live.live_passages(page_index))
     listed = documents.articles_html(info["003_41b0a890d9bd57ab.txt"]["articles"], "zh")
     assert "甘肃酒泉" in listed and "甘肃省酒泉市" in listed and "行" in listed
 
@@ -547,7 +556,7 @@ def test_serve_imports_the_page_from_the_package(monkeypatch, capsys):
 
 
 @pytest.mark.slow
-def test_pdf_original_opens_at_the_passage_page(tmp_path_factory, seed_index, tmp_path):
+def test_pdf_original_opens_at_the_passage_page(tmp_path_factory, seed_index, tmp_path, index_of):
     """A PDF bulletin's card links original/<file>#page=N, N the passage's page; the route returns
     the PDF's bytes as application/pdf, inline (the browser's viewer honours #page=N)."""
     import re
@@ -566,7 +575,8 @@ def test_pdf_original_opens_at_the_passage_page(tmp_path_factory, seed_index, tm
         r = client.predict("喀什 社工站.pdf", base64.b64encode(pdf.read_bytes()).decode(), api_name="/add_document")
         assert r["saved"], r
         assert client.predict(False, api_name="/rebuild")[0].startswith("✓")
-        _answer, cards = handlers.ask("喀什 社区社工站 建成多少个", 3, "hybrid", None, index, "zh", corpus=corpus)
+        _answer, cards = handlers.ask("喀什 社区社工站 建成多少个", 3, "hybrid", None, index_of(index), "zh",
+                                      corpus=corpus)
         links = re.findall(r'href="(original/[^"]+)"', cards)
         link = "original/%E5%96%80%E4%BB%80%20%E7%A4%BE%E5%B7%A5%E7%AB%99.pdf#page=2"  # 喀什 社工站.pdf, p. 2
         assert link in links, links

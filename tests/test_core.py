@@ -13,7 +13,8 @@ import pytest
 from qa.ingest.chunk import CHUNK_SIZE, chunk_document
 from qa.ingest.read import IngestError, clean, decode_bytes, read_document
 from qa.index.base import IndexMissing
-from qa.index.folder import StoredIndex, build_index
+from qa.index.folder import StoredIndex
+from tests.conftest import build_index
 from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,12 +135,12 @@ def test_bad_files_are_skipped_with_a_warning_naming_them(tmp_path, embedder):
 # ----------------------------------------------------------------------------- model
 
 @pytest.fixture(scope="module")
-def fp32():
+def fp32(settings):
     """The converted model itself (torch, fp32), not the default int8 path: the process's one
-    torch copy, which test_speed uses too."""
-    from qa.embed.model import shared_embedder
+    torch copy (qa.Index's), which test_speed uses too."""
+    from qa.app.api import Index
 
-    return shared_embedder(backend="torch")
+    return Index.embedder_for(settings, backend="torch")
 
 
 @pytest.mark.slow
@@ -324,7 +325,7 @@ def test_cli_index_is_incremental(seed_copy):
 def test_a_build_with_nothing_changed_keeps_the_live_version(seed_copy, embedder):
     """Nothing changed: the live version is kept (and a dead build's leftovers go); one changed
     line: a new version, with only that file's passages embedded."""
-    from qa.index.folder import build_index, live_version
+    from qa.index.folder import live_version
 
     corpus, index = seed_copy
     live = live_version(index).name
@@ -353,14 +354,13 @@ def test_headline_of_a_short_bulletin_is_its_title(raw):
     assert blocks[1].text.startswith("近日")
 
 
-def test_build_and_search_share_one_loaded_model(seed_index, embedder):
+def test_build_and_search_share_one_loaded_model(seed_index, embedder, settings, index_of):
     """One e5 and one second model per process: the embedder a build uses is the one a search of
-    its index uses (the page that rebuilds and searches holds one copy)."""
-    from qa.app import api
-    from qa.embed.model import shared_second
-    from qa.index.build import default_second_model
+    its index uses, in every Index (the page that rebuilds and searches holds one copy)."""
+    from qa.app.api import Index
 
     _, index = seed_index
-    r = api.get_retriever(index)
-    assert r.embedder is embedder is api._embedder(None)
-    assert r.second is shared_second() is default_second_model()
+    a, b = index_of(index, settings=settings), index_of(index)  # b: the environment's settings, read now
+    assert a is not b and a.retriever is not b.retriever
+    assert a.retriever.embedder is b.retriever.embedder is embedder is a.embedder() is b.embedder()
+    assert a.retriever.second is b.retriever.second is b.second() is Index.second_model(settings)

@@ -158,7 +158,7 @@ def test_pdf_without_text_layer_is_skipped(tmp_path):
 @pytest.fixture(scope="module")
 def mixed_index(tmp_path_factory, embedder):
     """A corpus of every format (plus one seed .txt and two damaged files), indexed."""
-    from qa.index.folder import build_index
+    from tests.conftest import build_index
 
     base = tmp_path_factory.mktemp("formats")
     corpus = base / "corpus"

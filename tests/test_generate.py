@@ -144,16 +144,22 @@ def test_the_prompt_numbers_the_passages_and_says_why_in_the_code():
 
 
 def test_settings_are_read_from_the_environment(monkeypatch, no_llm_env):
-    assert llm_settings() is None
+    from qa.settings import Settings
+
+    def env():  # an edge reads the environment once and hands it to llm_settings
+        return Settings.from_env()
+
+    assert llm_settings(settings=env()) is None and llm_settings() is None
     monkeypatch.setenv("BULLETIN_QA_LLM_URL", "http://127.0.0.1:11434/v1")
     monkeypatch.setenv("BULLETIN_QA_LLM_MODEL", "qwen2.5:7b")
     monkeypatch.setenv("BULLETIN_QA_LLM_API_KEY", "sk-test")
-    s = llm_settings()
+    s = llm_settings(settings=env())
     assert (s.url, s.model, s.api_key, s.timeout, s.max_retries) == ("http://127.0.0.1:11434/v1", "qwen2.5:7b",
                                                                      "sk-test", 30.0, 1)
+    assert llm_settings() is None  # no settings given: the defaults, never the environment
     monkeypatch.setenv("BULLETIN_QA_LLM_TIMEOUT", "7.5")
-    assert llm_settings().timeout == 7.5 and llm_settings(timeout=2).timeout == 2
-    assert llm_settings(model="other").model == "other"
+    assert llm_settings(settings=env()).timeout == 7.5 and llm_settings(timeout=2, settings=env()).timeout == 2
+    assert llm_settings(model="other", settings=env()).model == "other"
     with pytest.raises(ValueError, match="http"):
         llm_settings(url="127.0.0.1:11434")
     assert LLMSettings("http://user:secret@host:8000/v1").where == "http://host:8000/v1"
@@ -489,11 +495,11 @@ CASES = {  # model -> what the final answer area must say
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", list(CASES))
-def test_page_streams_the_checked_answer_above_the_cards(seed_index, llm, model):
+def test_page_streams_the_checked_answer_above_the_cards(seed_index, llm, model, index_of):
     from qa.app.web import handlers, render, server  # noqa: F401
 
     _, index = seed_index
-    states = list(handlers.ask_llm(QUESTION, 3, "hybrid", None, index, settings(llm, model, timeout=1.0)))
+    states = list(handlers.ask_llm(QUESTION, 3, "hybrid", None, index_of(index), settings(llm, model, timeout=1.0)))
     answer, cards = states[-1]
     assert CASES[model] in answer and "Traceback" not in answer
     assert cards.count('class="qa-card"') == 3 and all(c == cards for _a, c in states)  # cards from the first yield
@@ -506,15 +512,15 @@ def test_page_streams_the_checked_answer_above_the_cards(seed_index, llm, model)
 
 
 @pytest.mark.slow
-def test_page_unanswerable_and_not_listening(seed_index, llm):
+def test_page_unanswerable_and_not_listening(seed_index, llm, index_of):
     from qa.app.web import handlers, render, server  # noqa: F401
 
     _, index = seed_index
-    [(answer, cards)] = list(handlers.ask_llm(UNANSWERABLE, 3, "hybrid", None, index, settings(llm, "fake-good")))
+    [(answer, cards)] = list(handlers.ask_llm(UNANSWERABLE, 3, "hybrid", None, index_of(index), settings(llm, "fake-good")))
     assert "do not seem to answer" in answer and "苏州" in answer and "nearest, not an answer" in cards
     assert llm.requests == []
     url = f"http://127.0.0.1:{free_port()}/v1"
-    answer, _cards = list(handlers.ask_llm(QUESTION, 3, "hybrid", None, index, LLMSettings(url, "x")))[-1]
+    answer, _cards = list(handlers.ask_llm(QUESTION, 3, "hybrid", None, index_of(index), LLMSettings(url, "x")))[-1]
     assert "could not be reached" in answer and 'href="#qa-card-1"' in answer
 
 

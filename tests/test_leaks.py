@@ -37,7 +37,7 @@ SEED = sorted((ROOT / "corpus").glob("*.txt"))[0]
 GIB = 1024 ** 3
 
 
-pytestmark = pytest.mark.usefixtures("drop_retrievers")
+pytestmark = pytest.mark.usefixtures("drop_indexes")
 
 
 def errors(stderr: str) -> list[str]:
@@ -51,7 +51,7 @@ def manifest(index: Path) -> dict:
 @pytest.fixture(scope="module")
 def one_seed(tmp_path_factory, embedder):
     """(corpus, index): one seed bulletin, indexed (copied by each test that changes it)."""
-    from qa.index.folder import build_index
+    from tests.conftest import build_index
 
     base = tmp_path_factory.mktemp("leaks")
     corpus = base / "corpus"

@@ -9,9 +9,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from qa.app import api
+from qa.app.api import Index
 from qa.retrieve.retriever import Retriever
-from qa.index.folder import build_index
+from tests.conftest import build_index
 from tests.fake_embedder import FakeEmbedder
 
 BULLETINS = {
@@ -48,20 +48,12 @@ def fake():
 @contextmanager
 def indexed(folder, fake, files: dict[str, str]):
     """(corpus, index, search): ``files`` indexed with the fake embedder under ``folder``, and
-    a search through qa.search with a Retriever that uses it (no model, no word bridge)."""
+    a search through a qa.Index whose queries the fake embeds (no model, no word bridge)."""
     corpus, index = folder / "corpus", folder / "index"
     write(corpus, files)
     build_index(corpus, index, fake, second=None)
-    key = index.resolve()
-    api._retrievers[key] = Retriever(index, embedder=fake, word_bridge=False)
-
-    def search(q, **kw):
-        return api.search(q, index=index, **kw)
-
-    try:
-        yield corpus, index, search
-    finally:
-        api._retrievers.pop(key, None)
+    with Index(index, corpus=corpus, embedder=fake, word_bridge=False) as idx:
+        yield corpus, index, idx.search  # search.__self__: the Index
 
 
 @pytest.fixture
@@ -190,10 +182,10 @@ def test_eval_counts_whether_the_highlighted_sentence_holds_the_key(small):
     sentence holds it too (a passage can hold the fact while the page marks another sentence)."""
     from qa.app.eval import evaluate, sentence_holds
 
-    _corpus, index, _search = small
+    _corpus, _index, search = small
     questions = [{"id": "a", "q": "甘州区 持证社会工作者 达到多少名", "keys": ["120名"]},
                  {"id": "b", "q": "温州 孵化 志愿服务组织 多少个", "keys": ["308个"]}]
-    figs = evaluate(questions, ["hybrid"], k=3, index=index)
+    figs = evaluate(questions, ["hybrid"], k=3, index=search.__self__)
     assert figs["modes"]["hybrid"]["hit@1"] == 1.0
     assert figs["modes"]["hybrid"]["sentence@1"] == 1.0 and figs["sentence_misses"]["hybrid"] == []
     q = {"keys": ["120名"]}
@@ -202,25 +194,25 @@ def test_eval_counts_whether_the_highlighted_sentence_holds_the_key(small):
     assert not sentence_holds({"keys": ["120名", "乡镇"], "mode": "all"}, "达到120名以上。")
 
 
-def test_weights_hash_is_remembered_by_the_file_stat_and_redone_when_it_changes(tmp_path, monkeypatch):
+def test_weights_hash_is_remembered_by_the_file_stat_and_redone_when_it_changes(tmp_path):
     import os
 
     from qa.files import file_sha256, weights_sha256
 
-    monkeypatch.setenv("BULLETIN_QA_CACHE", str(tmp_path / "cache"))
+    cache = tmp_path / "cache"
     weights = tmp_path / "model.safetensors"
     weights.write_bytes(b"\x00" * 3_000_000)
-    first = weights_sha256(weights)
+    first = weights_sha256(weights, cache)
     assert first == file_sha256(weights)
-    [memo] = (tmp_path / "cache" / "hashes").iterdir()
+    [memo] = (cache / "hashes").iterdir()
     memo.write_text("f" * 64)  # what is remembered is what a second process gets, unread
-    assert weights_sha256(weights) == "f" * 64
+    assert weights_sha256(weights, cache) == "f" * 64
     weights.write_bytes(b"\x01" * 3_000_000)  # same size, new contents and time
     os.utime(weights, ns=(1, 2))
-    assert weights_sha256(weights) == file_sha256(weights) != first
-    for m in (tmp_path / "cache" / "hashes").iterdir():
+    assert weights_sha256(weights, cache) == file_sha256(weights) != first
+    for m in (cache / "hashes").iterdir():
         m.write_text("not a hash")  # a damaged memo is hashed again
-    assert weights_sha256(weights) == file_sha256(weights)
+    assert weights_sha256(weights, cache) == file_sha256(weights)
 
 
 def test_place_finding_tries_only_the_lengths_of_names_that_begin_there():

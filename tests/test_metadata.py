@@ -133,7 +133,7 @@ def test_region_filtered_goal_passage_is_first(seed_index):
 @pytest.mark.slow
 def test_dated_bulletins_filter_by_date(tmp_path, embedder):
     import qa
-    from qa.index.folder import build_index
+    from tests.conftest import build_index
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

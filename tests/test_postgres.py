@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "corpus"
 QUERY = "社会工作专业人才"
 
-from tests.conftest import DEV, cli_cmd, run_cli  # noqa: E402 - after the skips above
+from tests.conftest import DEV, build_index, cli_cmd, run_cli  # noqa: E402 - after the skips above
 
-pytestmark = pytest.mark.usefixtures("drop_retrievers")
+pytestmark = pytest.mark.usefixtures("drop_indexes")
 
 
 class Server:
@@ -77,14 +77,10 @@ def pg():
 def pg_seed(pg, tmp_path_factory, embedder):
     """(corpus, template database): the five seed bulletins built once into the database
     ``seed_tpl``, which no test reads (so it can be copied)."""
-    from qa.index import postgres as pgstore, postgres_build
-
     corpus = tmp_path_factory.mktemp("pgseed") / "corpus"
     shutil.copytree(SEEDS, corpus)
     pg.admin("CREATE DATABASE seed_tpl")
-    url = pg.url("seed_tpl")
-    postgres_build.build_index(corpus, url, embedder)
-    pgstore.close_readers(url)
+    build_index(corpus, pg.url("seed_tpl"), embedder)  # its own connections, closed when it ends
     return corpus, "seed_tpl"
 
 
@@ -212,38 +208,40 @@ def test_environment_names_the_database(pg_index, monkeypatch):
 # --------------------------------------------------------------------------- incremental
 
 
-def test_incremental_add_change_remove_and_old_versions_dropped(pg, pg_copy, embedder):
-    from qa import search
+def test_incremental_add_change_remove_and_old_versions_dropped(pg, pg_copy, embedder, index_of):
     from qa.index import stores
     from tests.test_core import BULLETIN
 
     corpus, url = pg_copy
+    idx = index_of(url, corpus=corpus)  # builds and searches: the page's way
+    assert idx.embedder() is embedder
     first = live(url)
-    r = stores.build_index(corpus, url, embedder)  # nothing changed: the live version stays
+    r = idx.build()  # nothing changed: the live version stays
     assert r.unchanged and r.version == first == live(url) and r.embedded_passages == 0
+    assert idx.search("夹竹镇 持证社会工作者", k=3)[0].source != "new.txt"
     (corpus / "new.txt").write_text(BULLETIN, encoding="utf-8")
-    r = stores.build_index(corpus, url, embedder)
+    r = idx.build()
     assert r.embedded_files == ["new.txt"] and not r.full_rebuild and not r.unchanged
     assert 0 < r.embedded_passages == sum(1 for p in stores.load(url).passages if p["source"] == "new.txt")
-    assert search("夹竹镇 持证社会工作者", k=3, index=url)[0].source == "new.txt"  # seen at once in this process
+    assert idx.search("夹竹镇 持证社会工作者", k=3)[0].source == "new.txt"  # seen at once by the Index that built
 
     changed = sorted(p.name for p in SEEDS.glob("*.txt"))[0]
     with open(corpus / changed, "a", encoding="utf-8") as f:
         f.write("\n新增段落：夹竹镇新增一处社会工作实训基地。\n")
-    r = stores.build_index(corpus, url, embedder)
+    r = idx.build()
     assert r.embedded_files == [changed]
 
     (corpus / "new.txt").unlink()
-    r = stores.build_index(corpus, url, embedder)
+    r = idx.build()
     assert r.removed_files == ["new.txt"] and r.embedded_passages == 0
-    assert all(p.source != "new.txt" for p in search("夹竹镇 持证社会工作者", k=10, index=url))
+    assert all(p.source != "new.txt" for p in idx.search("夹竹镇 持证社会工作者", k=10))
     # the live version and the one before it are kept, older ones dropped
     tables = version_tables(pg, url)
     assert first not in tables and len(tables) == 2, tables
 
-    r = stores.build_index(corpus, url, embedder, rebuild=True)  # from scratch: the cache table serves
+    r = idx.build(rebuild=True)  # from scratch: the cache table serves
     assert r.full_rebuild and r.embedded_files == []
-    assert search("夹竹镇 社会工作实训基地", k=3, index=url)[0].source == changed
+    assert idx.search("夹竹镇 社会工作实训基地", k=3)[0].source == changed
 
 
 def test_ensemble_index_in_the_database(pg, tmp_path, embedder):
@@ -256,14 +254,14 @@ def test_ensemble_index_in_the_database(pg, tmp_path, embedder):
     corpus.mkdir()
     shutil.copy(SEEDS / "003_41b0a890d9bd57ab.txt", corpus)
     url = pg.url(pg.new_db())
-    stores.build_index(corpus, url, embedder, ensemble=True)
+    build_index(corpus, url, embedder, ensemble=True)
     store = stores.load(url)
     assert store.has_second and store.manifest["settings"]["ensemble"]
     vecs, counts = store.sentence_vectors(range(len(store.passages)), e5=False)
     assert vecs.shape == (int(counts.sum()), 512) and (counts > 0).all()
     hits = search("甘肃酒泉 certified-worker goal", k=3, index=url)
     assert "use" in hits[0].ranks and "酒泉" in hits[0].title
-    r = stores.build_index(corpus, url, embedder)
+    r = build_index(corpus, url, embedder)
     assert r.embedded_passages == 0 and stores.load(url).has_second
 
 
@@ -299,7 +297,6 @@ def test_unreachable_database_is_one_line_with_the_host(tmp_path):
 
 
 def test_missing_extension_and_missing_create_right_say_what_to_do(pg, tmp_path, embedder):
-    from qa.index import stores
     from qa.index.base import IndexWriteError
 
     corpus = tmp_path / "c"
@@ -310,16 +307,16 @@ def test_missing_extension_and_missing_create_right_say_what_to_do(pg, tmp_path,
     # a database without the extension, owned by a role that may not create it (not a superuser)
     db = pg.new_db(owner="plain")
     with pytest.raises(IndexWriteError, match=r"CREATE EXTENSION vector") as e:
-        stores.build_index(corpus, pg.url(db, "plain"), embedder)
+        build_index(corpus, pg.url(db, "plain"), embedder)
     assert "superuser" in str(e.value) and db in str(e.value)
     # the extension made by a superuser, but no CREATE right on schema public (PostgreSQL 15+'s default)
     db = pg.new_db()
     pg.admin("CREATE EXTENSION vector", db=db)
     with pytest.raises(IndexWriteError, match=r"lacks the CREATE right on schema public") as e:
-        stores.build_index(corpus, pg.url(db, "plain"), embedder)
+        build_index(corpus, pg.url(db, "plain"), embedder)
     assert "GRANT CREATE ON SCHEMA public TO plain" in str(e.value)
     pg.admin("GRANT CREATE ON SCHEMA public TO plain", db=db)
-    assert stores.build_index(corpus, pg.url(db, "plain"), embedder).passages > 0
+    assert build_index(corpus, pg.url(db, "plain"), embedder).passages > 0
 
 
 def test_no_index_yet_says_how_to_build_it(pg):
@@ -348,7 +345,6 @@ def test_another_tool_version_is_named_with_the_repair_command(pg, pg_copy):
 
 def test_a_damaged_version_names_the_table_and_a_plain_build_repairs_it(pg, pg_copy, embedder):
     from qa import search
-    from qa.index import stores
     from qa.index.base import IndexDamaged
 
     corpus, url = pg_copy
@@ -356,7 +352,7 @@ def test_a_damaged_version_names_the_table_and_a_plain_build_repairs_it(pg, pg_c
     pg.admin(f"DROP TABLE bqa_{live(url)}_postings", db=db)
     with pytest.raises(IndexDamaged, match=r"_postings .*missing.*bulletin-qa index --index"):
         search("社工站", index=url)
-    r = stores.build_index(corpus, url, embedder)
+    r = build_index(corpus, url, embedder)
     assert r.full_rebuild and r.embedded_files == []  # re-made from the embedding cache table
     assert search("温州 社工站", k=3, index=url)[0].source.startswith("001_")
 
@@ -395,7 +391,7 @@ def test_sigkill_mid_build_leaves_the_live_version_answering(pg, pg_copy):
         assert search(QUERY, k=3, index=url)
     assert killed and killed[0] == "embedding (midway)", killed
     # the dead build's lock went with its connection; the next build resumes from the cache table
-    r = stores.build_index(corpus, url, None)
+    r = build_index(corpus, url, None)
     assert len(r.embedded_files) < 8 or r.embedded_passages < r.passages - old_n
     assert live(url) != old and len(stores.load(url).manifest["files"]) == 13
 
@@ -410,7 +406,7 @@ def test_second_build_is_refused_while_one_runs_and_wait_queues(pg_copy):
 SEARCHER = r"""
 import json, os, sys, time
 from qa import search
-from qa.app.api import get_retriever
+from qa.app.api import Index
 url, ready, stop = sys.argv[1], sys.argv[2], sys.argv[3]
 n = errors = 0
 seen = []
@@ -419,7 +415,7 @@ while time.monotonic() < end and not (os.path.exists(stop) and n >= 500):
     try:
         hits = search("社会工作专业人才", k=3, index=url, mode="lexical")
         assert hits and all(h.text for h in hits)
-        v = get_retriever(url).store.version
+        v = Index.default(url).store.version
         if not seen or seen[-1][0] != v:
             seen.append((v, time.time()))
     except Exception as e:
@@ -435,7 +431,6 @@ print(json.dumps({"searches": n, "errors": errors, "seen": seen}))
 def test_searches_from_another_process_during_rebuilds_see_no_error(pg_copy, embedder, tmp_path):
     """Another process searches without a pause while three builds switch versions: no error
     in at least 500 searches, and each new version is seen there within a second."""
-    from qa.index import stores
 
     corpus, url = pg_copy
     ready, stop = tmp_path / "ready", tmp_path / "stop"
@@ -447,7 +442,7 @@ def test_searches_from_another_process_during_rebuilds_see_no_error(pg_copy, emb
             time.sleep(0.05)
         switched = []
         for _ in range(3):
-            stores.build_index(corpus, url, embedder, rebuild=True)
+            build_index(corpus, url, embedder, rebuild=True)
             switched.append((live(url), time.time()))
             time.sleep(1.2)
         stop.touch()
@@ -463,7 +458,7 @@ def test_searches_from_another_process_during_rebuilds_see_no_error(pg_copy, emb
         assert version in seen and seen[version] - at < 1.0, (version, seen, switched)
 
 
-def test_the_page_lists_a_database_index_and_says_nothing_is_missing(pg_index):
+def test_the_page_lists_a_database_index_and_says_nothing_is_missing(pg_index, index_of):
     """The page's Documents tab and banner read the store through qa/index/base.py, so a database
     index lists its bulletins like a folder (none marked unindexed) and no "no index yet" shows."""
     from qa.app.web import documents, handlers, render
@@ -471,10 +466,10 @@ def test_the_page_lists_a_database_index_and_says_nothing_is_missing(pg_index):
     from qa.ingest.corpus import Corpus
 
     corpus, url = pg_index
-    docs = documents.list_documents(Corpus(corpus), url)
+    docs = documents.list_documents(Corpus(corpus), index_of(url))
     assert {d["file"] for d in docs} == {p.name for p in corpus.iterdir()}
     assert all(d["passages"] > 0 and d["state"] == "indexed" for d in docs), docs
-    assert handlers.status_html(url) == ""
+    assert handlers.status_html(index_of(url)) == ""
     assert "postgres:" not in render.missing_index_html(stores.describe(url))  # no password shown
 
 

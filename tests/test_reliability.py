@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUERY = "社会工作专业人才"
 
 
-pytestmark = pytest.mark.usefixtures("drop_retrievers")
+pytestmark = pytest.mark.usefixtures("drop_indexes")
 
 
 def grow_corpus(corpus: Path, copies: int = 30) -> None:
@@ -185,7 +185,7 @@ def test_second_build_is_refused_while_one_runs_and_wait_queues(seed_copy):
 
 
 def test_stale_tmp_folders_of_dead_builds_are_cleaned(seed_copy, embedder):
-    from qa.index.folder import build_index
+    from tests.conftest import build_index
 
     corpus, index = seed_copy
     live_before = live(index)
@@ -251,7 +251,7 @@ def _same_size_lines(path: Path) -> None:
 @pytest.fixture(scope="module")
 def small_index(tmp_path_factory, embedder):
     """One seed bulletin, indexed: rebuilding it takes a few seconds."""
-    from qa.index.folder import build_index
+    from tests.conftest import build_index
 
     base = tmp_path_factory.mktemp("small")
     corpus = base / "corpus"
@@ -293,7 +293,7 @@ def test_damaged_index_gives_clear_message_and_plain_index_repairs(small_index, 
 
 
 def test_stale_current_pointer_temp_is_cleaned(small_index, tmp_path, embedder):
-    from qa.index.folder import build_index
+    from tests.conftest import build_index
 
     corpus, index = tmp_path / "c", tmp_path / "i"
     shutil.copytree(small_index[0], corpus)
@@ -305,7 +305,7 @@ def test_stale_current_pointer_temp_is_cleaned(small_index, tmp_path, embedder):
 
 
 def test_unsupported_files_are_reported_not_silently_ignored(small_index, tmp_path, embedder):
-    from qa.index.folder import build_index
+    from tests.conftest import build_index
 
     corpus, index = tmp_path / "c", tmp_path / "i"
     shutil.copytree(small_index[0], corpus)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from qa.index.bm25 import pinyin_bridge
 from qa.text.tokens import bigrams
-from qa.index.folder import build_index
+from tests.conftest import build_index
 
 TOWNS = {
     "a.txt": "夹竹镇社会工作站建设情况\n近日，夹竹镇民政办部署社会工作站建设，到2025年底全镇培养持证社会工作者42名。\n（据夹竹镇民政办）\n",
@@ -66,7 +65,7 @@ def test_bigrams_cut_chinese_runs_and_keep_latin_words_whole():
     assert bigrams("，县。") == ["县"] and bigrams("THE Social-Work") == ["social", "work"]
 
 
-def test_bigram_list_counts_by_the_questions_chinese_share(seed_index):
+def test_bigram_list_counts_by_the_questions_chinese_share(seed_index, index_of):
     from qa import search
 
     _, index = seed_index
@@ -75,9 +74,7 @@ def test_bigram_list_counts_by_the_questions_chinese_share(seed_index):
     assert not any("bigram" in h.ranks for h in search("Wenzhou volunteer organisations", k=3, index=index))
     left_out = search("温州 孵化 志愿服务组织 多少个", k=3, index=index, without=frozenset({"bigram"}))
     assert not any("bigram" in h.ranks for h in left_out)
-    from qa.app.api import get_retriever
-
-    live = get_retriever(Path(index)).store
+    live = index_of(index).store
     assert live.bigram is not None and (live.path / "bigram" / "params.index.json").exists()
 
 
@@ -187,12 +184,12 @@ def test_ensemble_index_adds_the_second_model_lists_and_later_builds_keep_it(tmp
     assert all("sent" not in p for p in store.passages)
 
 
-def test_english_word_vectors_come_from_the_table_or_the_model():
+def test_english_word_vectors_come_from_the_table_or_the_model(settings):
     import numpy as np
 
-    from qa.embed.model import UseEmbedder
+    from qa.app.api import Index
 
-    use = UseEmbedder()
+    use = Index.second_model(settings)  # the process's one, its word table in the settings' cache folder
     table, index = use.word_table()
     assert len(index) > 40000 and "scholarships" in index and "qxzvword" not in index
     words = ["scholarships", "canteen", "qxzvword"]
@@ -203,7 +200,7 @@ def test_english_word_vectors_come_from_the_table_or_the_model():
     assert cos[0] > 0.999 and cos[1] > 0.999 and cos[2] > 0.99999  # float16 table rows; the unknown word exact
 
 
-def test_eval_ablation_of_a_set_with_its_own_corpus_needs_no_default_index(tmp_path, embedder):
+def test_eval_ablation_of_a_set_with_its_own_corpus_needs_no_default_index(tmp_path, embedder, settings):
     """A question set with a corpus/ folder beside it is asked against that corpus's own index;
     ``--ablation`` reads which parts that index has, not the default index (there is none here:
     conftest points BULLETIN_QA_INDEX at an empty tmp folder)."""
@@ -222,6 +219,6 @@ def test_eval_ablation_of_a_set_with_its_own_corpus_needs_no_default_index(tmp_p
     try:
         r = run_cli("eval", str(questions), "--ablation")
     finally:
-        shutil.rmtree(eval_index_path(corpus.resolve()), ignore_errors=True)
+        shutil.rmtree(eval_index_path(corpus.resolve(), settings), ignore_errors=True)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "| set/questions | hybrid |" in r.stdout and "| set/questions | hybrid-no-cedict |" in r.stdout, r.stdout

@@ -70,3 +70,20 @@ def test_settings_value_holds_every_setting_typed_with_its_default():
         s.ef_search = 1
     with pytest.raises(ValueError, match="BULLETIN_QA_BATCH"):
         Settings.from_env({"BULLETIN_QA_BATCH": "four"})
+
+
+def test_an_argument_wins_over_the_settings_and_the_settings_over_the_default(tmp_path):
+    """What a stage is given decides, never the environment: the upload check's read limits, the
+    build's ANN threshold, the user's model."""
+    import numpy as np
+
+    from qa.generate.llm import llm_settings
+    from qa.index.vectors import build_vector_index, describe
+    from qa.settings import Settings
+
+    s = Settings(llm_url="http://127.0.0.1:9/v1", llm_timeout=5.0, ann_threshold=10)
+    assert llm_settings(settings=s).timeout == 5.0 and llm_settings(timeout=2, settings=s).timeout == 2
+    assert llm_settings() is None  # given nothing: the defaults (no model), whatever the environment says
+    x = np.eye(12, dtype=np.float32)
+    assert describe(build_vector_index(x, threshold=s.ann_threshold)).startswith("IndexHNSWFlat")
+    assert describe(build_vector_index(x)) == "IndexFlatIP"  # the default threshold: 20,000

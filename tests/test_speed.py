@@ -13,8 +13,9 @@ import pytest
 
 from qa.index import vectors as vectorindex
 from qa.embed.cache import EmbeddingCache
-from qa.embed.model import Embedder, shared_embedder
-from qa.index.folder import StoredIndex, build_index, live_version
+from qa.embed.model import Embedder
+from qa.index.folder import StoredIndex, live_version
+from tests.conftest import build_index
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -28,11 +29,12 @@ def manifest(index: Path) -> dict:
 # ----------------------------------------------------------------------------- backend
 
 @pytest.mark.slow
-def test_int8_backend_is_selectable_and_agrees_with_fp32(monkeypatch):
-    embedder = shared_embedder(backend="torch")  # the process's one fp32 copy (test_core's fixture too)
-    assert Embedder().backend == "onnx-int8"  # the default for the bundled model on a CPU
-    monkeypatch.setenv("BULLETIN_QA_BACKEND", "onnx-int8")
-    int8 = Embedder()
+def test_int8_backend_is_selectable_and_agrees_with_fp32(settings):
+    from qa.app.api import Index
+
+    embedder = Index.embedder_for(settings, backend="torch")  # the process's one fp32 copy (test_core's too)
+    assert Embedder(settings=settings).backend == "onnx-int8"  # the default for the bundled model on a CPU
+    int8 = Embedder(settings=settings.replace(backend="onnx-int8"))
     assert int8.backend == "onnx-int8" and "+onnx-int8@" in int8.model_id
     assert int8.model_id != embedder.model_id  # an index never mixes vectors of two backends
     texts = synth.seed_material()[1][:12]
@@ -42,15 +44,14 @@ def test_int8_backend_is_selectable_and_agrees_with_fp32(monkeypatch):
     assert (a * b).sum(1).min() > 0.98
     q = int8.embed_queries(["温州 社工站"])
     assert q.shape == (1, 384)
-    # the index's model id brings the backend back, whatever the environment says
-    monkeypatch.setenv("BULLETIN_QA_BACKEND", "torch")
-    assert Embedder(int8.model_id.split("@")[0]).backend == "onnx-int8"
-    assert Embedder(backend="torch").model_id == embedder.model_id
+    # the index's model id brings the backend back, whatever the settings say
+    assert Embedder(int8.model_id.split("@")[0], settings=settings.replace(backend="torch")).backend == "onnx-int8"
+    assert Embedder(backend="torch", settings=settings).model_id == embedder.model_id
 
 
-def test_unknown_backend_is_refused():
+def test_unknown_backend_is_refused(settings):
     with pytest.raises(ValueError, match="backend"):
-        Embedder(backend="tpu-int2").st
+        Embedder(backend="tpu-int2", settings=settings).st
 
 
 # ----------------------------------------------------------------------------- cache

@@ -28,25 +28,29 @@ def _progress_bar():
     return progress
 
 
-def cmd_index(args) -> int:
-    from qa.app.api import build, corpus_dir, index_dir
+def _index(args):
+    """The Index of ``--index`` / ``--corpus`` with the settings ``main`` read."""
+    from qa.app.api import Index
 
-    report = build(args.corpus, args.index, rebuild=args.rebuild, model=args.model, ensemble=args.ensemble,
-                   progress=None if args.quiet else _progress_bar(), wait=None if args.wait else 0,
-                   device=args.device)  # the onnx-int8 backend is CPU-only: another device means torch
+    return Index(args.index, corpus=getattr(args, "corpus", None), settings=args.settings)
+
+
+def cmd_index(args) -> int:
+    with _index(args) as idx:
+        report = idx.build(rebuild=args.rebuild, model=args.model, ensemble=args.ensemble,
+                           progress=None if args.quiet else _progress_bar(), wait=None if args.wait else 0,
+                           device=args.device)  # the onnx-int8 backend is CPU-only: another device means torch
     for msg in report.skipped + report.warnings:
         print(f"warning: {msg}", file=sys.stderr)
-    from qa.index.stores import describe
-
-    print(f"indexed {corpus_dir(args.corpus)} -> {describe(index_dir(args.index))}: {report.summary()}")
+    print(f"indexed {idx.corpus} -> {idx.describe()}: {report.summary()}")
     return 0
 
 
 def cmd_search(args) -> int:
-    from qa.app.api import search
-
-    passages = search(args.query, k=args.k, mode=args.mode, index=args.index, sources=args.source or None,
-                      regions=args.region or None, since=args.since, until=args.until, strictness=args.strictness)
+    with _index(args) as idx:
+        passages = idx.search(args.query, k=args.k, mode=args.mode, sources=args.source or None,
+                              regions=args.region or None, since=args.since, until=args.until,
+                              strictness=args.strictness)
     if args.json:
         print(json.dumps({"answered": passages.answered, "reason": passages.reason,
                           "passages": [p.to_dict() for p in passages]}, ensure_ascii=False, indent=1))
@@ -76,13 +80,12 @@ def _llm(args):
     The key only from BULLETIN_QA_LLM_API_KEY: a key on the command line is seen by ps and the shell history."""
     from qa.generate.llm import llm_settings
 
-    return llm_settings(args.llm_url, args.llm_model, timeout=args.llm_timeout)
+    return llm_settings(args.llm_url, args.llm_model, timeout=args.llm_timeout, settings=args.settings)
 
 
 def cmd_ask(args) -> int:
-    from qa.app.api import answer
-
-    a = answer(args.query, k=args.k, llm=_llm(args), mode=args.mode, index=args.index, strictness=args.strictness)
+    with _index(args) as idx:
+        a = idx.answer(args.query, k=args.k, llm=_llm(args), mode=args.mode, strictness=args.strictness)
     if args.json:
         print(json.dumps(a.to_dict(), ensure_ascii=False, indent=1))
         return 0
@@ -112,11 +115,11 @@ def cmd_serve(args) -> int:
     from qa.app.web import server as ui
 
     return ui.main(["--host", args.host, "--port", str(args.port)]
-                    + (["--corpus", args.corpus] if args.corpus else [])
-                    + (["--index", args.index] if args.index else [])
-                    + (["--llm-url", args.llm_url] if args.llm_url else [])
-                    + (["--llm-model", args.llm_model] if args.llm_model else [])
-                    + (["--llm-timeout", str(args.llm_timeout)] if args.llm_timeout else []))
+                   + (["--corpus", args.corpus] if args.corpus else [])
+                   + (["--index", args.index] if args.index else [])
+                   + (["--llm-url", args.llm_url] if args.llm_url else [])
+                   + (["--llm-model", args.llm_model] if args.llm_model else [])
+                   + (["--llm-timeout", str(args.llm_timeout)] if args.llm_timeout else []), settings=args.settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -208,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command: the environment is read here, once (``Settings.from_env``), and handed down."""
     from qa.index.base import IndexDamaged
+    from qa.settings import Settings
 
     args = build_parser().parse_args(argv)
     level = logging.INFO if args.verbose else logging.WARNING
@@ -216,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     for handler in logging.getLogger().handlers:  # jieba and bm25s set their own loggers to DEBUG;
         handler.setLevel(level)  # their records reach this handler and must meet its level
     try:
+        args.settings = Settings.from_env()  # a malformed number: a ValueError naming the variable
         return args.func(args)
     except (ValueError, TypeError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -106,9 +106,11 @@ class NaiveBaseline:
 
 
 def evaluate(questions: list[dict], modes: list[str], k: int = 5, index=None, corpus=None) -> dict:
-    """Figures of one question set on one index, for each mode."""
-    from qa.app.api import _embedder, corpus_dir, get_retriever, search
+    """Figures of one question set on one index (a ``qa.Index``, or its location: an Index of the
+    environment's settings), for each mode; ``corpus``: the naive baseline's (default: the Index's)."""
+    from qa.app.api import Index
 
+    index = index if isinstance(index, Index) else Index(index)
     answerable = [q for q in questions if q["keys"]]
     near_misses = [q for q in questions if not q["keys"]]
     results: dict = {"k": k, "questions": len(questions), "answerable": len(answerable),
@@ -116,7 +118,7 @@ def evaluate(questions: list[dict], modes: list[str], k: int = 5, index=None, co
     for mode in modes:
         t0 = time.perf_counter()
         if mode == "naive":
-            base = NaiveBaseline(corpus_dir(corpus), get_retriever(index).embedder if index else _embedder(None))
+            base = NaiveBaseline(Path(corpus) if corpus else index.corpus, index.retriever.embedder)
             t0 = time.perf_counter()
             runs = [(base.search(q["q"], k), None, None) for q in questions]
         else:
@@ -125,7 +127,7 @@ def evaluate(questions: list[dict], modes: list[str], k: int = 5, index=None, co
                 base_mode, without = "hybrid", frozenset({mode.removeprefix("hybrid-no-")})
             runs = []
             for q in questions:
-                hits = search(q["q"], k=k, mode=base_mode, index=index, without=without)
+                hits = index.search(q["q"], k=k, mode=base_mode, without=without)
                 runs.append(([p.text for p in hits], (hits.answered, hits.reason), hits[0].answer if hits else None))
         ms = 1000 * (time.perf_counter() - t0) / max(1, len(questions))
         by_id = {q["id"]: run for q, run in zip(questions, runs)}
@@ -176,23 +178,23 @@ def own_corpus(path: Path) -> Path | None:
     return c if c.is_dir() else None
 
 
-def eval_index_path(corpus: Path) -> Path:
-    """Where the index of a question set's own corpus is kept: under the cache folder."""
+def eval_index_path(corpus: Path, settings) -> Path:
+    """Where the index of a question set's own corpus is kept: under the cache folder of
+    ``settings`` (qa.settings.Settings)."""
     import hashlib
 
-    from qa.embed.model import cache_dir
-
-    return cache_dir() / "eval-index" / hashlib.sha256(str(corpus).encode()).hexdigest()[:16]
+    return settings.cache_dir / "eval-index" / hashlib.sha256(str(corpus).encode()).hexdigest()[:16]
 
 
-def index_for(corpus: Path) -> Path:
-    """An index of a question set's own corpus (rebuilt incrementally: unchanged files are not
-    read again, and passages already embedded come from its embedding cache)."""
-    from qa.app.api import build
+def index_for(corpus: Path, settings):
+    """A ``qa.Index`` of a question set's own corpus (rebuilt incrementally: unchanged files are
+    not read again, and passages already embedded come from its embedding cache), with
+    ``settings`` (qa.settings.Settings: its cache folder holds the index)."""
+    from qa.app.api import Index
 
-    path = eval_index_path(corpus)
-    build(corpus, path, wait=None)
-    return path
+    index = Index(eval_index_path(corpus, settings), corpus=corpus, settings=settings)
+    index.build(wait=None)
+    return index
 
 
 def table(sets: list[tuple[str, dict]]) -> str:
@@ -225,11 +227,12 @@ def evaluate_answers(questions: list[dict], k: int = 5, index=None, llm=None) ->
     ``with_key`` = share of the answerable questions whose answer text (what is shown: the
     model's checked sentences, or the extractive sentence) contains a key; ``cites_key`` =
     share whose cited passages contain one."""
-    from qa.app.api import answer
+    from qa.app.api import Index
 
+    index = index if isinstance(index, Index) else Index(index)
     rows = []
     for q in questions:
-        a = answer(q["q"], k=k, index=index, llm=llm)
+        a = index.answer(q["q"], k=k, llm=llm)
         rows.append({"id": q["id"], "q": q["q"], "keys": q["keys"], "answered": a.answered, "model": a.model,
                      "sent": bool(a.model), "generated": a.generated, "sentences": len(a.sentences),
                      "unsupported": [c.to_dict() for c in a.unsupported], "note": a.note, "text": a.text,
@@ -261,11 +264,10 @@ def answers_main(args, loaded: list[tuple[Path, list[dict]]]) -> int:
     from qa.generate.llm import llm_settings
 
     llm = llm_settings(getattr(args, "llm_url", None), getattr(args, "llm_model", None),
-                       timeout=getattr(args, "llm_timeout", None))
+                       timeout=getattr(args, "llm_timeout", None), settings=args.settings)
     sets = []
     for f, questions in loaded:
-        corpus = own_corpus(f)
-        index = index_for(corpus) if corpus else args.index
+        index = set_index(f, args)
         sets.append((set_name(f), evaluate_answers(questions, k=args.k, index=index, llm=llm)))
         print(f"{set_name(f)}: {len(questions)} questions answered from {f}", file=sys.stderr)
     print(answers_table(sets))
@@ -285,13 +287,23 @@ def answers_main(args, loaded: list[tuple[Path, list[dict]]]) -> int:
 
 
 def ablation_modes(index) -> list[str]:
-    """``hybrid-no-<part>`` for each part of the hybrid that ``index`` has (the second model's
-    lists only in an ensemble index)."""
-    from qa.app.api import get_retriever
+    """``hybrid-no-<part>`` for each part of the hybrid that ``index`` (a ``qa.Index``) has (the
+    second model's lists only in an ensemble index)."""
     from qa.retrieve.retriever import ABLATIONS
 
-    ensemble = get_retriever(index).store.has_second
+    ensemble = index.store.has_second
     return [f"hybrid-no-{part}" for part in ABLATIONS if part != "second" or ensemble]
+
+
+def set_index(path: Path, args):
+    """The ``qa.Index`` a question set is asked against: of its own corpus (``index_for``), else of
+    ``--index`` / ``--corpus``, with the settings the command read (``args.settings``)."""
+    from qa.app.api import Index
+
+    corpus = own_corpus(path)
+    if corpus:
+        return index_for(corpus, args.settings)
+    return Index(args.index, corpus=args.corpus, settings=args.settings)
 
 
 def main(args) -> int:
@@ -303,11 +315,11 @@ def main(args) -> int:
     sets = []
     for f, questions in loaded:
         corpus = own_corpus(f)
-        index = index_for(corpus) if corpus else args.index
+        index = set_index(f, args)
         set_modes = [m for m in modes if m != "naive" or any(q["keys"] for q in questions)]
         if args.ablation:  # the parts of the index this set is asked against (not the default one's)
             set_modes += ablation_modes(index)
-        results = evaluate(questions, set_modes, k=args.k, index=index, corpus=corpus or args.corpus)
+        results = evaluate(questions, set_modes, k=args.k, index=index, corpus=index.corpus)
         results["file"], results["corpus"] = str(f), str(corpus or args.corpus or "")
         sets.append((set_name(f), results))
         print(f"{set_name(f)}: {len(questions)} questions ({results['answerable']} answerable, "

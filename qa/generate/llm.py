@@ -43,7 +43,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from qa.retrieve.results import Passage, Results
 from qa.generate.check import MARKER, check_sentence
-from qa import settings
+from qa.settings import Settings
 from qa.text.chars import zh_share
 
 log = logging.getLogger(__name__)
@@ -81,25 +81,28 @@ class LLMSettings:
 
 
 def llm_settings(url: str | None = None, model: str | None = None, api_key: str | None = None,
-                 timeout: float | None = None, max_retries: int | None = None) -> LLMSettings | None:
-    """The model to ask: each argument, else its environment variable (``BULLETIN_QA_LLM_URL``,
-    ``BULLETIN_QA_LLM_MODEL``, ``BULLETIN_QA_LLM_API_KEY``, ``BULLETIN_QA_LLM_TIMEOUT`` in
-    seconds, ``BULLETIN_QA_LLM_RETRIES``).  None when no URL is set: no model, no network."""
-    url = (url or settings.value("LLM_URL") or "").strip()
+                 timeout: float | None = None, max_retries: int | None = None, *,
+                 settings: Settings | None = None) -> LLMSettings | None:
+    """The model to ask: each argument, else its setting in ``settings`` (``Settings.from_env()``
+    at the edges: ``BULLETIN_QA_LLM_URL``, ``BULLETIN_QA_LLM_MODEL``, ``BULLETIN_QA_LLM_API_KEY``,
+    ``BULLETIN_QA_LLM_TIMEOUT`` in seconds, ``BULLETIN_QA_LLM_RETRIES``; default ``Settings()``).
+    None when no URL is set: no model, no network."""
+    settings = settings if settings is not None else Settings()
+    url = (url or settings.llm_url or "").strip()
     if not url:
         return None
     if not re.match(r"https?://", url, re.I):
         raise ValueError(f"the model URL must start with http:// or https://, not {url!r}")
     if timeout is None:
-        timeout = settings.value("LLM_TIMEOUT")
+        timeout = settings.llm_timeout
     if max_retries is None:
-        max_retries = settings.value("LLM_RETRIES")
+        max_retries = settings.llm_retries
     if not 0 < timeout <= 3600:
         raise ValueError(f"the model timeout must be between 0 and 3600 seconds, not {timeout}")
     if not 0 <= max_retries <= 5:
         raise ValueError(f"the model retries must be between 0 and 5, not {max_retries}")
-    return LLMSettings(url=url, model=(model or settings.value("LLM_MODEL") or "").strip(),
-                       api_key=api_key or settings.value("LLM_API_KEY") or "",
+    return LLMSettings(url=url, model=(model or settings.llm_model or "").strip(),
+                       api_key=api_key or settings.llm_api_key or "",
                        timeout=float(timeout), max_retries=int(max_retries))
 
 
@@ -230,8 +233,8 @@ class ModelFailed(Exception):
 def answer_from(query: str, passages: Results, *, llm: LLMSettings | None = None, stream: bool = False) -> Answer:
     """The answer to ``query`` over ``passages`` (a search's :class:`Results`, with its verdict):
     written by the configured model and checked against them, or the extractive answer (see the
-    module docstring).  ``llm``: where the model is (default: ``llm_settings()``, the
-    environment; none configured: no request anywhere).  ``stream``: read the reply as a stream
+    module docstring).  ``llm``: where the model is (None: no model, no request anywhere;
+    ``qa.answer`` gives the one the environment names).  ``stream``: read the reply as a stream
     (the page does); the result is the same.  The model's failures never raise, they become the
     note."""
     last = None

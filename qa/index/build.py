@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa import settings
 from qa.embed.cache import CachedEmbedder
 from qa.embed.model import Embedder
 from qa.files import file_sha256
@@ -36,23 +35,30 @@ def _settings(embedder: Embedder, second, ensemble: bool, chunk_size: int, chunk
             "chunking": chunk_settings(chunk_size, chunk_overlap)}
 
 
-def default_second_model():
-    """The second model (the word bridge; with ``ensemble``, passage and sentence vectors too),
-    unless BULLETIN_QA_SECOND_MODEL=none."""
-    if str(settings.value("SECOND_MODEL")).lower() in ("none", "off", "0"):
-        return None
-    from qa.embed.model import shared_second
+def wants_second_model(settings) -> bool:
+    """Does a build use the second model (``Settings.second_model``: BULLETIN_QA_SECOND_MODEL=none
+    goes without)?"""
+    return str(settings.second_model).lower() not in ("none", "off", "0")
 
-    return shared_second()  # the one the searches of this process use too
+
+def default_second_model(settings):
+    """The second model (the word bridge; with ``ensemble``, passage and sentence vectors too),
+    unless ``settings`` say none: a model of its own (``qa.Index`` passes the process's one)."""
+    if not wants_second_model(settings):
+        return None
+    from qa.embed.model import UseEmbedder
+
+    return UseEmbedder(cache=settings.cache_dir)
 
 
 def build_locked(corpus, target, embedder, second, ensemble, rebuild, chunk_size, chunk_overlap, progress,
-                 t0) -> BuildReport:
+                 t0, read=read_document) -> BuildReport:
     """A build, its lock held: plan (read the live version from ``target``, FolderTarget or a
     database's, and re-read what changed), embed what is new while the lexical side is built,
-    and have ``target`` write the new version."""
+    and have ``target`` write the new version.  ``read``: reads one file (read_document with the
+    caller's read limits)."""
     settings = _settings(embedder, second, ensemble, chunk_size, chunk_overlap)
-    plan = _plan(corpus, target, settings, rebuild, chunk_size, chunk_overlap, progress)
+    plan = _plan(corpus, target, settings, rebuild, chunk_size, chunk_overlap, progress, read)
     report, rows = plan.report, plan.new_rows
     if plan.unchanged:  # the same settings and files: the live version is what this build would write
         report.version, report.unchanged = target.keep(), True
@@ -112,7 +118,7 @@ class _BuildPlan:
         return np.asarray(self.old.vectors) if self.old is not None else None
 
 
-def _plan(corpus, target, settings, rebuild, chunk_size, chunk_overlap, progress) -> _BuildPlan:
+def _plan(corpus, target, settings, rebuild, chunk_size, chunk_overlap, progress, read=read_document) -> _BuildPlan:
     """Every file of the corpus: an unchanged one keeps its passages and vectors, a new or changed
     one is read and chunked (its passages' vectors reused when the text is the same)."""
     old_manifest, old_passages, old = target.previous(rebuild)
@@ -140,7 +146,7 @@ def _plan(corpus, target, settings, rebuild, chunk_size, chunk_overlap, progress
                 plan.new_rows.append(old_passages[i])
                 plan.row_vectors.append(i)
             continue
-        chunks = _read_file(path, name, corpus, chunk_size, chunk_overlap, plan, prev, dates)
+        chunks = _read_file(path, name, corpus, chunk_size, chunk_overlap, plan, prev, dates, read)
         for c in chunks:
             plan.new_rows.append(c.to_dict() | {"key": c.key, "embed_text": c.embed_text})
             plan.row_vectors.append(cache.get(c.key))
@@ -161,11 +167,11 @@ def _skip_unreadable(corpus, report: BuildReport) -> None:
         report.skipped.append(msg)
 
 
-def _read_file(path, name, corpus, chunk_size, chunk_overlap, plan: _BuildPlan, prev, dates) -> list:
+def _read_file(path, name, corpus, chunk_size, chunk_overlap, plan: _BuildPlan, prev, dates, read=read_document) -> list:
     """A new or changed file read and chunked, its manifest entry made (its first "added" date
     kept); [] and a warning naming it when it cannot be read."""
     try:
-        doc = read_document(path, name, root=corpus)
+        doc = read(path, name, root=corpus)
     except (IngestError, OSError) as e:
         msg = f"skipped {name}: {e}"
         log.warning(msg)

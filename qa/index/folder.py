@@ -32,6 +32,7 @@ with one line; the live version is untouched.
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import re
 import logging
@@ -53,6 +54,8 @@ from qa.index.checksums import _Damage, checksums, verify
 from qa.index.base import (BuildReport, IndexDamaged, IndexMissing, IndexWriteError, PassageViews,
                            positive_top)
 from qa.index.build import FORMAT_VERSION, build_locked, default_second_model
+from qa.ingest.read import read_document
+from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +153,7 @@ class StoredIndex(PassageViews):
     _by_source: dict | None = field(default=None, repr=False, compare=False)
     _articles: dict | None = field(default=None, repr=False, compare=False)
     _corpus_text: str | None = field(default=None, repr=False, compare=False)
+    ann_threshold: int = field(default=Settings.ann_threshold, repr=False, compare=False)  # filtered dense search
 
     # ------------------------------------------------------------ qa.index.base.IndexStore
 
@@ -174,8 +178,8 @@ class StoredIndex(PassageViews):
 
     def dense(self, qvec: np.ndarray, n: int, rows: np.ndarray | None = None, second: bool = False):
         if second:
-            return nearest(self.use_index, self.use_vectors, qvec, n, rows)
-        return nearest(self.faiss_index, self.vectors, qvec, n, rows)
+            return nearest(self.use_index, self.use_vectors, qvec, n, rows, self.ann_threshold)
+        return nearest(self.faiss_index, self.vectors, qvec, n, rows, self.ann_threshold)
 
     def passage_vectors(self, rows) -> np.ndarray:
         return np.asarray(self.vectors)[list(rows)]
@@ -200,9 +204,10 @@ class StoredIndex(PassageViews):
         return np.asarray(vectors)[gather], count
 
     @classmethod
-    def load(cls, index_dir: Path, full_check: bool = False) -> "StoredIndex":
+    def load(cls, index_dir: Path, full_check: bool = False, settings: Settings | None = None) -> "StoredIndex":
         """The live version of ``index_dir``, its files checked against the manifest's checksums
-        (``full_check``: every file hashed whole, as a build does before reusing it)."""
+        (``full_check``: every file hashed whole, as a build does before reusing it); ``settings``:
+        the ANN threshold its filtered searches use (default ``Settings()``'s)."""
         index_dir = Path(index_dir)
         path = _live_or_raise(index_dir)
         r = _VersionReader(path)
@@ -215,7 +220,8 @@ class StoredIndex(PassageViews):
         return cls(path, parts["manifest"], parts["passages"], parts["vectors"], parts["fi"], parts["bm25"],
                    parts["use"], parts["sent"], spans, parts["bridge"], parts["terms"], parts["term_vectors"],
                    use_index=parts["use_index"], e5_sent_vectors=parts["e5_sent"], e5_sent_spans=e5_spans,
-                   bigram=parts["bigram"])
+                   bigram=parts["bigram"],
+                   ann_threshold=(settings if settings is not None else Settings()).ann_threshold)
 
 
 def _live_or_raise(index_dir: Path) -> Path:
@@ -367,7 +373,7 @@ def _write_error(e: OSError, target: Path, index_dir: Path) -> IndexWriteError:
 def build_index(corpus: Path, index_dir: Path, embedder: Embedder | None = None, *, rebuild: bool = False,
                 second=..., ensemble: bool | None = None,
                 chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP, progress=None,
-                wait: float | None = 0) -> BuildReport:
+                wait: float | None = 0, settings: Settings | None = None) -> BuildReport:
     """(Re)build the index of ``corpus`` in ``index_dir``, incrementally where it can.
 
     ``progress(stage, done, total)`` is called while files are read and passages embedded.
@@ -375,8 +381,11 @@ def build_index(corpus: Path, index_dir: Path, embedder: Embedder | None = None,
     ``ensemble``: also store the second model's passage and sentence vectors and search with
     them (None: as the live index does; off for a new one).  Off, a hybrid query costs one e5
     query embedding plus ~1 ms; on, one second-model query embedding more (docs/figures.md).
+    ``settings`` (default ``Settings()``): the model when ``embedder`` is None, the second model
+    when ``second`` is left out (``...``; None: without), the read limits, the ANN threshold.
     """
     t0 = time.perf_counter()
+    settings = settings if settings is not None else Settings()
     corpus, index_dir = Path(corpus), Path(index_dir)
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
@@ -384,12 +393,12 @@ def build_index(corpus: Path, index_dir: Path, embedder: Embedder | None = None,
         raise _write_error(e, index_dir, index_dir) from None
     lock = _lock(index_dir, wait)  # first: a second build is refused before any model loads
     try:
-        embedder = embedder or Embedder()
-        second = default_second_model() if second is ... else second
+        embedder = embedder or Embedder(settings=settings)
+        second = default_second_model(settings) if second is ... else second
         if ensemble is None:
             ensemble = _live_setting(index_dir, "ensemble", False)
-        return build_locked(corpus, FolderTarget(index_dir), embedder, second, ensemble, rebuild, chunk_size,
-                            chunk_overlap, progress, t0)
+        return build_locked(corpus, FolderTarget(index_dir, settings), embedder, second, ensemble, rebuild, chunk_size,
+                            chunk_overlap, progress, t0, read=functools.partial(read_document, settings=settings))
     finally:
         lock.release()
 
@@ -398,8 +407,9 @@ class FolderTarget:
     """Where a build reads the live version from and writes the new one: an index folder.  A
     database store has its own (qa/index/postgres.py); ``build_locked`` is the same for both."""
 
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, settings: Settings | None = None):
         self.index_dir = Path(index_dir)
+        self.settings = settings if settings is not None else Settings()  # the ANN threshold and depth
 
     def previous(self, rebuild: bool):
         return _load_previous(self.index_dir, rebuild)
@@ -423,14 +433,15 @@ class FolderTarget:
 
     def write(self, manifest: dict, rows: list[dict], vectors: np.ndarray, lexical, parts: dict) -> str:
         bm25, bigram = lexical
-        fi = build_vector_index(vectors, vectors.shape[1])  # exact while small, HNSW past the threshold
+        ann = dict(threshold=self.settings.ann_threshold, ef=self.settings.ef_search)
+        fi = build_vector_index(vectors, vectors.shape[1], **ann)  # exact while small, HNSW past the threshold
         manifest = manifest | {"faiss": describe(fi)}
         extra = {"bridge.json": parts["bridge"], "e5_sentences.npy": parts["e5_sentences"], "bigram": bigram}
         if parts.get("terms") is not None:
             extra |= {"terms.json": parts["terms"], "terms.npy": parts["term_vectors"]}
         if parts.get("use") is not None:
             extra |= {"use.npy": parts["use"], "sentences.npy": parts["sentences"]}
-            extra["use.faiss"] = build_vector_index(parts["use"], parts["use"].shape[1])
+            extra["use.faiss"] = build_vector_index(parts["use"], parts["use"].shape[1], **ann)
             manifest["use_faiss"] = describe(extra["use.faiss"])
         return _write_version(self.index_dir, manifest, rows, vectors, fi, bm25, extra).name
 

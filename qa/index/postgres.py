@@ -27,7 +27,9 @@ previous one (which readers may still be using) are dropped.  BM25 is computed i
 folder store's parameters (bm25s "lucene": k1 1.5, b 0.75, idf ln(1 + (N - df + .5)/(df + .5))).
 Readers poll the live pointer at most every ``POLL_SECONDS`` and load the new version's passage
 rows, vocabulary and bridges into memory; vectors, sentence vectors and postings stay in the
-database and are read per query.
+database and are read per query.  A :class:`Database` is one reader of one database (each
+thread's connection, the live pointer last seen): ``qa.Index`` holds one, and a build through the
+same Index makes its new version seen at once.
 """
 
 from __future__ import annotations
@@ -37,11 +39,11 @@ import logging
 import re
 import threading
 import time
+import weakref
 from collections import Counter
 
 import numpy as np
 
-from qa import settings
 from qa.index.base import IndexDamaged, IndexMissing, IndexWriteError, PassageViews
 
 log = logging.getLogger(__name__)
@@ -134,57 +136,102 @@ def _repair(url: str, rebuild: bool = False) -> str:
     return f"run `bulletin-qa index {'--rebuild ' if rebuild else ''}--index '{safe_url(url)}'` to repair it"
 
 
-class _Readers(threading.local):
-    def __init__(self):
-        self.conns: dict[str, object] = {}
+class Database:
+    """One PostgreSQL index as this process reads it: each thread's connection (autocommit; the
+    schema checked, vectors registered, ``hnsw.ef_search`` set to ``ef_search``), and the live
+    version id, read from the database at most every POLL_SECONDS.  ``close()`` closes every
+    connection it opened (before the database is dropped or copied)."""
 
+    def __init__(self, url: str, ef_search: int = 256):
+        self.url = url
+        self.ef_search = min(MAX_EF_SEARCH, max(40, int(ef_search)))
+        self._local = threading.local()
+        self._opened: list = []  # every thread's connection, for close()
+        self._lock = threading.Lock()
+        self._seen: tuple[float, object] | None = None  # (when, live version)
+        weakref.finalize(self, _close_all, self._opened)  # a reader dropped unclosed closes its connections
 
-_readers = _Readers()
-
-
-def _reader(url: str):
-    """This thread's connection to ``url`` (autocommit; the schema checked, vectors registered)."""
-    conn = _readers.conns.get(url)
-    if conn is not None and not conn.closed and not conn.broken:
-        return conn
-    conn = connect(url)
-    try:
-        _check_schema(conn, url)
-        _register_vector(conn, url)
-        conn.execute(f"SET hnsw.ef_search = {min(MAX_EF_SEARCH, max(40, settings.value('EF_SEARCH')))}")
-    except BaseException:
-        conn.close()
-        raise
-    conn.ef_search = min(MAX_EF_SEARCH, max(40, settings.value("EF_SEARCH")))
-    _readers.conns[url] = conn
-    return conn
-
-
-def close_readers(url: str) -> None:
-    """Close this thread's reading connection to ``url`` (before the database is dropped or copied)."""
-    conn = _readers.conns.pop(url, None)
-    if conn is not None:
-        conn.close()
-
-
-def _run(url: str, fn):
-    """``fn(conn)`` on this thread's connection; a connection that broke (server restarted) is
-    replaced once; an unreachable server is DatabaseUnavailable."""
-    psycopg = _psycopg()
-    for attempt in (0, 1):
-        conn = _reader(url)
+    def reader(self):
+        """This thread's connection (autocommit; the schema checked, vectors registered)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and not conn.closed and not conn.broken:
+            return conn
+        conn = connect(self.url)
         try:
-            return fn(conn)
-        except psycopg.OperationalError as e:
-            _readers.conns.pop(url, None)
-            if not conn.broken and not conn.closed:
-                raise DatabaseUnavailable(f"the PostgreSQL {describe(url)} failed a query: {_one_line(e)}") from None
+            _check_schema(conn, self.url)
+            _register_vector(conn, self.url)
+            conn.execute(f"SET hnsw.ef_search = {self.ef_search}")
+        except BaseException:
+            conn.close()
+            raise
+        conn.ef_search = self.ef_search
+        self._local.conn = conn
+        with self._lock:
+            self._opened[:] = [c for c in self._opened if not c.closed] + [conn]
+        return conn
+
+    def close(self) -> None:
+        """Close every connection this reader opened (any thread's)."""
+        with self._lock:
+            opened = list(self._opened)
+            self._opened.clear()
+        _close_all(opened)
+        self._local = threading.local()
+
+    def run(self, fn):
+        """``fn(conn)`` on this thread's connection; a connection that broke (server restarted) is
+        replaced once; an unreachable server is DatabaseUnavailable."""
+        psycopg = _psycopg()
+        for attempt in (0, 1):
+            conn = self.reader()
             try:
-                conn.close()
-            except Exception:  # noqa: BLE001
-                pass
-            if attempt:
-                raise DatabaseUnavailable(f"lost the connection to the PostgreSQL {describe(url)}: {_one_line(e)}") from None
+                return fn(conn)
+            except psycopg.OperationalError as e:
+                self._local.conn = None
+                if not conn.broken and not conn.closed:
+                    raise DatabaseUnavailable(f"the PostgreSQL {describe(self.url)} failed a query: "
+                                              f"{_one_line(e)}") from None
+                try:
+                    conn.close()
+                except Exception:  # noqa: BLE001
+                    pass
+                if attempt:
+                    raise DatabaseUnavailable(f"lost the connection to the PostgreSQL {describe(self.url)}: "
+                                              f"{_one_line(e)}") from None
+
+    def live_key(self):
+        """The live version id, read from the database at most every POLL_SECONDS."""
+        now = time.monotonic()
+        with self._lock:
+            seen = self._seen
+            if seen is not None and now - seen[0] < POLL_SECONDS:
+                return seen[1]
+        version = self.run(_read_live)
+        with self._lock:
+            self._seen = (now, version)
+        return version
+
+    def forget_live(self) -> None:
+        """Read the live pointer again at the next search (a build through this reader switched it)."""
+        with self._lock:
+            self._seen = None
+
+    def has_live(self) -> bool:
+        try:
+            return self.live_key() is not None
+        except IndexDamaged:
+            return False
+
+    def load(self) -> "PgStore":
+        return self.run(lambda conn: _load(self, conn))
+
+
+def _close_all(connections: list) -> None:
+    for conn in list(connections):
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            pass
 
 
 def _exists(conn, table: str) -> bool:
@@ -225,10 +272,6 @@ def _sql(text: str, **tables):
 # --------------------------------------------------------------------------- reading
 
 
-_live_seen: dict[str, tuple[float, object]] = {}
-_live_lock = threading.Lock()
-
-
 def _read_live(conn) -> str | None:
     if not _exists(conn, "bqa_live"):
         return None
@@ -236,71 +279,50 @@ def _read_live(conn) -> str | None:
     return row[0] if row else None
 
 
-def live_key(url: str):
-    """The live version id, read from the database at most every POLL_SECONDS per process."""
-    now = time.monotonic()
-    with _live_lock:
-        seen = _live_seen.get(url)
-        if seen is not None and now - seen[0] < POLL_SECONDS:
-            return seen[1]
-    version = _run(url, _read_live)
-    with _live_lock:
-        _live_seen[url] = (now, version)
-    return version
-
-
-def has_live(url: str) -> bool:
-    try:
-        return live_key(url) is not None
-    except IndexDamaged:
-        return False
-
-
-def load(url: str) -> "PgStore":
-    def read(conn):
-        with conn.transaction():  # one snapshot; a build's clean-up waits for it
-            version = _read_live(conn)
-            if version is None:
-                raise IndexMissing(f"no index in the PostgreSQL {describe(url)}: run `bulletin-qa index --index "
-                                   f"'{safe_url(url)}'` to build it")
-            row = conn.execute("SELECT manifest, stats FROM bqa_versions WHERE version = %s", (version,)).fetchone()
-            if row is None:
-                raise IndexDamaged(f"the live version {version} of the index in the PostgreSQL {describe(url)} has "
-                                   f"no manifest (bqa_versions); " + _repair(url))
-            manifest, stats = row
-            names = [_t(version, name) for name in _TABLES]
-            present = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                                                  "AND tablename = ANY(%s)", (names,))}
-            for name in names:
-                if name not in present:
-                    raise IndexDamaged(f"the table {name} of the live version of the index in the PostgreSQL "
-                                       f"{describe(url)} is missing; " + _repair(url))
-            current = _t(version, "passages")
-            try:
-                passages = [r[0] for r in conn.execute(_sql("SELECT data FROM {t} ORDER BY row", t=current))]
-                current = _t(version, "terms")
-                idf = dict(conn.execute(_sql("SELECT term, idf FROM {t}", t=current)).fetchall())
-                current = _t(version, "bridge")
-                bridge = {k: list(v) for k, v in conn.execute(_sql("SELECT pinyin, terms FROM {t}", t=current))}
-                current = _t(version, "words")
-                words = conn.execute(_sql("SELECT term, vec FROM {t} ORDER BY n", t=current)).fetchall()
-                current = _t(version, "bigram_terms")
-                conn.execute(_sql("SELECT 1 FROM {t} LIMIT 1", t=current))
-            except _psycopg().errors.UndefinedTable:
-                raise IndexDamaged(f"the table {current} of the live version of the index in the PostgreSQL "
-                                   f"{describe(url)} is missing; " + _repair(url)) from None
-        if len(passages) != manifest.get("passages"):
-            raise IndexDamaged(f"the table {_t(version, 'passages')} in the PostgreSQL {describe(url)} holds "
-                               f"{len(passages)} passages, its manifest {manifest.get('passages')}; " + _repair(url))
-        terms = term_vectors = None
-        if manifest.get("second_model") and words:
-            terms = [w for w, _ in words]
-            term_vectors = np.stack([np.frombuffer(v, dtype=np.float32) for _, v in words])
-        elif manifest.get("second_model"):
-            terms, term_vectors = [], np.zeros((0, 0), dtype=np.float32)
-        return PgStore(url, version, manifest, stats, passages, idf, bridge, terms, term_vectors)
-
-    return _run(url, read)
+def _load(db: Database, conn) -> "PgStore":
+    """The live version of ``db``'s index, read in one snapshot on ``conn``."""
+    url = db.url
+    with conn.transaction():  # one snapshot; a build's clean-up waits for it
+        version = _read_live(conn)
+        if version is None:
+            raise IndexMissing(f"no index in the PostgreSQL {describe(url)}: run `bulletin-qa index --index "
+                               f"'{safe_url(url)}'` to build it")
+        row = conn.execute("SELECT manifest, stats FROM bqa_versions WHERE version = %s", (version,)).fetchone()
+        if row is None:
+            raise IndexDamaged(f"the live version {version} of the index in the PostgreSQL {describe(url)} has "
+                               f"no manifest (bqa_versions); " + _repair(url))
+        manifest, stats = row
+        names = [_t(version, name) for name in _TABLES]
+        present = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                                              "AND tablename = ANY(%s)", (names,))}
+        for name in names:
+            if name not in present:
+                raise IndexDamaged(f"the table {name} of the live version of the index in the PostgreSQL "
+                                   f"{describe(url)} is missing; " + _repair(url))
+        current = _t(version, "passages")
+        try:
+            passages = [r[0] for r in conn.execute(_sql("SELECT data FROM {t} ORDER BY row", t=current))]
+            current = _t(version, "terms")
+            idf = dict(conn.execute(_sql("SELECT term, idf FROM {t}", t=current)).fetchall())
+            current = _t(version, "bridge")
+            bridge = {k: list(v) for k, v in conn.execute(_sql("SELECT pinyin, terms FROM {t}", t=current))}
+            current = _t(version, "words")
+            words = conn.execute(_sql("SELECT term, vec FROM {t} ORDER BY n", t=current)).fetchall()
+            current = _t(version, "bigram_terms")
+            conn.execute(_sql("SELECT 1 FROM {t} LIMIT 1", t=current))
+        except _psycopg().errors.UndefinedTable:
+            raise IndexDamaged(f"the table {current} of the live version of the index in the PostgreSQL "
+                               f"{describe(url)} is missing; " + _repair(url)) from None
+    if len(passages) != manifest.get("passages"):
+        raise IndexDamaged(f"the table {_t(version, 'passages')} in the PostgreSQL {describe(url)} holds "
+                           f"{len(passages)} passages, its manifest {manifest.get('passages')}; " + _repair(url))
+    terms = term_vectors = None
+    if manifest.get("second_model") and words:
+        terms = [w for w, _ in words]
+        term_vectors = np.stack([np.frombuffer(v, dtype=np.float32) for _, v in words])
+    elif manifest.get("second_model"):
+        terms, term_vectors = [], np.zeros((0, 0), dtype=np.float32)
+    return PgStore(db, version, manifest, stats, passages, idf, bridge, terms, term_vectors)
 
 
 def _vector(v) -> np.ndarray:
@@ -310,8 +332,9 @@ def _vector(v) -> np.ndarray:
 class PgStore(PassageViews):
     """One live version of a PostgreSQL index (qa.index.base.IndexStore)."""
 
-    def __init__(self, url, version, manifest, stats, passages, idf, bridge, terms, term_vectors):
-        self.url = url
+    def __init__(self, db: Database, version, manifest, stats, passages, idf, bridge, terms, term_vectors):
+        self.db = db  # the reader it queries through
+        self.url = url = db.url  # (url: for the path below)
         self._version = version
         self.manifest = manifest
         self.stats = stats
@@ -353,11 +376,10 @@ class PgStore(PassageViews):
     def _query(self, fn):
         psycopg = _psycopg()
         try:
-            return _run(self.url, fn)
+            return self.db.run(fn)
         except psycopg.errors.UndefinedTable as e:
-            with _live_lock:
-                _live_seen.pop(self.url, None)
-            if live_key(self.url) == self._version:
+            self.db.forget_live()
+            if self.db.live_key() == self._version:
                 raise IndexDamaged(f"a table of the live version of the index in the PostgreSQL {describe(self.url)} "
                                    f"is missing ({_one_line(e)}); " + _repair(self.url)) from None
             raise IndexDamaged(f"the version {self._version} of the index in the PostgreSQL {describe(self.url)} "

@@ -5,6 +5,7 @@ one, and a build killed at any moment rolls back.  Reading is qa/index/postgres.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -18,10 +19,12 @@ from qa.embed.cache import vectors_of
 from qa.embed.model import Embedder
 from qa.index.base import BuildReport, IndexDamaged, IndexMissing, IndexWriteError
 from qa.index.build import build_locked, default_second_model
-from qa.index.postgres import (connect, DatabaseSetupError, describe, _exists, _EXTENSION_HELP, _live_lock,
-                               _live_seen, load, LOCK_KEY, _one_line, _other_version, _psycopg, _read_live,
+from qa.index.postgres import (connect, Database, DatabaseSetupError, describe, _exists, _EXTENSION_HELP,
+                               LOCK_KEY, _one_line, _other_version, _psycopg, _read_live,
                                _register_vector, SCHEMA_VERSION, _sql, _t, _TABLES, _vector, _VERSION_TABLE)
 from qa.ingest.chunk import CHUNK_OVERLAP, CHUNK_SIZE
+from qa.ingest.read import read_document
+from qa.settings import Settings
 from qa.text.tokens import bigrams, tokenize
 
 log = logging.getLogger(__name__)
@@ -131,8 +134,9 @@ class _Previous:
 class PgTarget:
     """Where qa.index.build.build_locked reads the live version from and writes the new one: a database."""
 
-    def __init__(self, url: str, conn, cache_conn):
+    def __init__(self, url: str, conn, cache_conn, database: Database):
         self.url, self.conn, self.cache_conn = url, conn, cache_conn
+        self.database = database  # the reader the live version is read through, told of the switch
         self._live = None
 
     def live(self):
@@ -148,7 +152,7 @@ class PgTarget:
         if rebuild:
             return None, [], None
         try:
-            store = load(self.url)
+            store = self.database.load()
             version = store.version
             rows = self.conn.execute(_sql("SELECT embedding, use_embedding, use_sent FROM {t} ORDER BY row",
                                           t=_t(version, "passages"))).fetchall()
@@ -232,8 +236,7 @@ class PgTarget:
         except psycopg.Error as e:
             raise IndexWriteError(f"the PostgreSQL {describe(self.url)} refused the new version ({_one_line(e)}); "
                                   "the live index is unchanged") from None
-        with _live_lock:
-            _live_seen.pop(self.url, None)  # this process sees the new version at once
+        self.database.forget_live()  # its reader (the Index that builds) sees the new version at once
         _clean_old(conn, keep={version, previous})
         return version
 
@@ -320,9 +323,15 @@ def _clean_old(conn, keep: set) -> None:
 
 def build_index(corpus, url: str, embedder: Embedder | None = None, *, rebuild: bool = False, second=...,
                 ensemble: bool | None = None, chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP,
-                progress=None, wait: float | None = 0) -> BuildReport:
-    """qa.index.folder.build_index into a PostgreSQL database (the same arguments)."""
+                progress=None, wait: float | None = 0, settings: Settings | None = None,
+                database: Database | None = None) -> BuildReport:
+    """qa.index.folder.build_index into a PostgreSQL database (the same arguments).  ``database``:
+    the reader of the Index that builds (it then sees the new version at once); None: one of the
+    build's own."""
     t0 = time.perf_counter()
+    settings = settings if settings is not None else Settings()
+    own = database is None
+    database = Database(url, settings.ef_search) if own else database
     conn = connect(url)
     cache_conn = None
     try:
@@ -330,25 +339,19 @@ def build_index(corpus, url: str, embedder: Embedder | None = None, *, rebuild: 
         _prepare(conn, url, rebuild)
         _register_vector(conn, url)
         cache_conn = connect(url)
-        target = PgTarget(url, conn, cache_conn)
-        embedder = embedder or Embedder()
-        second = default_second_model() if second is ... else second
+        target = PgTarget(url, conn, cache_conn, database)
+        embedder = embedder or Embedder(settings=settings)
+        second = default_second_model(settings) if second is ... else second
         if ensemble is None:
             ensemble = target.live_setting("ensemble", False)
         return build_locked(Path(corpus), target, embedder, second, ensemble, rebuild, chunk_size, chunk_overlap,
-                            progress, t0)
+                            progress, t0, read=functools.partial(read_document, settings=settings))
     finally:
         if cache_conn is not None:
             cache_conn.close()
         conn.close()  # releases the advisory lock
-
-
-def manifest_files(url: str) -> dict:
-    """The live version's files (what a documents list shows), {} without one."""
-    try:
-        return load(url).manifest.get("files", {})
-    except IndexDamaged:
-        return {}
+        if own:
+            database.close()
 
 
 def dump_json(obj) -> str:

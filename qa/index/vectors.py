@@ -1,6 +1,6 @@
 """Store stage, vector side: which FAISS index holds a set of normalised vectors.
 
-Exact search (``IndexFlatIP``) while the set is small; from :func:`ann_threshold` vectors on,
+Exact search (``IndexFlatIP``) while the set is small; from ``threshold`` vectors on,
 an approximate graph index (``IndexHNSWFlat``, inner product, M=32) is chosen automatically.
 Exact search costs n·dim multiply-adds per query: on the shared 2-core machine of
 docs/figures.md one 384-d query took ≈50-80 ms at 100k vectors (so ≈10 ms near 12-20k), while
@@ -9,8 +9,9 @@ Below the threshold exact search is both faster to build and exact, so nothing i
 
 The choice is recorded in the manifest (``"faiss"``: a short description such as
 ``"IndexHNSWFlat(M=32,efConstruction=80,efSearch=256)"``); efSearch is stored inside the index file too,
-so a reader needs no settings.  ``BULLETIN_QA_ANN_THRESHOLD`` overrides the threshold
-(tests use a small one), ``BULLETIN_QA_EF_SEARCH`` the search depth.
+so a reader needs no settings.  The threshold and the search depth are given by the caller
+(``Settings.ann_threshold`` / ``ef_search``: ``BULLETIN_QA_ANN_THRESHOLD``, which tests set small,
+and ``BULLETIN_QA_EF_SEARCH``); left out, they are the settings' defaults.
 """
 
 from __future__ import annotations
@@ -18,38 +19,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa import settings
+from qa.settings import Settings
 
 HNSW_M = 32
 EF_CONSTRUCTION = 80
 
 
-def ann_threshold() -> int:
-    """Vectors past which the index is an HNSW graph (``BULLETIN_QA_ANN_THRESHOLD``; qa/settings.py
-    has the default and the measurement that chose it)."""
-    return settings.value("ANN_THRESHOLD")
-
-
-def ef_search() -> int:
-    return settings.value("EF_SEARCH")
-
-
 def build_vector_index(vectors: np.ndarray, dim: int | None = None, threshold: int | None = None,
                        ef: int | None = None):
     """A FAISS inner-product index over ``vectors`` (float32 [n, dim], L2-normalised):
-    exact below ``threshold`` vectors, HNSW at or above it."""
+    exact below ``threshold`` vectors, HNSW at or above it (default: ``Settings.ann_threshold``'s,
+    qa/settings.py, with the measurement that chose it), searched ``ef`` deep."""
     import faiss
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     dim = int(dim or (vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else 0))
     n = len(vectors)
-    threshold = ann_threshold() if threshold is None else threshold
+    threshold = Settings.ann_threshold if threshold is None else threshold
     if n < threshold:
         index = faiss.IndexFlatIP(dim)
     else:
         index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = EF_CONSTRUCTION
-        index.hnsw.efSearch = ef or ef_search()
+        index.hnsw.efSearch = ef or Settings.ef_search
     if n:
         index.add(vectors)
     return index
@@ -73,16 +65,19 @@ def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return index.search(q, k)
 
 
-def nearest(index, vectors, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+def nearest(index, vectors, query: np.ndarray, k: int, rows: np.ndarray | None = None,
+            threshold: int | None = None) -> list[tuple[int, float]]:
     """The ``k`` rows nearest to one query as (row, score), best first.  ``rows`` restricts the
     search (a source filter): while they are fewer than the ANN threshold they are scored
     exactly from ``vectors``; past it the HNSW graph is searched with an ID selector, so a
     filtered search costs what an unfiltered one does instead of asking the index for every
-    row.  ``index`` None: exact over ``vectors``."""
+    row.  ``index`` None: exact over ``vectors``.  ``threshold``: the ANN threshold (default
+    ``Settings.ann_threshold``'s)."""
     import faiss
 
     q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
-    if rows is not None and (index is None or len(rows) < ann_threshold() or not isinstance(index, faiss.IndexHNSWFlat)):
+    threshold = Settings.ann_threshold if threshold is None else threshold
+    if rows is not None and (index is None or len(rows) < threshold or not isinstance(index, faiss.IndexHNSWFlat)):
         if not len(rows):
             return []
         rows = np.sort(rows)

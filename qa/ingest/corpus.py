@@ -78,9 +78,10 @@ def check_content(name: str, data: bytes, max_bytes: int) -> None:
 class Corpus:
     """A corpus folder: its indexable files, checked additions and deletions."""
 
-    def __init__(self, folder, max_upload_bytes: int = 5 * 1024 * 1024):
+    def __init__(self, folder, max_upload_bytes: int = 5 * 1024 * 1024, settings=None):
         self.folder = Path(folder)
         self.max_upload_bytes = max_upload_bytes
+        self.settings = settings  # qa.settings.Settings: the read limits an addition is checked with
         self._lock = threading.Lock()
         self._hashes: dict[tuple, str] = {}
 
@@ -125,7 +126,7 @@ class Corpus:
             try:
                 staging.write_bytes(data)
                 try:
-                    read_document(staging, name)
+                    read_document(staging, name, settings=self.settings)
                 except (IngestError, OSError, ValueError) as e:
                     return False, f"✗ refused: {e}"
                 with open(target, "xb") as f:

@@ -232,17 +232,21 @@ def clean(raw: str) -> tuple[str, list[int]]:
 # --------------------------------------------------------------------------- files
 
 
-def read_document(path: Path, source: str | None = None, *, root: Path | None = None) -> Document:
+def read_document(path: Path, source: str | None = None, *, root: Path | None = None,
+                  settings=None) -> Document:
     """Read and clean one file, in a worker process with a memory and a time limit
     (:mod:`qa.ingest.worker`): a hostile file is skipped with :class:`IngestError` naming it.
     ``root``: the corpus folder; a file whose real path (symlinks resolved) is not inside it
-    is refused."""
+    is refused.  ``settings`` (qa.settings.Settings, default ``Settings()``): the limits, and
+    whether to read in a worker at all."""
     from qa.ingest import worker as readworker
+    from qa.settings import Settings
 
+    settings = settings if settings is not None else Settings()
     name = source or Path(path).name
-    if not readworker.enabled():
+    if not settings.read_worker:
         return read_document_here(path, name, root)
-    return readworker.read(Path(path), name, root)
+    return readworker.read(Path(path), name, root, seconds=settings.read_seconds, memory_mb=settings.read_memory_mb)
 
 
 def inside(path: Path, root: Path) -> bool:

@@ -5,17 +5,19 @@ file that makes a parser crawl) must not take the build or the page down with it
 interpreter lock that the page's searches need.  So :func:`qa.ingest.read.read_document` hands the
 reading (bytes -> extractor -> cleaning -> :class:`qa.ingest.read.Document`) to a worker process:
 
-* its address space is capped with ``resource.setrlimit(RLIMIT_AS)`` (``READ_MEMORY_MB``,
-  env ``BULLETIN_QA_READ_MEMORY_MB``): past it the parser gets ``MemoryError`` and the file is
-  skipped, named;
-* each file has ``READ_SECONDS`` (env ``BULLETIN_QA_READ_SECONDS``) of wall time: past it the
-  worker is killed (SIGKILL, by its pid) and the file is skipped, named; the next file gets a
-  new worker;
+* its address space is capped with ``resource.setrlimit(RLIMIT_AS)`` (``memory_mb``:
+  ``Settings.read_memory_mb``, env ``BULLETIN_QA_READ_MEMORY_MB``): past it the parser gets
+  ``MemoryError`` and the file is skipped, named;
+* each file has ``seconds`` (``Settings.read_seconds``, env ``BULLETIN_QA_READ_SECONDS``) of wall
+  time: past it the worker is killed (SIGKILL, by its pid) and the file is skipped, named; the
+  next file gets a new worker;
 * the worker is started with ``subprocess`` (fork+exec, safe in a threaded server) and imports
   only the ingest modules (``qa/__init__`` with torch and the models is not run), so it starts
   in about a second (jieba's dictionary) and is reused for the next files.
 
 ``BULLETIN_QA_READ_WORKER=0`` reads in the calling process instead (no limits; for debugging).
+The idle workers are one pool per process (``_idle``, docs/architecture.md): child processes are
+the process's own resource, and a worker started with another memory limit is not reused.
 """
 
 from __future__ import annotations
@@ -30,8 +32,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-
-from qa import settings
 
 START_SECONDS = 120.0  # for a worker to import its modules (a loaded machine is slow)
 
@@ -89,28 +89,14 @@ while True:
 """
 
 
-def read_seconds() -> float:
-    """Wall time for reading one file (a 50 MB PDF's text layer fits in the default)."""
-    return settings.value("READ_SECONDS")
-
-
-def read_memory_mb() -> int:
-    """Address space of the worker, its ~150 MB of modules included."""
-    return settings.value("READ_MEMORY_MB")
-
-
-def enabled() -> bool:
-    return settings.value("READ_WORKER")
-
-
 class WorkerGone(Exception):
     """The worker ended or stopped answering; it has been killed."""
 
 
 class _Worker:
-    def __init__(self):
+    def __init__(self, mem_mb: int):
         qa_dir = str(Path(__file__).resolve().parent.parent)  # the qa package
-        self.mem_mb = read_memory_mb()
+        self.mem_mb = mem_mb  # address space of the worker, its ~150 MB of modules included
         self.proc = subprocess.Popen([sys.executable, "-c", _BOOT, qa_dir, str(self.mem_mb * 1024 * 1024)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      close_fds=True)
@@ -184,14 +170,14 @@ _idle: list[_Worker] = []
 _idle_lock = threading.Lock()
 
 
-def _take() -> _Worker:
+def _take(mem_mb: int) -> _Worker:
     with _idle_lock:
         while _idle:
             w = _idle.pop()
-            if w.proc.poll() is None and w.mem_mb == read_memory_mb():
+            if w.proc.poll() is None and w.mem_mb == mem_mb:
                 return w
             w.kill()
-    return _Worker()
+    return _Worker(mem_mb)
 
 
 def _give_back(w: _Worker) -> None:
@@ -212,13 +198,14 @@ def _shutdown() -> None:
             w.kill()
 
 
-def read(path: Path, name: str, root: Path | None):
-    """:class:`qa.ingest.read.Document` of ``path``, read in a worker process within the limits."""
+def read(path: Path, name: str, root: Path | None, *, seconds: float, memory_mb: int):
+    """:class:`qa.ingest.read.Document` of ``path``, read in a worker process within the limits:
+    ``seconds`` of wall time (a 50 MB PDF's text layer fits in the default), ``memory_mb`` of
+    address space."""
     from qa.ingest.formats import IngestError
 
-    seconds = read_seconds()
     try:
-        w = _take()
+        w = _take(memory_mb)
     except WorkerGone as e:
         raise IngestError(f"{name}: cannot be read ({e})") from None
     try:

@@ -24,7 +24,7 @@ import numpy as np
 
 from qa.ingest import metadata
 from qa.retrieve import fusion as rank
-from qa.embed.model import Embedder, shared_embedder, shared_second
+from qa.embed.model import Embedder, UseEmbedder
 from qa.retrieve.highlight import AnswerCue, answer_cue, asked_kinds, best_sentence, figure_kinds, with_antecedent
 from qa.text.tokens import bigrams
 from qa.retrieve.query import QueryTerms, understand
@@ -79,7 +79,7 @@ def validate_query(query, k: int) -> str:
     return q[:2000]
 
 
-class _OneBlasThread:
+class OneBlasThread:
     """numpy's BLAS on one thread while a query runs with the torch backend: a multi-threaded
     OpenBLAS call (the word bridge's products) leaves its threads spinning for a while after
     it, which doubled torch's next e5 query embedding (16 -> 32 ms); the ONNX path's one-thread
@@ -112,9 +112,6 @@ class _OneBlasThread:
                     lib.set_num_threads(n)
 
 
-_one_blas_thread = _OneBlasThread()
-
-
 class _Stage:
     def __init__(self, report, name: str):
         self.report, self.name = report, name
@@ -127,52 +124,41 @@ class _Stage:
         return False
 
 
-def query_embedder(model: str) -> Embedder:
-    """The embedder of the model an index was built with (its id without the hash): the
-    process's one (qa.embed.model.shared_embedder), shared by every index searched and by builds
-    (each retriever used to load its own copy: ~400 MB a folder searched)."""
-    return shared_embedder(model, backend="torch")  # "...+onnx-int8" in the id overrides
-
-
-def second_embedder():
-    """The second model (USE), one per process: the word bridge and ensemble indexes."""
-    return shared_second()
-
-
 class Retriever:
-    """Answers queries against the live index of ``index_dir`` (a folder or a database URL,
-    qa/index/base.py); reloads when another version goes live."""
+    """Answers queries against the live index of ``index`` (a folder or a database URL,
+    qa/index/base.py, or the :class:`qa.index.stores.Live` reader of one); reloads when another
+    version goes live.  Its owner (``qa.Index``) gives it the process's models: ``embedders(name)``
+    the embedder of the model an index was built with (its id without the hash), ``second()`` the
+    second model, and ``blas`` the guard that keeps numpy's BLAS on one thread while a torch query
+    runs (OneBlasThread); left out, the retriever loads models of its own and runs unguarded."""
 
-    def __init__(self, index_dir: "Path | str", embedder: Embedder | None = None, fusion: rank.Fusion = rank.DEFAULT,
-                 lexical_floor: float = rank.LEXICAL_FLOOR, word_bridge: bool = USE_WORD_BRIDGE):
-        self.index_dir = stores.location(index_dir)
+    def __init__(self, index: "Path | str | stores.Live", embedder: Embedder | None = None,
+                 fusion: rank.Fusion = rank.DEFAULT, lexical_floor: float = rank.LEXICAL_FLOOR,
+                 word_bridge: bool = USE_WORD_BRIDGE, *, embedders=None, second=None, blas=None):
+        self.live = index if isinstance(index, stores.Live) else stores.Live(index)
+        self.index_dir = self.live.location
         self._embedder = embedder
+        self._embedders = embedders
+        self._second = second
+        self._second_model = None
+        self.blas = blas
         self.fusion = fusion
         self.lexical_floor = lexical_floor
         self.word_bridge = word_bridge
-        self._lock = threading.Lock()
-        self._loaded: tuple[object, IndexStore] | None = None  # (live key, index)
         self.on_stage = None  # on_stage(name, seconds) after each stage of a search: a timing hook
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = query_embedder(self.store.manifest["settings"]["model"].split("@")[0])
+            model = self.store.manifest["settings"]["model"].split("@")[0]  # "...+onnx-int8" names the backend
+            self._embedder = self._embedders(model) if self._embedders else \
+                Embedder(model, backend="torch", settings=self.live.settings)
         return self._embedder
 
     @property
     def store(self) -> IndexStore:
-        """The live index, loaded again when its live key changes (a folder: a build renames a
-        new CURRENT pointer over the old, a new inode; a database: the live pointer row)."""
-        key = stores.live_key(self.index_dir)
-        loaded = self._loaded
-        if loaded is None or loaded[0] != key:
-            with self._lock:
-                key = stores.live_key(self.index_dir)
-                if self._loaded is None or self._loaded[0] != key:
-                    self._loaded = (key, stores.load(self.index_dir))
-                loaded = self._loaded
-        return loaded[1]
+        """The live index (qa.index.stores.Live.store: loaded again when another version goes live)."""
+        return self.live.store
 
     # ------------------------------------------------------------------ modes
 
@@ -193,8 +179,8 @@ class Retriever:
         ``ABLATIONS``); the default uses them all.  ``regions`` / ``since`` / ``until``: only
         passages of articles about these places, dated within these bounds (``filter_rows``)."""
         where = Where(regions, since, until)
-        if getattr(self.embedder, "backend", None) == "torch":  # torch's threads meet OpenBLAS's
-            with _one_blas_thread:
+        if getattr(self.embedder, "backend", None) == "torch" and self.blas is not None:  # torch meets OpenBLAS
+            with self.blas:
                 return self._search(query, k, mode, sources, without, where)
         return self._search(query, k, mode, sources, without, where)  # (ONNX queries run on one thread)
 
@@ -317,7 +303,10 @@ class Retriever:
 
     @property
     def second(self):
-        return second_embedder()
+        """The second model (USE): the word bridge and ensemble indexes."""
+        if self._second_model is None:
+            self._second_model = self._second() if self._second else UseEmbedder(cache=self.live.settings.cache_dir)
+        return self._second_model
 
     def sentence_scores(self, store: IndexStore, uq: np.ndarray, rows: list[int], e5: bool = False) -> dict[int, float]:
         """Each candidate passage scored by its best sentence, one matrix product: the second

@@ -195,11 +195,15 @@ _EN_ZH: dict | None = None
 
 def _cached(source: Path, name: str, make):
     """``make(source)``, pickled once per machine under the cache folder, keyed by the file's hash
-    and this module's code (a change to either makes it again; a damaged pickle is made again)."""
-    from qa.files import cache_dir, write_atomic
+    and this module's code (a change to either makes it again; a damaged pickle is made again).
+    These tables are process-wide (docs/architecture.md) and made deep inside a search or a
+    build, where no Settings is at hand: the folder is the environment's, read here when a table
+    is first made (three times a process at most)."""
+    from qa.files import write_atomic
+    from qa.settings import Settings
 
     h = hashlib.sha256(source.read_bytes() + Path(__file__).read_bytes()).hexdigest()[:16]
-    target = cache_dir() / "lexicons" / f"{name}-{h}.pickle"
+    target = Settings.from_env().cache_dir / "lexicons" / f"{name}-{h}.pickle"
     try:
         with open(target, "rb") as f:
             return pickle.load(f)

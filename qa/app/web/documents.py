@@ -4,12 +4,11 @@ HTML that reflows on a phone and as the ``/documents`` endpoint's rows; the regi
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 
+from qa.app.api import Index
 from qa.app.web.i18n import text
 from qa.app.web.live import indexed_files, live_passages
 from qa.app.web.render import esc
-from qa.index import stores as qa_stores
 from qa.ingest import metadata
 from qa.ingest.corpus import Corpus, human_size
 
@@ -121,9 +120,8 @@ def region_choices(passages) -> list[tuple[str, str]]:
     return out
 
 
-def list_documents(corpus: Corpus, index: Path) -> list[dict]:
-    """Every bulletin in the corpus or the index, with its state."""
-    index = qa_stores.location(index)
+def list_documents(corpus: Corpus, index: Index) -> list[dict]:
+    """Every bulletin in the corpus or the index (a qa.Index), with its state."""
     files = indexed_files(index)
     on_disk = corpus.files()
     rows = []
@@ -144,13 +142,13 @@ def list_documents(corpus: Corpus, index: Path) -> list[dict]:
     return rows
 
 
-def documents_view(corpus: Corpus, index: Path, lang: str = "en") -> str:
+def documents_view(corpus: Corpus, index: Index, lang: str = "en") -> str:
     """The documents table as HTML (qa.app.web.render.documents_html): each bulletin's name and articles."""
     info = document_info(live_passages(index))
     return documents_html(list_documents(corpus, index), info, lang, human_size)
 
 
-def documents_api_result(corpus: Corpus, index: Path, query: str = "") -> list[dict]:
+def documents_api_result(corpus: Corpus, index: Index, query: str = "") -> list[dict]:
     """The ``/documents`` endpoint: every bulletin's row (file, title, passages, size, added, state)
     with its name (doc_title), regions and articles (title, region, date, start_line, end_line);
     ``query`` keeps those whose file name, name, region or article titles contain its words."""
@@ -160,7 +158,7 @@ def documents_api_result(corpus: Corpus, index: Path, query: str = "") -> list[d
     return [{**r, **{k: v for k, v in info.get(r["file"], empty).items()}} for r in rows]
 
 
-def source_choices(index: Path) -> list[tuple[str, str]]:
+def source_choices(index: Index) -> list[tuple[str, str]]:
     """(bulletin name · file, file) of the indexed files: a reader knows a bulletin by its name."""
     info = document_info(live_passages(index))
     out = []

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.app import api as qa_api
+from qa.app.api import Index
 from qa.app.web import i18n as qa_i18n
 from qa.app.web.i18n import text
 from qa.app.web.render import esc, missing_index_html, render_answer, render_cards, render_generated
-from qa.index import stores as qa_stores
 from qa.index.base import IndexDamaged, IndexMissing
 
 
@@ -51,29 +50,28 @@ class BuildProgress:
         return " · ".join(parts) or text("starting", self.lang)
 
 
-def run_search(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Path | None = None,
+def run_search(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Index | None = None,
                regions=None, since=None, until=None, strictness: str = "normal") -> dict:
-    """Passages plus the library's verdict (``answered``, ``reason``); ``regions`` / ``since`` /
-    ``until``: the filters of ``qa.search``; ``strictness``: the verdict's (lenient, normal, strict)."""
-    index = qa_api.index_dir(index)
+    """Passages plus the library's verdict (``answered``, ``reason``) from the page's ``index``
+    (a qa.Index); ``regions`` / ``since`` / ``until``: the filters of ``qa.search``; ``strictness``:
+    the verdict's (lenient, normal, strict)."""
     sources = list(sources) if sources else None
-    passages = qa_api.search(query, k=int(k), mode=mode, index=index, sources=sources,
-                             regions=list(regions) if regions else None, since=since or None, until=until or None,
-                             strictness=strictness or "normal")
+    passages = index.search(query, k=int(k), mode=mode, sources=sources,
+                            regions=list(regions) if regions else None, since=since or None, until=until or None,
+                            strictness=strictness or "normal")
     return {"passages": passages, "similarity": [p.similarity for p in passages],
             "answered": passages.answered, "reason": passages.reason}
 
 
-def ask(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Path | None = None, lang: str = "en",
+def ask(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Index | None = None, lang: str = "en",
         regions=None, since=None, until=None, corpus: Path | None = None, strictness: str = "normal") -> tuple[str, str]:
     """HTML of the answer and of the passage cards (errors become a message, never a crash), in
     ``lang`` ("en" or "zh"); ``regions`` / ``since`` / ``until`` filter and ``strictness`` judges
     like ``qa.search``."""
-    index = qa_api.index_dir(index)
     try:
         result = run_search(query, k, mode, sources, index, regions, since, until, strictness)
     except IndexMissing:
-        return missing_index_html(index, lang), ""
+        return missing_index_html(index.describe(), lang), ""
     except IndexDamaged as e:
         return f'<div class="qa-answer qa-none">{qa_i18n.text("damaged", lang, e=esc(str(e)))}</div>', ""
     except (ValueError, TypeError) as e:
@@ -94,19 +92,17 @@ def search_api_result(query: str, k: int = 5, mode: str = "hybrid", sources=None
     return out
 
 
-def ask_llm(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Path | None = None, llm=None,
+def ask_llm(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Index | None = None, llm=None,
             lang: str = "en", corpus: Path | None = None, **where):
     """Like :func:`ask`, for the page with a model: yields (answer HTML, cards HTML) as the
     model's checked sentences arrive; the cards come with the first yield.  ``where``: regions,
     since, until, strictness (``qa.search``'s)."""
-    index = qa_api.index_dir(index)
     sources = list(sources) if sources else None
     try:
-        parts = qa_api.stream_answer(query, int(k), llm=llm, stream=True, mode=mode, index=index,
-                                          sources=sources, **where)
+        parts = index.stream_answer(query, int(k), llm=llm, stream=True, mode=mode, sources=sources, **where)
         first = next(parts)
     except IndexMissing:
-        yield missing_index_html(index, lang), ""
+        yield missing_index_html(index.describe(), lang), ""
         return
     except IndexDamaged as e:
         yield f'<div class="qa-answer qa-none">{qa_i18n.text("damaged", lang, e=esc(str(e)))}</div>', ""
@@ -129,18 +125,19 @@ def answer_api_result(query: str, k=5, mode: str = "hybrid", sources=None, index
         raise ValueError(f"k must be an integer from 1 to 100, not {k!r}")
     if sources is not None and (not isinstance(sources, list) or not all(isinstance(s, str) for s in sources)):
         raise ValueError(f"sources must be a list of file names (or null for all), not {sources!r}")
-    return qa_api.answer(query, int(k), llm=llm, mode=mode, index=qa_api.index_dir(index),
-                              sources=sources or None, strictness=strictness or "normal").to_dict()
+    return index.answer(query, int(k), llm=llm, mode=mode, sources=sources or None,
+                        strictness=strictness or "normal").to_dict()
 
 
-def rebuild_index(corpus: Path, index: Path, from_scratch: bool = False, progress=None, lang: str = "en") -> str:
-    """Build the index; ``progress(fraction, desc=...)`` follows the stage that takes the time
-    (qa.app.web.render.BuildProgress).  The message is plain text (the page shows it as text)."""
+def rebuild_index(corpus: Path, index: Index, from_scratch: bool = False, progress=None, lang: str = "en") -> str:
+    """Build ``index`` (a qa.Index) from ``corpus``; ``progress(fraction, desc=...)`` follows the
+    stage that takes the time (qa.app.web.render.BuildProgress).  The message is plain text (the
+    page shows it as text)."""
     report = BuildProgress(progress, lang).report
 
     try:
         Path(corpus).mkdir(parents=True, exist_ok=True)
-        rep = qa_api.build(corpus, index, rebuild=bool(from_scratch), progress=report, wait=0)
+        rep = index.build(corpus, rebuild=bool(from_scratch), progress=report, wait=0)
     except RuntimeError as e:
         return f"✗ not rebuilt: {e}"
     except (FileNotFoundError, OSError, ValueError) as e:
@@ -151,6 +148,6 @@ def rebuild_index(corpus: Path, index: Path, from_scratch: bool = False, progres
     return msg
 
 
-def status_html(index: Path, lang: str = "en") -> str:
+def status_html(index: Index, lang: str = "en") -> str:
     """The banner: how to build the index when there is none."""
-    return "" if qa_stores.has_live(index) else missing_index_html(qa_stores.describe(index), lang)
+    return "" if index.has_live() else missing_index_html(index.describe(), lang)

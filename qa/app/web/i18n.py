@@ -20,30 +20,40 @@ import re
 ZH_LOCALES = ("zh-CN", "zh")  # tables given to gr.I18n for Chinese browsers
 
 
-_SESSIONS: dict[str, str] = {}  # session -> the language its page reported (navigator.language)
-_MAX_SESSIONS = 10000
+class Sessions:
+    """The language each session's page reported on load (navigator.language), kept by the page
+    (qa.app.web.layout.Page) for its sessions: the most recent ``MAX`` sessions."""
 
+    MAX = 10000
 
-def remember(request, language: str | None) -> str:
-    """Note the language the page's browser reported on load (the one Gradio's frontend chose its
-    labels by) for the session of ``request``; returns "zh" or "en"."""
-    lang = "zh" if (language or "").strip().lower().startswith("zh") else "en"
-    if not language:
+    def __init__(self):
+        self._langs: dict[str, str] = {}  # session -> "zh" or "en"
+
+    def remember(self, request, language: str | None) -> str:
+        """Note the language the page's browser reported on load (the one Gradio's frontend chose its
+        labels by) for the session of ``request``; returns "zh" or "en"."""
+        lang = "zh" if (language or "").strip().lower().startswith("zh") else "en"
+        if not language:
+            return self.lang_of(request)
+        key = getattr(request, "session_hash", None)
+        if key:
+            if len(self._langs) >= self.MAX:
+                self._langs.pop(next(iter(self._langs)), None)
+            self._langs[key] = lang
+        return lang
+
+    def lang_of(self, request) -> str:
+        """"zh" when the page's browser prefers Chinese (as it reported on load, else its first
+        Accept-Language tag), else "en"; no request (a direct call, gradio_client) gives "en"."""
+        key = getattr(request, "session_hash", None) if request is not None else None
+        if key and key in self._langs:
+            return self._langs[key]
         return lang_of(request)
-    key = getattr(request, "session_hash", None)
-    if key:
-        if len(_SESSIONS) >= _MAX_SESSIONS:
-            _SESSIONS.pop(next(iter(_SESSIONS)))
-        _SESSIONS[key] = lang
-    return lang
 
 
 def lang_of(request) -> str:
-    """"zh" when the page's browser prefers Chinese (as it reported on load, else its first
-    Accept-Language tag), else "en"; no request (a direct call, gradio_client) gives "en"."""
-    key = getattr(request, "session_hash", None) if request is not None else None
-    if key and key in _SESSIONS:
-        return _SESSIONS[key]
+    """"zh" when the first Accept-Language tag of ``request`` is Chinese, else "en" (no request: a
+    direct call, gradio_client, gives "en"); a page asks its :class:`Sessions` first."""
     try:
         header = request.headers.get("accept-language", "") if request is not None else ""
     except Exception:  # noqa: BLE001 - no request (a direct call): English

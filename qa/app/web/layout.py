@@ -9,7 +9,9 @@ from types import SimpleNamespace
 
 import gradio as gr
 
+from qa.app.api import Index
 from qa.app.web.documents import documents_view, region_choices, source_choices
+from qa.app.web.i18n import Sessions
 from qa.app.web.live import live_passages
 from qa.ingest.corpus import Corpus
 from qa.ingest.read import SUFFIXES
@@ -43,14 +45,21 @@ def theme():
 
 @dataclass
 class Page:
-    """What the page's handlers share: its folders, the corpus as uploads and deletes change it
-    (``library``), the model (None: the extractive page) and, once laid out, its components by
-    name (``c.question``, ``c.table`` ...)."""
+    """What the page's handlers share: its corpus folder, its index (a qa.Index: the store, the
+    retriever and the models its searches and rebuilds use), the corpus as uploads and deletes
+    change it (``library``), the model (None: the extractive page), the language each session
+    reported (``sessions``) and, once laid out, its components by name (``c.question``,
+    ``c.table`` ...)."""
     corpus: Path
-    index: Path
+    index: Index
     library: Corpus
     llm: object = None
     c: SimpleNamespace = field(default_factory=SimpleNamespace)
+    sessions: Sessions = field(default_factory=Sessions)
+
+    def lang_of(self, request) -> str:
+        """"zh" or "en": the language the session of ``request`` reported (i18n.Sessions)."""
+        return self.sessions.lang_of(request)
 
 
 def ask_tab(page: Page, i18n) -> None:

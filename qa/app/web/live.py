@@ -1,12 +1,10 @@
 """The page's reads of the live index: its passages, its manifest's files, one article's text.
-The store's insides are read here only (through the retriever the search uses, so the cards and
-the tables never disagree with the answer)."""
+The store's insides are read here only (through the page's qa.Index, the one its searches use, so
+the cards and the tables never disagree with the answer)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from qa.app import api as qa_api
+from qa.app.api import Index
 from qa.index.base import IndexDamaged
 
 
@@ -28,28 +26,28 @@ def merge_overlapping(texts: list[str], max_overlap: int = 400) -> str:
     return out
 
 
-def live_passages(index: Path) -> list[dict]:
+def live_passages(index: Index) -> list[dict]:
     """The live index's passages as dicts (text, source, title, start_line, end_line, article,
     doc_title, region, region_codes, date, issuer ...); [] when there is no readable index."""
     try:
-        return qa_api.get_retriever(index).store.passages
+        return index.store.passages
     except IndexDamaged:  # IndexMissing too
         return []
 
 
-def indexed_files(index: Path) -> dict:
+def indexed_files(index: Index) -> dict:
     """{file: {"title", "passages", "size", "sha256", "added"}} of the live index's manifest (the
     searched version's, so the table and the cards never disagree; no second load)."""
     try:
-        return qa_api.get_retriever(index).store.manifest.get("files", {})
+        return index.store.manifest.get("files", {})
     except IndexDamaged:
         return {}
 
 
-def article_context(index: Path, source: str, article: int) -> tuple[str, str, int, int]:
+def article_context(index: Index, source: str, article: int) -> tuple[str, str, int, int]:
     """(title, full text, first line, last line) of one article, from its passages."""
     try:
-        group = qa_api.get_retriever(index).store.article_passages(source, article)
+        group = index.store.article_passages(source, article)
     except IndexDamaged:  # IndexMissing too
         return "", "", 0, 0
     if not group:

@@ -9,6 +9,7 @@ import html
 import re
 from pathlib import Path
 
+from qa.app.api import Index
 from qa.app.web import i18n as qa_i18n
 from qa.app.web.live import article_context
 from qa.app.web.originals import original_url
@@ -96,7 +97,7 @@ def render_answer(query: str, result: dict, lang: str = "en") -> str:
             f'<div class="qa-citation">[1] {esc(cite(top, lang))} {copy_button(top, lang)}</div></div>')
 
 
-def render_cards(result: dict, index: Path, lang: str = "en", corpus: Path | None = None) -> str:
+def render_cards(result: dict, index: Index, lang: str = "en", corpus: Path | None = None) -> str:
     """Every passage as a card: rank, article, bulletin, region, date, issuer, file, lines, score,
     the answering sentence marked, a copy-citation button, the original file (``corpus``: where
     it lies; a PDF opens at the passage's page) and the whole article on demand."""
@@ -156,7 +157,7 @@ def score_title(p, lang: str = "en") -> str:
     return qa_i18n.text("score_tip", lang) + (f" — {qa_i18n.text('ranks', lang)}: {ranks}" if ranks else "")
 
 
-def missing_index_html(index: Path, lang: str = "en") -> str:
+def missing_index_html(index: str, lang: str = "en") -> str:
     return f'<div class="qa-answer qa-none">{qa_i18n.text("missing_index", lang, index=esc(str(index)))}</div>'
 
 

@@ -42,29 +42,33 @@ import argparse
 import ipaddress
 import os
 import sys
+from pathlib import Path
 
-from qa import settings as qa_settings  # importing qa sets the offline flags (qa.settings.offline)
+from qa.settings import Settings  # importing qa sets the offline flags (qa.settings.offline)
 
 import gradio as gr  # noqa: E402 - after the offline flags
 
-from qa.app import api as qa_api  # noqa: E402
+from qa.app.api import Index  # noqa: E402
 from qa.generate import llm as qa_generate  # noqa: E402
 from qa.app.web import i18n as qa_i18n  # noqa: E402
 from qa.app.web.handlers import status_html  # noqa: E402
 from qa.app.web.layout import Page, ask_tab, docs_tab, static, theme  # noqa: E402
 from qa.app.web.originals import serve_originals  # noqa: E402
 from qa.app.web.wiring import wire_api, wire_ask, wire_delete, wire_rebuild_and_load, wire_upload  # noqa: E402
-from qa.index import stores as qa_stores  # noqa: E402
 from qa.ingest.corpus import Corpus, human_size  # noqa: E402
 from qa.ingest.read import SUFFIXES  # noqa: E402
 
 
-def create_app(corpus: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
-               llm: qa_generate.LLMSettings | None = None) -> gr.Blocks:
-    """The page.  ``llm``: the model that writes the answer (None: none, the extractive page)."""
-    folder = qa_api.corpus_dir(corpus)
-    library = Corpus(folder, max_upload_bytes=qa_settings.value("MAX_UPLOAD_BYTES"))
-    page = Page(folder, qa_api.index_dir(index), library, llm)
+def create_app(corpus: str | os.PathLike | None = None, index: "str | os.PathLike | Index | None" = None,
+               llm: qa_generate.LLMSettings | None = None, settings: Settings | None = None) -> gr.Blocks:
+    """The page.  ``index``: a location or a qa.Index (its searches and rebuilds); ``llm``: the
+    model that writes the answer (None: none, the extractive page); ``settings``: default the
+    environment's, read here once (the upload limit, the read limits, the index's)."""
+    settings = settings if settings is not None else Settings.from_env()
+    index = index if isinstance(index, Index) else Index(index, corpus=corpus, settings=settings)
+    folder = Path(corpus) if corpus else index.corpus
+    library = Corpus(folder, max_upload_bytes=settings.max_upload_bytes, settings=settings)
+    page = Page(folder, index, library, llm)
     i18n = gr.I18n(**qa_i18n.ui_translations(", ".join(SUFFIXES), human_size(library.max_upload_bytes)))
     with gr.Blocks(title="社会工作简报问答 · Bulletin QA", analytics_enabled=False) as demo:
         demo.qa_i18n, demo.qa_library = i18n, library  # for launch()
@@ -116,7 +120,8 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth=None
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    """``bulletin-qa serve``: the environment is read here once (or given by the CLI, ``settings``)."""
     p = argparse.ArgumentParser(prog="bulletin-qa serve", description="Serve the bulletin question page.")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; any other needs BULLETIN_QA_USER/PASSWORD)")
@@ -129,28 +134,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--llm-timeout", type=float, help="seconds to wait for the model (default 30 or $BULLETIN_QA_LLM_TIMEOUT)")
     args = p.parse_args(argv)
     try:
-        llm = qa_generate.llm_settings(args.llm_url, args.llm_model, timeout=args.llm_timeout)
+        settings = settings if settings is not None else Settings.from_env()
+        llm = qa_generate.llm_settings(args.llm_url, args.llm_model, timeout=args.llm_timeout, settings=settings)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     auth = None
     if not is_loopback(args.host):
-        user, password = qa_settings.value("USER"), qa_settings.value("PASSWORD")
+        user, password = settings.user, settings.password
         if not user or not password:
             print(f"error: refusing to listen on {args.host}, which other machines can reach, without a login: "
                   "set BULLETIN_QA_USER and BULLETIN_QA_PASSWORD in the environment (or use --host 127.0.0.1)",
                   file=sys.stderr)
             return 2
         auth = (user, password)
-    corpus, index = qa_api.corpus_dir(args.corpus), qa_api.index_dir(args.index)
+    index = Index(args.index, corpus=args.corpus, settings=settings)
+    corpus = index.corpus
     corpus.mkdir(parents=True, exist_ok=True)
-    if not qa_stores.has_live(index):
-        print(f"note: no index in {qa_stores.describe(index)} yet: build it from the page's Documents tab (Rebuild index) "
+    if not index.has_live():
+        print(f"note: no index in {index.describe()} yet: build it from the page's Documents tab (Rebuild index) "
               "or with `bulletin-qa index`", file=sys.stderr)
     if llm:
         print(f"note: answers are written by {llm.model or 'the first model listed'} at {llm.where} and checked "
               "against the passages", file=sys.stderr)
-    launch(create_app(corpus, index, llm=llm), args.host, args.port, auth=auth)
+    launch(create_app(corpus, index, llm=llm, settings=settings), args.host, args.port, auth=auth)
     return 0
 
 

@@ -34,12 +34,12 @@ def ask_handler(page: Page):
     a model, a generator streaming the checked answer."""
     def on_ask(q, k_, mode_, sources_, regions_=None, since_=None, until_=None, strictness_="normal",
                request: gr.Request = None):
-        return ask(q, int(k_), mode_, sources_, page.index, qa_i18n.lang_of(request), regions_, since_, until_,
+        return ask(q, int(k_), mode_, sources_, page.index, page.lang_of(request), regions_, since_, until_,
                    page.corpus, strictness_ or "normal")
 
     def on_ask_llm(q, k_, mode_, sources_, regions_=None, since_=None, until_=None, strictness_="normal",
                    request: gr.Request = None):
-        yield from ask_llm(q, int(k_), mode_, sources_, page.index, page.llm, lang=qa_i18n.lang_of(request),
+        yield from ask_llm(q, int(k_), mode_, sources_, page.index, page.llm, lang=page.lang_of(request),
                            corpus=page.corpus, regions=regions_ or None, since=since_ or None,
                            until=until_ or None, strictness=strictness_ or "normal")
 
@@ -72,7 +72,7 @@ def wire_ask(page: Page) -> None:
             return hidden
         if not found["passages"]:
             return hidden
-        csv_path, md_path = export_files(q, found["passages"], qa_i18n.lang_of(request))
+        csv_path, md_path = export_files(q, found["passages"], page.lang_of(request))
         return gr.DownloadButton(value=csv_path, visible=True), gr.DownloadButton(value=md_path, visible=True)
 
     def after(event):
@@ -139,7 +139,7 @@ def wire_upload(page: Page) -> None:
     c = page.c
 
     def on_upload(paths, request: gr.Request = None):
-        lang = qa_i18n.lang_of(request)
+        lang = page.lang_of(request)
         msgs = []
         for p in paths or []:
             p = Path(p)
@@ -177,7 +177,7 @@ def wire_delete(page: Page) -> None:
     c = page.c
 
     def on_ask_delete(name, request: gr.Request = None):
-        lang = qa_i18n.lang_of(request)
+        lang = page.lang_of(request)
         if not name:
             return gr.Column(visible=False), "", esc(qa_i18n.text("pick_first", lang))
         return gr.Column(visible=True), esc(qa_i18n.text("confirm_delete", lang, name=name)), ""
@@ -188,7 +188,7 @@ def wire_delete(page: Page) -> None:
                        api_visibility="private", queue=False)
 
     def on_delete(name, request: gr.Request = None):
-        lang = qa_i18n.lang_of(request)
+        lang = page.lang_of(request)
         return (esc(qa_i18n.translate(page.library.delete(name)[1], lang)), *refresh(page, lang), "",
                 gr.Column(visible=False))
 
@@ -211,7 +211,7 @@ def wire_rebuild_and_load(page: Page, demo: gr.Blocks) -> None:
     c = page.c
 
     def on_rebuild(from_scratch, request: gr.Request = None, progress=gr.Progress()):
-        lang = qa_i18n.lang_of(request)
+        lang = page.lang_of(request)
         progress(0, desc=qa_i18n.text("starting", lang))
         msg = esc(qa_i18n.translate(rebuild_index(page.corpus, page.index, from_scratch, progress, lang), lang))
         msg = msg.replace("\n", "<br>")  # shown as text: escaped, lines kept, never Markdown
@@ -221,7 +221,7 @@ def wire_rebuild_and_load(page: Page, demo: gr.Blocks) -> None:
                         concurrency_id="build", concurrency_limit=1, show_progress_on=[c.build_msg])
 
     def on_load(language, request: gr.Request = None):
-        return refresh(page, qa_i18n.remember(request, language))
+        return refresh(page, page.sessions.remember(request, language))
 
     demo.load(None, None, [c.browser_lang], js="() => navigator.language || ''", api_visibility="private") \
         .then(on_load, [c.browser_lang], c.listing, api_visibility="private")
