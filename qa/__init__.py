@@ -5,10 +5,12 @@ reads the tree and checks it):
 
     text -> ingest -> embed -> index -> retrieve -> generate -> app
 
-``qa/settings.py`` (every setting) and ``qa/files.py`` (atomic writes, hashes, the cache
-folder) sit beside the stages.  The public face is re-exported here: ``qa.search`` gives the
+``qa/settings.py`` (every setting, read at the edges into a ``Settings`` value passed down) and
+``qa/files.py`` (atomic writes, hashes) sit beside the stages.  The public face is re-exported
+here: ``qa.Index`` is one index with its store, retriever and models; ``qa.search`` gives the
 passages and the verdict, ``qa.build`` builds the index, ``qa.answer`` writes the answer with
-the user's own model, checked against the passages.
+the user's own model, checked against the passages (the three over a default Index).
+docs/architecture.md: the stages, the Index, where settings are read, the process-wide state.
 """
 
 
