@@ -116,8 +116,8 @@ def test_markers_must_name_retrieved_passages():
 def test_numbers_are_read_in_both_scripts():
     assert cn_value("一百零五") == 105 and cn_value("两万") == 20000 and cn_value("二〇二五") == 2025
     assert cn_value("三点五") == 3.5 and cn_value("十四五") is None
-    assert [(v, pct) for _s, v, pct in figures_in("新增300名，8万人，2.5万户，50%，1,200元")] == \
-           [(300, False), (80000, False), (25000, False), (50, True), (1200, False)]
+    assert [(v, kind) for _s, v, kind in figures_in("新增300名，8万人，2.5万户，50%，1,200元")] == \
+           [(300, ""), (80000, ""), (25000, ""), (50, "%"), (1200, "")]
     assert figures_in("十四五规划第三章，千家万户，一个社区") == []
     assert [v for _s, v, _p in figures_in("三百名社工，两个机制")] == [300, 2]
 

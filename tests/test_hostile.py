@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 
 from qa.ingest.chunk import chunk_document
 from qa.ingest.read import Document, IngestError, clean, clean_line, decode_bytes, split_blocks
+from qa.retrieve.results import Passage
 
 from tests.conftest import cli_cmd
 
@@ -242,3 +243,38 @@ def test_markdown_to_text_keeps_every_line(text):
 
     n = len(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     assert len(markdown_to_text(text).split("\n")) == n
+
+
+# --------------------------------------------------------------------------- issue 31, finding 3: made-up figures
+
+RATES = Passage("全区每千名老年人拥有养老床位35张，每百张床位配备社会工作者2名。", "005.txt", "某区养老服务", 1, 2, 1.0)
+COUNTS = Passage("全市共有社会工作者3000名，社工站120个，服务覆盖九成以上的社区。", "006.txt", "酒泉市社会工作", 1, 2, 1.0)
+
+
+@pytest.mark.parametrize("sentence", [
+    "全区新增1000名社会工作者[1]。",  # 每千名 is a rate, not 1000名
+    "建成100个社工站[1]。",  # 每百张
+    "全市共有社会工作者叁仟伍佰名[1]。",  # formal numerals: 3500
+    "全市共有社会工作者玖仟玖佰玖拾玖名[1]。",
+    "The city has nine thousand nine hundred social workers [1].",
+    "全市共有社会工作者九千九百九十九[1]。",  # a bare number, no measure word
+    "服务覆盖八成的社区[1]。",  # 八成 = 80 %
+    "苏\u200b州全市共有社会工作者3000名[1]。",  # a place hidden by a zero-width space
+    "SUZHOU has 3000 social workers [1].",  # a place in capitals
+])
+def test_made_up_figures_and_hidden_places_do_not_pass(sentence):
+    from qa.generate.check import check_sentence
+
+    ok, why = check_sentence(sentence, [1], [RATES if "100个" in sentence or "1000名" in sentence else COUNTS])
+    assert not ok and why.startswith("not in the cited passage"), (sentence, why)
+
+
+@pytest.mark.parametrize("sentence", [
+    "全区每千名老年人拥有养老床位35张[1]。", "每百张床位配备社会工作者2名[1]。", "全市共有社会工作者三千名[1]。",
+    "全市共有社会工作者叁仟名[1]。", "服务覆盖九成以上的社区[1]。", "服务覆盖90%以上的社区[1]。",
+    "The city has three thousand social workers and 120 stations [1].", "JIUQUAN has 3000 social workers [1].",
+])
+def test_true_figures_pass_in_any_script(sentence):
+    from qa.generate.check import check_sentence
+
+    assert check_sentence(sentence, [1], [RATES if "床" in sentence else COUNTS]) == (True, "")
