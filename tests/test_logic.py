@@ -188,6 +188,12 @@ def test_eval_counts_whether_the_highlighted_sentence_holds_the_key(small):
     figs = evaluate(questions, ["hybrid"], k=3, index=search.__self__)
     assert figs["modes"]["hybrid"]["hit@1"] == 1.0
     assert figs["modes"]["hybrid"]["sentence@1"] == 1.0 and figs["sentence_misses"]["hybrid"] == []
+    assert figs["modes"]["hybrid"]["answer@1"] == 1.0 and figs["answer_misses"]["hybrid"] == []
+    # answer@1 counts every answerable question: one whose passages miss the fact counts against it
+    questions.append({"id": "c", "q": "温州 孵化 志愿服务组织 多少个", "keys": ["3000个"]})
+    figs = evaluate(questions, ["hybrid"], k=3, index=search.__self__)
+    assert figs["modes"]["hybrid"]["sentence@1"] == 1.0 and figs["modes"]["hybrid"]["answer@1"] == 2 / 3
+    assert [m["id"] for m in figs["answer_misses"]["hybrid"]] == ["c"]
     q = {"keys": ["120名"]}
     assert sentence_holds(q, "全区持证社会工作者达到 120名以上。")  # compared without spaces
     assert not sentence_holds(q, "方案还要求每个乡镇建成一个社会工作服务站。") and not sentence_holds(q, None)

@@ -4,7 +4,10 @@ A question with ``keys`` (``{"id", "q", "keys", "mode"?}``) is answered at rank 
 r-th passage, NFKC-normalised with whitespace removed, contains one of its keys; with
 ``"mode": "all"`` every key must appear somewhere in the top k (and the rank is where the
 last one appears).  For those the table gives hit@1, hit@k, MRR and the share the verdict
-recognises as answered.  A question without ``keys`` (a near miss the corpus does not
+recognises as answered, and ``answer@1``: the share of the answerable questions whose first
+card's marked sentence holds a key (all of them with ``"mode": "all"``), what the page shows
+as the answer (``sentence@1`` counts only the questions whose first passage holds one).
+A question without ``keys`` (a near miss the corpus does not
 answer; ``absent`` lists what it lacks) counts as refused when the verdict says not
 answered, and its reason is checked for naming what is absent.
 
@@ -128,11 +131,20 @@ def evaluate(questions: list[dict], modes: list[str], k: int = 5, index=None, co
             runs = []
             for q in questions:
                 hits = index.search(q["q"], k=k, mode=base_mode, without=without)
-                runs.append(([p.text for p in hits], (hits.answered, hits.reason), hits[0].answer if hits else None))
+                runs.append(([p.text for p in hits], (hits.answered, hits.reason), hits[0].answers if hits else None))
         ms = 1000 * (time.perf_counter() - t0) / max(1, len(questions))
         by_id = {q["id"]: run for q, run in zip(questions, runs)}
         ranks = [answer_rank(q, by_id[q["id"]][0]) for q in answerable]
         figs = (figures(ranks, k) if answerable else {}) | {"ms_per_query": ms}
+        if mode != "naive" and answerable:  # answer@1: of all answerable questions
+            held = [sentence_holds(q, by_id[q["id"]][2]) for q in answerable]
+            figs["answer@1"] = sum(held) / len(answerable)
+            figs["answer@1 first mark"] = sum(sentence_holds(q, (by_id[q["id"]][2] or [None])[:1])
+                                              for q in answerable) / len(answerable)
+            figs["two marks"] = sum(len(by_id[q["id"]][2] or ()) > 1 for q in answerable) / len(answerable)
+            results.setdefault("answer_misses", {})[mode] = [
+                {"id": q["id"], "q": q["q"], "rank": r, "sentence": by_id[q["id"]][2]}
+                for q, r, ok in zip(answerable, ranks, held) if not ok]
         firsts = [q for q, r in zip(answerable, ranks) if r == 1]
         if mode != "naive" and firsts:
             wrong = [q for q in firsts if not sentence_holds(q, by_id[q["id"]][2])]
@@ -157,13 +169,16 @@ def evaluate(questions: list[dict], modes: list[str], k: int = 5, index=None, co
     return results
 
 
-def sentence_holds(question: dict, sentence: str | None) -> bool:
-    """Does the highlighted sentence hold the fact: one of the question's keys (all of them for
-    a question whose keys are ``mode: all``)?"""
-    if not sentence:
+def sentence_holds(question: dict, sentence: "str | list[str] | None") -> bool:
+    """Does the highlighted sentence (or one of the marked ones, a list) hold the fact: one of
+    the question's keys (all of them, among the marks, for a question whose keys are ``mode: all``)?"""
+    marks = [norm(s) for s in ([sentence] if isinstance(sentence, str) else sentence or []) if s]
+    if not marks:
         return False
-    text, keys = norm(sentence), [norm(k) for k in question["keys"]]
-    return all(k in text for k in keys) if question.get("mode") == "all" else any(k in text for k in keys)
+    keys = [norm(k) for k in question["keys"]]
+    if question.get("mode") == "all":
+        return all(any(k in m for m in marks) for k in keys)
+    return any(k in m for k in keys for m in marks)
 
 
 def names_absent(question: dict, reason: str) -> bool:
@@ -203,14 +218,14 @@ def table(sets: list[tuple[str, dict]]) -> str:
     def pct(f, key):
         return f"{f[key]:.2f}" if key in f else "–"
 
-    lines = [f"| set | mode | hit@1 | hit@{k} | MRR | sentence@1 | recognised | refused (naming it) | ms/query |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [f"| set | mode | hit@1 | hit@{k} | MRR | sentence@1 | answer@1 | recognised | refused (naming it) | ms/query |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name, results in sets:
         for mode, f in results["modes"].items():
             refused = f"{f['refused']:.2f} ({f['refused_naming']:.2f})" if "refused" in f else "–"
             mrr = f"{f['mrr']:.3f}" if "mrr" in f else "–"
             lines.append(f"| {name} | {mode} | {pct(f, 'hit@1')} | {pct(f, f'hit@{k}')} | {mrr} | "
-                         f"{pct(f, 'sentence@1')} | {pct(f, 'recognised')} | {refused} | {f['ms_per_query']:.0f} |")
+                         f"{pct(f, 'sentence@1')} | {pct(f, 'answer@1')} | {pct(f, 'recognised')} | {refused} | {f['ms_per_query']:.0f} |")
     return "\n".join(lines)
 
 
@@ -331,6 +346,8 @@ def main(args) -> int:
                 print(f"\n{name} · {mode}: not at rank 1")
                 for m in misses:
                     print(f"  {m['id']}  rank {m['rank'] or '>' + str(args.k)}  {m['q']}")
+        for m in results.get("answer_misses", {}).get("hybrid", []) if args.misses else []:
+            print(f"  answer@1 miss {m['id']}  rank {m['rank'] or '>' + str(args.k)}  {m['q']}  -> {m['sentence']}")
         for mode, wrong in results["verdicts"].items():
             if wrong and args.misses and mode == "hybrid":
                 print(f"\n{name} · {mode}: verdict wrong")

@@ -26,6 +26,9 @@ class Passage:
     date: str = ""  # YYYY-MM-DD or YYYY-MM, when the article states one
     issuer: str = ""  # the issuing body, when the text states it
     region_codes: list = field(default_factory=list)  # their adcodes
+    # every marked span, the answering sentence (``highlight``) first; a second when it scored
+    # close to the first (qa/retrieve/highlight.py); empty when nothing is marked
+    marks: list = field(default_factory=list)
 
     @property
     def citation(self) -> str:
@@ -39,10 +42,18 @@ class Passage:
     def answer(self) -> str:
         return self.text[self.highlight[0]: self.highlight[1]] if self.highlight else ""
 
+    @property
+    def answers(self) -> list[str]:
+        """The text of every marked span, the answering sentence first."""
+        marks = self.marks or ([self.highlight] if self.highlight else [])
+        return [self.text[a:b] for a, b in marks]
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["highlight"] = list(self.highlight) if self.highlight else None
+        d["marks"] = [list(m) for m in self.marks]
         d["answer"] = self.answer
+        d["answers"] = self.answers
         d["citation"] = self.citation
         return d
 
