@@ -7,6 +7,7 @@ from pathlib import Path
 
 from qa.app.api import Index
 from qa.app.web import i18n as qa_i18n
+from qa.app.web.filters import filter_note
 from qa.app.web.i18n import text
 from qa.app.web.render import esc, missing_index_html, render_answer, render_cards, render_generated
 from qa.index.base import IndexDamaged, IndexMissing
@@ -76,7 +77,9 @@ def ask(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Index
         return f'<div class="qa-answer qa-none">{qa_i18n.text("damaged", lang, e=esc(str(e)))}</div>', ""
     except (ValueError, TypeError) as e:
         return f'<div class="qa-answer qa-none">{esc(qa_i18n.translate(str(e), lang))}</div>', ""
-    return render_answer(query, result, lang), render_cards(result, index, lang, corpus)
+    note = filter_note(lambda: run_search(query, k, mode, None, index, strictness=strictness), result, index,
+                       sources, regions, since, until, lang)
+    return render_answer(query, result, lang) + note, render_cards(result, index, lang, corpus)
 
 
 def search_api_result(query: str, k: int = 5, mode: str = "hybrid", sources=None, index=None,
@@ -113,9 +116,11 @@ def ask_llm(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: I
     result = {"passages": first.passages, "similarity": [p.similarity for p in first.passages],
               "answered": first.answered, "reason": first.reason}
     cards = render_cards(result, index, lang, corpus)
-    yield render_generated(query, first, result, lang), cards
+    note = filter_note(lambda: run_search(query, k, mode, None, index, strictness=where.get("strictness", "normal")),
+                       result, index, sources, where.get("regions"), where.get("since"), where.get("until"), lang)
+    yield render_generated(query, first, result, lang) + note, cards
     for a in parts:
-        yield render_generated(query, a, result, lang), cards
+        yield render_generated(query, a, result, lang) + note, cards
 
 
 def answer_api_result(query: str, k=5, mode: str = "hybrid", sources=None, index=None, llm=None,

@@ -231,6 +231,28 @@ TEXT = {
                        "不是由 {model} 撰写：显示的是最佳段落中回答问题的句子。"),
     # the strictness of the no-answer verdict
     "strictness_note": ("strictness: {s}", "严格程度：{s}"),
+    # a refusal under a filter, and the date filter's undated articles (issue 31)
+    "filtered_by": ("Searched only in: {filters}.", "只在以下范围内检索：{filters}。"),
+    "filter_docs": ("documents {v}", "文档 {v}"),
+    "filter_regions": ("region {v}", "地区 {v}"),
+    "filter_dates": ("dated {v}", "日期 {v}"),
+    "filter_caused": ("Without these filters the bulletins do answer it: the filter caused this.",
+                      "不加这些筛选时，简报能回答这个问题：是筛选条件导致了没有答案。"),
+    "filter_not_cause": ("Without these filters the bulletins do not answer it either.",
+                         "即使不加这些筛选，简报也没有回答这个问题。"),
+    "unfilter": ("Search without the filters", "不加筛选再搜索"),
+    "undated": ("{n} of {m} articles carry no date; the date filter left them out.",
+                "{m} 篇文章中有 {n} 篇没有日期，日期筛选已把它们排除在外。"),
+    "all_dated": ("Every article ({m}) carries a date.", "全部 {m} 篇文章都有日期。"),
+    # the original file (qa/app/web/originals.py): its line viewer and what it says when it cannot show it
+    "viewer_cited": ("the cited passage: {where}, marked", "所引段落：{where}（已标出）"),
+    "viewer_raw": ("the file as it is", "原始文件"),
+    "original_deleted": ("{name} has been deleted from the corpus. The index still cites it until the next "
+                         "rebuild (Documents tab, Rebuild index).",
+                         "{name} 已从语料库中删除。在下次重建索引（文档标签页，“重建索引”）之前，索引仍会引用它。"),
+    "original_unknown": ("{name} is not a file of the corpus.", "{name} 不是语料库中的文件。"),
+    "original_unreadable": ("{name} could not be read just now (it was being changed); try again.",
+                            "暂时无法读取 {name}（文件正在被修改），请稍后再试。"),
 }
 
 

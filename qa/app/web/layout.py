@@ -86,6 +86,8 @@ def ask_tab(page: Page, i18n) -> None:
         c.until = gr.Textbox(label=i18n("until"), placeholder=i18n("date_ph"), max_lines=1, scale=1, min_width=140,
                              elem_id="until")
     c.answer = gr.HTML(elem_id="answer")
+    # pressed by the "search without the filters" button a refusal under a filter shows (page.js)
+    c.unfilter_btn = gr.Button("unfilter", visible="hidden", elem_id="qa-unfilter-btn")
     c.cards = gr.HTML(elem_id="cards")
     with gr.Row(elem_id="qa-export"):
         c.csv_btn = gr.DownloadButton(i18n("export_csv"), visible=False, size="sm", elem_id="export-csv")

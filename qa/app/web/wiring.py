@@ -79,11 +79,27 @@ def wire_ask(page: Page) -> None:
         event.then(on_export, inputs, [c.csv_btn, c.md_btn], api_visibility="private", queue=False) \
              .then(None, None, None, js=static("scroll_to_answer.js"))
 
+    def on_unfilter(q, k_, mode_, sources_, regions_, since_, until_, strictness_, request: gr.Request = None):
+        """"Search without the filters" (offered by a refusal under a filter): the filters are
+        emptied; a cleared document or region list re-runs the question through its change event,
+        else (only dates were set) the question is run here."""
+        cleared = ([] if sources_ else gr.skip(), [] if regions_ else gr.skip(), "", "")
+        if sources_ or regions_:
+            yield (*cleared, gr.skip(), gr.skip())
+            return
+        for out in on_change(q, k_, mode_, None, None, "", "", strictness_, request=request):
+            yield (*cleared, *out)
+
     search = dict(api_visibility="private", concurrency_id="search", concurrency_limit=4)
     after(gr.on([c.question.submit, c.ask_btn.click], run, inputs, [c.answer, c.cards], **search))
-    after(gr.on([c.k.input, c.mode.input, c.strictness.input, c.sources.input, c.regions.input, c.since.submit,
-                 c.until.submit, c.since.blur, c.until.blur], on_change, inputs, [c.answer, c.cards], **search))
+    # the lists' change, not their input: the clear-all "×" of a multiselect sends only a change
+    # (Gradio's Dropdown), and a change made while a search runs is searched after it (always_last)
+    after(gr.on([c.k.input, c.mode.input, c.strictness.input, c.sources.change, c.regions.change, c.since.submit,
+                 c.until.submit, c.since.blur, c.until.blur], on_change, inputs, [c.answer, c.cards],
+                trigger_mode="always_last", **search))
     after(c.examples.load_input_event.then(run, inputs, [c.answer, c.cards], **search))
+    after(c.unfilter_btn.click(on_unfilter, inputs, [c.sources, c.regions, c.since, c.until, c.answer, c.cards],
+                               **search))
 
 
 def _list_of_str(value, what: str, name: str) -> None:

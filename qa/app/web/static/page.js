@@ -57,3 +57,11 @@ new MutationObserver(() => {
   const t = document.querySelector('#documents table.qa-docs');
   if (t && t !== qaDocsTable) { qaDocsTable = t; qaFilterDocs(); }
 }).observe(document.documentElement, {subtree: true, childList: true});
+// "search without the filters" (a refusal under a filter offers it): the page's hidden button does it
+document.addEventListener('click', (event) => {
+  const b = event.target && event.target.closest ? event.target.closest('.qa-unfilter') : null;
+  if (!b) return;
+  event.preventDefault();
+  const real = document.querySelector('#qa-unfilter-btn');
+  if (real) real.click();
+});
