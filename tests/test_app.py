@@ -323,7 +323,7 @@ def test_page_in_chinese_names_bulletin_region_and_offers_copy_and_original(serv
     assert "得分" in cards and "第" in cards and "行" in cards and "在全文中查看" in cards
     assert "地区" in cards and "甘肃省酒泉市" in cards and "简报" in cards
     assert 'class="qa-copy"' in cards and 'data-citation="甘肃酒泉：' in cards
-    assert 'href="original/003_41b0a890d9bd57ab.txt"' in cards  # the page's own route, by the file's name
+    assert 'href="original/003_41b0a890d9bd57ab.txt?lines=' in cards  # the page's own route, by the file's name
     assert str(corpus) not in cards and str(corpus.resolve()) not in cards and "gradio_api/file=" not in cards
     no, _ = handlers.ask("How do I bake sourdough bread?", 3, "hybrid", None, page_index, "zh")
     assert "简报似乎没有回答这个问题" in no

@@ -635,3 +635,237 @@ def test_strictness_reruns_and_moves_the_verdict(reader_page, zh_desktop):
     assert zh_desktop.find_elements(By.CSS_SELECTOR, "#cards .qa-card-nearest")
     choose("宽松")
     WebDriverWait(zh_desktop, 60).until(lambda d: "qa-none" not in answer(d).get_attribute("class"))
+
+
+# --------------------------------------------------------------------------- issue 31: the page, used for a day
+
+
+@pytest.fixture(scope="module")
+def day_page(tmp_path_factory, seed_index):
+    """(url, corpus, index folder): the page over its own copy of the seeds, for the tests of a day's use."""
+    demo, url, corpus, index, _base = serve_seed_copy(tmp_path_factory, seed_index, "browser-day")
+    try:
+        yield url, corpus, index
+    finally:
+        demo.close()
+
+
+def answer_class(d) -> str:
+    return d.execute_script("const a = document.querySelector('#answer .qa-answer'); return a ? a.className : ''")
+
+
+def test_clear_all_regions_reruns_the_question(day_page, zh_desktop):
+    """The region box's clear-all "×" (which sends Gradio only a change, no input) runs the question
+    again, like removing one chip: the Gansu-only cards go."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url = day_page[0]
+    wait = open_page(zh_desktop, url)
+    ask_here(zh_desktop, wait, "社会工作专业人才 2025年 目标")
+    pick(zh_desktop, "regions", "甘肃省")
+    WebDriverWait(zh_desktop, 60).until(lambda d: card_regions(d) and all("甘肃" in r for r in card_regions(d)))
+    clear = zh_desktop.find_element(By.CSS_SELECTOR, "#regions .remove-all")
+    zh_desktop.execute_script("arguments[0].scrollIntoView({block: 'center'})", clear)
+    clear.click()
+    assert not zh_desktop.find_elements(By.CSS_SELECTOR, "#regions .token")
+    WebDriverWait(zh_desktop, 30).until(lambda d: any("甘肃" not in r for r in card_regions(d)))
+
+
+def test_refusal_under_a_filter_says_so_and_searches_without_it(day_page, zh_desktop):
+    """With 甘肃 still selected, a question about 湖北 is refused: the page says the filter was on and
+    that without it the bulletins answer; its button empties the filter and answers."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url = day_page[0]
+    wait = open_page(zh_desktop, url)
+    pick(zh_desktop, "regions", "甘肃省")
+    ask_here(zh_desktop, wait, "湖北社会工作专业人才总量目标是多少")
+    wait.until(lambda d: "qa-none" in answer_class(d) and d.find_elements(By.CSS_SELECTOR, "#answer .qa-filtered"))
+    note = zh_desktop.find_element(By.CSS_SELECTOR, "#answer .qa-filtered").text
+    assert "地区 甘肃省" in note and "是筛选条件导致了没有答案" in note, note
+    button = zh_desktop.find_element(By.CSS_SELECTOR, "#answer .qa-unfilter")
+    assert button.text == "不加筛选再搜索"
+    button.click()
+    WebDriverWait(zh_desktop, 60).until(lambda d: answer_class(d) and "qa-none" not in answer_class(d))
+    assert not zh_desktop.find_elements(By.CSS_SELECTOR, "#regions .token")
+    assert any("湖北" in r for r in card_regions(zh_desktop))
+    assert not zh_desktop.find_elements(By.CSS_SELECTOR, "#answer .qa-filtered")
+
+
+@pytest.fixture(scope="module")
+def day_extra(day_page):
+    """A PDF bulletin and a text one added to the day's page and indexed (one rebuild)."""
+    from gradio_client import Client
+
+    from tests.test_formats import make_pdf
+
+    url, corpus, _index = day_page
+    pdf = make_pdf(corpus.parent / "kashgar.pdf", [["第一页：社会工作简报的开头。"],
+                                                   ["喀什市民政局印发通知，到2026年底前全市建成126个社区社工站。",
+                                                    "培养持证社会工作者458名。"]])
+    client = Client(url, verbose=False)
+    for name, data in (("喀什 社工站.pdf", pdf.read_bytes()), ("wuwei.txt", WUWEI.encode())):
+        r = client.predict(name, base64.b64encode(data).decode(), api_name="/add_document")
+        assert r["saved"], r
+    assert client.predict(False, api_name="/rebuild")[0].startswith("✓")
+    return url, corpus
+
+
+WUWEI = "武威社工简报\n\n武威市凉州区推进社工站建设\n\n凉州区民政局印发方案，全区建成乡镇社工站19个，配备社工人员57名。\n（据凉州区民政局）\n"
+
+
+def open_link_in_tab(d, link, until):
+    """Click a card's target=_blank link; in the new tab wait for ``until(d)``, return its result
+    and the tab's URL (the tab is closed after)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    main = d.current_window_handle
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
+    link.click()
+    try:
+        WebDriverWait(d, 30).until(lambda d: len(d.window_handles) > 1)
+        d.switch_to.window([h for h in d.window_handles if h != main][0])
+        try:
+            return WebDriverWait(d, 30).until(until), d.current_url
+        except Exception:
+            print("DEBUG", d.current_url, d.page_source[:3000])
+            raise
+    finally:
+        for h in d.window_handles:
+            if h != main:
+                d.switch_to.window(h)
+                d.close()
+        d.switch_to.window(main)
+
+
+def test_original_text_opens_at_the_cited_lines_marked(day_page, zh_desktop):
+    """"打开原文件" on a text file's card: its lines with their numbers, the cited ones marked and in
+    view (issue 29)."""
+    from selenium.webdriver.common.by import By
+
+    url, corpus, _index = day_page
+    wait = open_page(zh_desktop, url)
+    ask_here(zh_desktop, wait, QUESTION)
+    card = zh_desktop.find_element(By.CSS_SELECTOR, "#cards .qa-card")
+    a, b = map(int, zh_desktop.execute_script(
+        "return arguments[0].querySelector('.qa-meta').textContent.match(/第(\\d+)–(\\d+)行/).slice(1)", card))
+    link = card.find_element(By.CSS_SELECTOR, "a.qa-open")
+    assert f"?lines={a}-{b}#L" in link.get_attribute("href")
+
+    def viewer(d):
+        return d.execute_script("""
+            const rows = [...document.querySelectorAll('tr.cited')];
+            if (!rows.length) return null;
+            const seen = (r) => { const b = r.getBoundingClientRect(); return b.top >= 0 && b.bottom <= window.innerHeight; };
+            return {cited: rows.map(r => +r.querySelector('td.n').textContent), inView: rows.filter(seen).length,
+                    firstInView: seen(rows[0]), above: seen(rows[0].previousElementSibling),
+                    text: rows.map(r => r.querySelector('td.t').textContent).join('\\n'),
+                    first: document.querySelector('tr td.n').textContent,
+                    bg: getComputedStyle(rows[0].querySelector('td.t')).backgroundColor,
+                    plain: getComputedStyle(document.querySelector('tr:not(.cited) td.t')).backgroundColor};""")
+
+    shown, _url = open_link_in_tab(zh_desktop, link, viewer)
+    assert shown["cited"] == list(range(a, b + 1)) and shown["first"] == "1"
+    # scrolled to: the first cited line in view with the line above it, and as many cited lines as fit
+    assert shown["firstInView"] and shown["above"] and shown["inView"] >= min(len(shown["cited"]), 20), shown
+    assert shown["bg"] != shown["plain"]  # marked
+    lines = (corpus / "003_41b0a890d9bd57ab.txt").read_text(encoding="utf-8").splitlines()
+    assert shown["text"] == "\n".join(lines[a - 1:b])
+
+
+def test_pdf_card_links_its_page(day_extra, zh_desktop):
+    from selenium.webdriver.common.by import By
+
+    url, _corpus = day_extra
+    wait = open_page(zh_desktop, url)
+    ask_here(zh_desktop, wait, "喀什 社区社工站 建成多少个")
+    links = [a.get_attribute("href") for a in zh_desktop.find_elements(By.CSS_SELECTOR, "#cards a.qa-open")]
+    assert url + "original/%E5%96%80%E4%BB%80%20%E7%A4%BE%E5%B7%A5%E7%AB%99.pdf#page=2" in links, links
+
+
+def test_original_of_a_deleted_file_says_so_in_chinese(day_extra, zh_desktop):
+    """A file deleted but not yet rebuilt: its card's link opens a page that says so, in the
+    browser's language, not {"detail": ...}."""
+    from gradio_client import Client
+    from selenium.webdriver.common.by import By
+
+    url, corpus = day_extra
+    wait = open_page(zh_desktop, url)
+    ask_here(zh_desktop, wait, "凉州区 建成乡镇社工站 多少个")
+    card = next(c for c in zh_desktop.find_elements(By.CSS_SELECTOR, "#cards .qa-card") if "wuwei.txt" in c.text)
+    assert Client(url, verbose=False).predict("wuwei.txt", api_name="/delete")["deleted"]
+    body, _url = open_link_in_tab(zh_desktop, card.find_element(By.CSS_SELECTOR, "a.qa-open"),
+                                  lambda d: d.find_element(By.TAG_NAME, "body").text)
+    assert "wuwei.txt 已从语料库中删除" in body and "重建索引" in body, body
+    assert "detail" not in body and "{" not in body
+
+
+def test_original_route_answers_bad_names_and_races_in_one_line(day_page):
+    """original/<name>%00 and a file deleted and re-created while it is fetched: a short page
+    saying so (404 / 503), never an HTTP 500 with a traceback."""
+    import threading
+    import urllib.error
+    import urllib.request
+
+    url, corpus, _index = day_page
+
+    def get(path):
+        req = urllib.request.Request(url + "original/" + path, headers={"Accept-Language": "zh-CN"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, r.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8", "replace")
+
+    status, body = get("003_41b0a890d9bd57ab.txt%00")
+    assert status == 404 and "不是语料库中的文件" in body and "Traceback" not in body and "null" not in body
+    target, data = corpus / "flaky.txt", ("张掖社工站\n\n" + "张掖市建成社工站12个。\n" * 400).encode()
+    target.write_bytes(data)
+    stop = threading.Event()
+
+    def churn():
+        while not stop.is_set():
+            target.unlink(missing_ok=True)
+            target.write_bytes(data)
+
+    t = threading.Thread(target=churn)
+    t.start()
+    try:
+        statuses = {}
+        for _ in range(150):
+            s, body = get("flaky.txt")
+            statuses[s] = statuses.get(s, 0) + 1
+            assert s in (200, 404, 503), (s, body[:300])
+            assert s == 200 or ("张掖" not in body and "Traceback" not in body and "<div class=\"msg\">" in body)
+    finally:
+        stop.set()
+        t.join()
+    assert statuses.get(200), statuses
+
+
+def test_date_filter_says_how_many_articles_are_undated(day_page, zh_desktop):
+    """A date filter on bulletins whose articles mostly carry no date: the page says how many
+    articles have none and that the filter left them out (the /documents endpoint counts them too)."""
+    from gradio_client import Client
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    url = day_page[0]
+    docs = Client(url, verbose=False).predict(api_name="/documents")
+    indexed = [a for d in docs for a in d["articles"]]  # the index's articles (a deleted file's until a rebuild)
+    undated = sum(1 for a in indexed if not a["date"])
+    wait = open_page(zh_desktop, url)
+    since = zh_desktop.find_element(By.CSS_SELECTOR, "#since textarea, #since input")
+    since.send_keys("2020")
+    box = zh_desktop.find_element(By.CSS_SELECTOR, "#question textarea, #question input")
+    box.clear()
+    box.send_keys(QUESTION)
+    box.send_keys(Keys.ENTER)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#answer .qa-undated"))
+    note = zh_desktop.find_element(By.CSS_SELECTOR, "#answer .qa-undated").text
+    if undated:
+        assert f"{len(indexed)} 篇文章中有 {undated} 篇没有日期，日期筛选已把它们排除在外" in note, note
+    else:
+        assert f"全部 {len(indexed)} 篇文章都有日期" in note, note

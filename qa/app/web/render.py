@@ -135,7 +135,7 @@ def render_cards(result: dict, index: Index, lang: str = "en", corpus: Path | No
         link = ""
         if corpus is not None:  # the page's own route serves the file by its name in the corpus
             label = t("open_page", lang, p=p.page_start) if p.page_start else t("open_original", lang)
-            link = (f'<a class="qa-open" href="{esc(original_url(p.source, p.page_start))}" '
+            link = (f'<a class="qa-open" href="{esc(original_url(p.source, p.page_start, (p.start_line, p.end_line)))}" '
                     f'target="_blank" rel="noopener">{esc(label)}</a>')
         out.append(
             f'<div class="qa-card{" qa-card-nearest" if nearest else ""}" id="qa-card-{p.rank}">'

@@ -52,6 +52,7 @@ from qa.app.api import Index  # noqa: E402
 from qa.generate import llm as qa_generate  # noqa: E402
 from qa.app.web import i18n as qa_i18n  # noqa: E402
 from qa.app.web.handlers import status_html  # noqa: E402
+from qa.app.web.live import indexed_files  # noqa: E402
 from qa.app.web.layout import Page, ask_tab, docs_tab, static, theme  # noqa: E402
 from qa.app.web.originals import serve_originals  # noqa: E402
 from qa.app.web.wiring import wire_api, wire_ask, wire_delete, wire_rebuild_and_load, wire_upload  # noqa: E402
@@ -72,6 +73,7 @@ def create_app(corpus: str | os.PathLike | None = None, index: "str | os.PathLik
     i18n = gr.I18n(**qa_i18n.ui_translations(", ".join(SUFFIXES), human_size(library.max_upload_bytes)))
     with gr.Blocks(title="社会工作简报问答 · Bulletin QA", analytics_enabled=False) as demo:
         demo.qa_i18n, demo.qa_library = i18n, library  # for launch()
+        demo.qa_indexed = lambda: indexed_files(index)  # the files the index cites (deleted ones too)
         with gr.Column(elem_classes="qa-header"):
             gr.Markdown("# " + i18n("title"))
             gr.Markdown(i18n("subtitle"))
@@ -114,7 +116,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth=None
                       head=f"<script>\n{static('page.js')}</script>", inbrowser=False,
                       i18n=getattr(demo, "qa_i18n", None), prevent_thread_lock=True, **kwargs)
     if library is not None:
-        serve_originals(demo, library)
+        serve_originals(demo, library, getattr(demo, "qa_indexed", lambda: {}))
     if block:
         demo.block_thread()
     return out
