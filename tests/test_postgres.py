@@ -144,12 +144,12 @@ def test_the_database_holds_the_whole_index(pg_index):
         indexes = [r[0] for r in conn.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s",
                                               (f"bqa_{version}_passages",))]
         assert any("USING hnsw (embedding vector_cosine_ops)" in d for d in indexes), indexes
-        for name in ("terms", "postings", "bigram_terms", "bigram_postings", "bridge", "words"):
+        for name in ("terms", "bigram_terms", "bridge", "words"):
             assert conn.execute(f"SELECT count(*) FROM bqa_{version}_{name}").fetchone()[0] > 0, name
         manifest = conn.execute("SELECT manifest FROM bqa_versions WHERE version = %s", (version,)).fetchone()[0]
         assert len(manifest["files"]) == 5 and manifest["settings"]["model"]
         assert conn.execute("SELECT count(*) FROM bqa_embeddings").fetchone()[0] >= n  # the embedding cache
-        assert conn.execute("SELECT version FROM bqa_schema").fetchone()[0] == 1
+        assert conn.execute("SELECT version FROM bqa_schema").fetchone()[0] == 2
 
 
 def test_bm25_in_sql_equals_the_folder_bm25(pg_index, seed_index):
@@ -168,6 +168,83 @@ def test_bm25_in_sql_equals_the_folder_bm25(pg_index, seed_index):
         a, b = folder.bigram_search(bigrams(q), 20), db.bigram_search(bigrams(q), 20)
         assert [r for r, _ in a][:10] == [r for r, _ in b][:10], q
     assert folder.idf("社工站") == pytest.approx(db.idf("社工站")) and db.idf("nosuchterm") == 0.0
+
+
+def full_bm25(docs: list[list[str]], weights: dict[str, float], n: int) -> list[tuple[int, float]]:
+    """BM25 as the database computed it before impact-ordered postings: every posting of every
+    query term summed (float64, bm25s "lucene", k1 1.5, b 0.75), best first, ties by row."""
+    import math
+    from collections import Counter
+
+    avg = sum(map(len, docs)) / len(docs)
+    counts = [Counter(d) for d in docs]
+    df = Counter(t for c in counts for t in c)
+    scores = {}
+    for row, c in enumerate(counts):
+        s = sum(w * math.log(1 + (len(docs) - df[t] + .5) / (df[t] + .5)) * c[t]
+                / (c[t] + 1.5 * (1 - .75 + .75 * len(docs[row]) / avg)) for t, w in weights.items() if c[t] and w > 0)
+        if s > 0:
+            scores[row] = s
+    return sorted(scores.items(), key=lambda t: (-t[1], t[0]))[:n]
+
+
+@pytest.mark.parametrize("first", [1, 3, 512])
+def test_impact_ordered_postings_give_the_exact_bm25_top(pg_index, first):
+    """The threshold algorithm over impact-ordered postings (qa/index/pg_lexical.py) returns what
+    summing every posting returns: the same rows in the same order, the same scores, for the dev
+    questions' terms on both token kinds, whether it stops after the first postings of each term
+    (``first`` 1 or 3: the cut-off and the forward index at work on the seeds) or reads them whole;
+    with a filter too."""
+    from collections import Counter
+
+    from qa.index import stores
+    from qa.retrieve.query import understand
+    from qa.text.tokens import bigrams, tokenize
+
+    db = stores.load(pg_index[1])
+    texts = [p["embed_text"] for p in db.passages]
+    words = [tokenize(t) or ["<empty>"] for t in texts]
+    grams = [bigrams(t) or ["<empty>"] for t in texts]
+    questions = [json.loads(line)["q"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    stopped_early = 0  # questions whose bigram top 5 was found before their lists were read whole
+    for q in questions:
+        weights = {t: w for t, w in understand(q, db.vocab, db.bridge).weights.items() if t in db.vocab}
+        for n in (5, 50):
+            for prefix, docs, w in (("", words, weights), ("bigram_", grams, Counter(bigrams(q)))):
+                want, got = full_bm25(docs, w, n), db._bm25(w, n, None, prefix, first=first)
+                assert [r for r, _ in got] == [r for r, _ in want], (q, prefix, n)
+                assert all(abs(a - b) < 1e-9 * max(1, a) for (_, a), (_, b) in zip(got, want)), (q, prefix, n)
+        rows = [r for r in range(len(texts)) if r % 3]
+        want = [(r, s) for r, s in full_bm25(words, weights, len(texts)) if r % 3][:10]
+        assert [r for r, _ in db._bm25(weights, 10, rows, "", first=first)] == [r for r, _ in want], q
+        stopped_early += first < 512 and read_share(grams, Counter(bigrams(q)), first) < 1
+    assert first == 512 or stopped_early >= len(questions) // 2, stopped_early
+
+
+def read_share(docs, weights, first: int) -> float:
+    """The share of the query terms' postings that pg_lexical.top read to find the top 5."""
+    from qa.index import pg_lexical
+
+    forward, terms = pg_lexical.inverted(docs)
+    lists = {t: row for t, *row in terms if t in weights}
+    read = [0]
+
+    def fetch(ts, start, count):
+        out = {}
+        for t in (t for t in ts if t in lists):
+            df, idf, rows, imps = lists[t]
+            end = df if count is None else min(df, start + count)
+            out[t] = (df, idf, rows[4 * start:4 * end], imps[8 * start:8 * end])
+            read[0] += max(0, end - start)
+        return out
+
+    def fwd(rows, ts):
+        return {r: (len(docs[r]), [forward[r].get(t, 0) for t in ts]) for r in rows}
+
+    avg = sum(map(len, docs)) / len(docs)
+    got = pg_lexical.top(weights, 5, avg, fetch, fwd, first=first)
+    assert [r for r, _ in got] == [r for r, _ in full_bm25(docs, weights, 5)]
+    return read[0] / max(1, sum(lists[t][0] for t in lists))
 
 
 def test_search_answers_the_dev_questions_like_the_folder(pg_index, seed_index):
@@ -349,8 +426,8 @@ def test_a_damaged_version_names_the_table_and_a_plain_build_repairs_it(pg, pg_c
 
     corpus, url = pg_copy
     db = dbname(url)
-    pg.admin(f"DROP TABLE bqa_{live(url)}_postings", db=db)
-    with pytest.raises(IndexDamaged, match=r"_postings .*missing.*bulletin-qa index --index"):
+    pg.admin(f"DROP TABLE bqa_{live(url)}_bigram_terms", db=db)
+    with pytest.raises(IndexDamaged, match=r"_bigram_terms .*missing.*bulletin-qa index --index"):
         search("社工站", index=url)
     r = build_index(corpus, url, embedder)
     assert r.full_rebuild and r.embedded_files == []  # re-made from the embedding cache table

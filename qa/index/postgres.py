@@ -12,10 +12,11 @@ Tables, in the connection's current schema (``public`` unless the URL sets ``opt
     bqa_embeddings    the embedding cache: (model key, sha256 of the text) -> float32 vector (bytea)
     bqa_<v>_passages  row, source, data (jsonb: text, title, lines, metadata), embedding vector(384)
                       with an HNSW index (vector_cosine_ops), [second-model vector], token counts
-                      (jieba and bigram), each sentence's e5 vectors (bytea)
-    bqa_<v>_terms / bqa_<v>_postings               BM25 over jieba tokens: term -> df, idf; (term, row, tf,
-                                                   the passage's length)
-    bqa_<v>_bigram_terms / bqa_<v>_bigram_postings the same over character bigrams
+                      (jieba and bigram: BM25's lengths), each sentence's e5 vectors (bytea), and the
+                      forward index: each passage's term counts (jsonb, jieba ``tf`` and bigram ``btf``)
+    bqa_<v>_terms     BM25 over jieba tokens: term -> df, idf, and its postings ordered by BM25 impact
+                      (rows int32, impacts float64: bytea, stored uncompressed; qa/index/pg_lexical.py)
+    bqa_<v>_bigram_terms                           the same over character bigrams
     bqa_<v>_bridge    pinyin -> the corpus's name terms
     bqa_<v>_words     the word bridge: corpus terms and their second-model vectors
 
@@ -23,8 +24,11 @@ A build takes a session advisory lock (a second build waits with ``--wait`` or i
 writes every table of its version **and flips bqa_live in one transaction**: readers see the old
 version or the new one, a build killed at any moment rolls back and leaves nothing behind, and
 the live version keeps answering.  After the switch, versions other than the new and the
-previous one (which readers may still be using) are dropped.  BM25 is computed in SQL with the
-folder store's parameters (bm25s "lucene": k1 1.5, b 0.75, idf ln(1 + (N - df + .5)/(df + .5))).
+previous one (which readers may still be using) are dropped.  BM25 uses the folder store's
+parameters (bm25s "lucene": k1 1.5, b 0.75, idf ln(1 + (N - df + .5)/(df + .5))): impacts are
+computed at build time, and a query reads each of its terms' impact-ordered postings only as far
+as the exact top n needs (qa/index/pg_lexical.py: the threshold algorithm, checked through the
+forward index), so a common term's long list costs little at 10^5 passages.
 Readers poll the live pointer at most every ``POLL_SECONDS`` and load the new version's passage
 rows, vocabulary and bridges into memory; vectors, sentence vectors and postings stay in the
 database and are read per query.  A :class:`Database` is one reader of one database (each
@@ -44,16 +48,16 @@ from collections import Counter
 
 import numpy as np
 
+from qa.index import pg_lexical
 from qa.index.base import IndexDamaged, IndexMissing, IndexWriteError, PassageViews
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1  # bump when the tables change: a database of another version gets a message + the repair command
-K1, B = 1.5, 0.75  # bm25s's defaults, as the folder store (qa/index/bm25.py) uses them
+SCHEMA_VERSION = 2  # bump when the tables change: a database of another version gets a message + the repair command
 POLL_SECONDS = 0.5  # a reader looks at the live pointer at most this often
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"bulletin-qa build").digest()[:8], "big", signed=True)
 MAX_EF_SEARCH = 1000  # pgvector's upper bound of hnsw.ef_search
-_TABLES = ("passages", "terms", "postings", "bigram_terms", "bigram_postings", "bridge", "words")
+_TABLES = ("passages", "terms", "bigram_terms", "bridge", "words")
 _VERSION_TABLE = re.compile(r"^bqa_(v[0-9a-z_]+?)_(" + "|".join(_TABLES) + r")$")
 
 
@@ -415,21 +419,35 @@ class PgStore(PassageViews):
             _sql("SELECT row, embedding FROM {t} WHERE row = ANY(%s)", t=self._table("passages")), (rows,)).fetchall()))
         return np.stack([_vector(got[r]) for r in rows])
 
-    def _bm25(self, weights: dict, n: int, rows, prefix: str):
-        items = [(t, float(w)) for t, w in weights.items() if w > 0 and (prefix or t in self._idf)]
-        if not items or (rows is not None and not len(rows)):
+    def _bm25(self, weights: dict, n: int, rows, prefix: str, first: int = pg_lexical.FIRST):
+        """BM25's top ``n`` over impact-ordered postings (qa/index/pg_lexical.py: exact, reading each
+        term's list only as far as needed)."""
+        weights = {t: float(w) for t, w in weights.items() if w > 0 and (prefix or t in self._idf)}
+        if not weights:
             return []
+        terms_table = self._table(prefix + "terms")
+        length, counts = ("blen", "btf") if prefix else ("len", "tf")
+
+        def fetch(terms, start, count):
+            if count is None:
+                sql = _sql("SELECT term, df, idf, rows, imps FROM {t} WHERE term = ANY(%s)", t=terms_table)
+                params = (terms,)
+            else:
+                sql = _sql("SELECT term, df, idf, substring(rows FROM %s FOR %s), substring(imps FROM %s FOR %s) "
+                           "FROM {t} WHERE term = ANY(%s)", t=terms_table)
+                params = (4 * start + 1, 4 * count, 8 * start + 1, 8 * count, terms)
+            got = self._query(lambda conn: conn.execute(sql, params, binary=True).fetchall())
+            return {t: (df, idf, bytes(r), bytes(i)) for t, df, idf, r, i in got}
+
+        def forward(rows, terms):
+            sql = _sql("SELECT p.row, p.{n}, ARRAY(SELECT COALESCE((p.{c} ->> q.t)::int, 0) FROM unnest(%s::text[]) "
+                       "WITH ORDINALITY AS q(t, i) ORDER BY q.i) FROM {t} p WHERE p.row = ANY(%s)",
+                       t=self._table("passages"), n=length, c=counts)
+            got = self._query(lambda conn: conn.execute(sql, (terms, rows)).fetchall())
+            return {int(r): (dl, tfs) for r, dl, tfs in got}
+
         avg = float(self.stats[f"{prefix}avgdl"]) or 1.0
-        where = "WHERE p.row = ANY(%(rows)s)" if rows is not None else ""
-        sql = _sql(
-            "SELECT p.row, SUM(q.w * t.idf * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / %(avg)s))) AS s "
-            "FROM unnest(%(terms)s::text[], %(weights)s::float8[]) AS q(term, w) "
-            "JOIN {terms} t ON t.term = q.term JOIN {post} p ON p.term = q.term "
-            + where + " GROUP BY p.row HAVING SUM(q.w * p.tf) > 0 ORDER BY s DESC, p.row LIMIT %(n)s",
-            terms=self._table(prefix + "terms"), post=self._table(prefix + "postings"))
-        params = {"k1": K1, "b": B, "avg": avg, "terms": [t for t, _ in items], "weights": [w for _, w in items],
-                  "n": n, "rows": [int(r) for r in rows] if rows is not None else None}
-        return [(int(r), float(s)) for r, s in self._query(lambda conn: conn.execute(sql, params).fetchall()) if s > 0]
+        return pg_lexical.top(weights, n, avg, fetch, forward, rows, first)
 
     def lexical(self, weights, n, rows=None):
         return self._bm25(weights, n, rows, "")

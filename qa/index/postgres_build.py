@@ -8,15 +8,14 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import math
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from qa.embed.cache import vectors_of
 from qa.embed.model import Embedder
+from qa.index import pg_lexical
 from qa.index.base import BuildReport, IndexDamaged, IndexMissing, IndexWriteError
 from qa.index.build import build_locked, default_second_model
 from qa.index.postgres import (connect, Database, DatabaseSetupError, describe, _exists, _EXTENSION_HELP,
@@ -208,11 +207,12 @@ class PgTarget:
         manifest = manifest | {"vector_index": "pgvector hnsw (vector_cosine_ops, m=16, ef_construction=64)"}
         conn = self.conn
         t = {name: _t(version, name) for name in _TABLES}
+        (forward, terms), (bforward, bterms) = pg_lexical.inverted(words), pg_lexical.inverted(grams)
         try:
             with conn.transaction():
-                self._write_passages(conn, t["passages"], rows, vectors, words, grams, parts)
-                for prefix, docs in (("", words), ("bigram_", grams)):
-                    self._postings(conn, t[prefix + "terms"], t[prefix + "postings"], docs)
+                self._write_passages(conn, t["passages"], rows, vectors, (words, forward), (grams, bforward), parts)
+                for prefix, postings in (("", terms), ("bigram_", bterms)):
+                    self._terms(conn, t[prefix + "terms"], postings)
                 self._write_bridges(conn, t, parts)
                 conn.execute(_sql("CREATE INDEX ON {t} USING hnsw (embedding vector_cosine_ops)", t=t["passages"]))
                 if use is not None:
@@ -243,17 +243,19 @@ class PgTarget:
     @staticmethod
     def _write_passages(conn, table: str, rows, vectors, words, grams, parts: dict) -> None:
         """The passages table: each row's data, e5 vector, second-model vector (ensemble), token
-        counts (BM25's lengths) and sentence vectors."""
+        counts (BM25's lengths), sentence vectors, and its term counts (BM25's forward index).
+        ``words`` / ``grams``: (each passage's tokens, each passage's term counts)."""
         from psycopg.types.json import Jsonb
 
+        (words, forward), (grams, bforward) = words, grams
         use, sents, e5 = parts.get("use"), parts.get("sentences"), parts["e5_sentences"]
         use_type = f"vector({int(use.shape[1])})" if use is not None else "vector"
         conn.execute(_sql(f"CREATE TABLE {{t}} (row integer PRIMARY KEY, source text NOT NULL, "
                           f"data jsonb NOT NULL, embedding vector({int(vectors.shape[1])}) NOT NULL, "
                           f"use_embedding {use_type}, len integer NOT NULL, blen integer NOT NULL, "
-                          "e5_sent bytea, use_sent bytea)", t=table))
+                          "e5_sent bytea, use_sent bytea, tf jsonb NOT NULL, btf jsonb NOT NULL)", t=table))
         with conn.cursor() as cur, cur.copy(_sql(
-                "COPY {t} (row, source, data, embedding, use_embedding, len, blen, e5_sent, use_sent) "
+                "COPY {t} (row, source, data, embedding, use_embedding, len, blen, e5_sent, use_sent, tf, btf) "
                 "FROM STDIN", t=table)) as copy:
             for i, r in enumerate(rows):
                 a, c = r.get("esent", [0, 0])
@@ -262,7 +264,7 @@ class PgTarget:
                                 use[i] if use is not None else None, len(words[i]), len(grams[i]),
                                 np.ascontiguousarray(e5[a:a + c], dtype=np.float32).tobytes(),
                                 np.ascontiguousarray(sents[s_a:s_a + s_c], dtype=np.float32).tobytes()
-                                if sents is not None else None))
+                                if sents is not None else None, Jsonb(forward[i]), Jsonb(bforward[i])))
 
     @staticmethod
     def _write_bridges(conn, t: dict, parts: dict) -> None:
@@ -279,22 +281,16 @@ class PgTarget:
                     copy.write_row((j, term, np.ascontiguousarray(vec, dtype=np.float32).tobytes()))
 
     @staticmethod
-    def _postings(conn, terms_table: str, postings_table: str, docs: list[list[str]]) -> None:
-        n = len(docs)
-        df: Counter = Counter()
-        conn.execute(_sql("CREATE TABLE {t} (term text NOT NULL, row integer NOT NULL, tf integer NOT NULL, "
-                          "dl integer NOT NULL, PRIMARY KEY (term, row))", t=postings_table))
-        with conn.cursor() as cur, cur.copy(_sql("COPY {t} (term, row, tf, dl) FROM STDIN", t=postings_table)) as copy:
-            for i, doc in enumerate(docs):
-                counts = Counter(doc)
-                df.update(counts.keys())
-                for term, tf in counts.items():  # dl: the passage's length (also in passages.len), kept
-                    copy.write_row((term, i, tf, len(doc)))  # here so a query reads the postings alone
-        conn.execute(_sql("CREATE TABLE {t} (term text PRIMARY KEY, df integer NOT NULL, idf float8 NOT NULL)",
-                          t=terms_table))
-        with conn.cursor() as cur, cur.copy(_sql("COPY {t} (term, df, idf) FROM STDIN", t=terms_table)) as copy:
-            for term, d in df.items():
-                copy.write_row((term, d, math.log(1 + (n - d + 0.5) / (d + 0.5))))
+    def _terms(conn, table: str, postings: list) -> None:
+        """One row a term: df, idf and its postings ordered by impact (qa/index/pg_lexical.py),
+        stored uncompressed so that a query's ``substring`` reads only the chunks of its prefix."""
+        conn.execute(_sql("CREATE TABLE {t} (term text PRIMARY KEY, df integer NOT NULL, idf float8 NOT NULL, "
+                          "rows bytea NOT NULL, imps bytea NOT NULL)", t=table))
+        conn.execute(_sql("ALTER TABLE {t} ALTER COLUMN rows SET STORAGE EXTERNAL, "
+                          "ALTER COLUMN imps SET STORAGE EXTERNAL", t=table))
+        with conn.cursor() as cur, cur.copy(_sql("COPY {t} (term, df, idf, rows, imps) FROM STDIN", t=table)) as copy:
+            for row in postings:
+                copy.write_row(row)
 
 
 def _clean_old(conn, keep: set) -> None:
