@@ -109,15 +109,37 @@ def _one_line(e: Exception) -> str:
     return " ".join(str(e).split()) or type(e).__name__
 
 
-def connect(url: str, autocommit: bool = True):
+def hosts(url: str) -> list[str]:
+    """The hosts of a URL (several: a primary and its read replicas, ``host=a,b``)."""
+    p = _params(url)
+    return [h for h in (p.get("host") or p.get("hostaddr") or "").split(",") if h] or [""]
+
+
+def connect(url: str, autocommit: bool = True, write: bool = False):
+    """A connection to ``url``; ``write``: to the primary of a multi-host URL (libpq's
+    ``target_session_attrs=read-write``), which builds write to."""
     psycopg = _psycopg()
+    target = url
+    if write and len(hosts(url)) > 1:
+        from psycopg.conninfo import make_conninfo
+
+        target = make_conninfo(url, target_session_attrs="read-write")
     try:
-        conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
+        conn = psycopg.connect(target, autocommit=autocommit, connect_timeout=10)
     except psycopg.OperationalError as e:
         raise DatabaseUnavailable(f"cannot connect to the PostgreSQL {describe(url)}: {_one_line(e)}") from None
     except psycopg.ProgrammingError as e:  # a malformed URL
         raise DatabaseUnavailable(f"cannot use the index URL {safe_url(url)!r}: {_one_line(e)}") from None
     return conn
+
+
+def _pinned(url: str, conn) -> str:
+    """``url`` narrowed to the one host ``conn`` reached (its other parameters kept)."""
+    from psycopg.conninfo import make_conninfo
+
+    info = conn.info
+    extra = {"hostaddr": info.hostaddr} if _params(url).get("hostaddr") else {}
+    return make_conninfo(url, host=info.host, port=str(info.port), load_balance_hosts="disable", **extra)
 
 
 def _register_vector(conn, url: str) -> None:
@@ -144,7 +166,14 @@ class Database:
     """One PostgreSQL index as this process reads it: each thread's connection (autocommit; the
     schema checked, vectors registered, ``hnsw.ef_search`` set to ``ef_search``), and the live
     version id, read from the database at most every POLL_SECONDS.  ``close()`` closes every
-    connection it opened (before the database is dropped or copied)."""
+    connection it opened (before the database is dropped or copied).
+
+    Read replicas: a URL naming several hosts (``host=primary,replica&load_balance_hosts=random``)
+    lets libpq choose one for the first connection; every later connection of this reader goes
+    to the same host, so that the live pointer and the tables it names are read from one server
+    (a replica lags its primary by its replay delay; two servers could disagree on the live
+    version for that long).  Should that host become unreachable, the next connection chooses
+    again among all of them.  Builds write to the primary (``connect(write=True)``)."""
 
     def __init__(self, url: str, ef_search: int = 256):
         self.url = url
@@ -153,6 +182,7 @@ class Database:
         self._opened: list = []  # every thread's connection, for close()
         self._lock = threading.Lock()
         self._seen: tuple[float, object] | None = None  # (when, live version)
+        self._host: str | None = None  # a multi-host URL narrowed to the host this reader reads from
         weakref.finalize(self, _close_all, self._opened)  # a reader dropped unclosed closes its connections
 
     def reader(self):
@@ -160,7 +190,7 @@ class Database:
         conn = getattr(self._local, "conn", None)
         if conn is not None and not conn.closed and not conn.broken:
             return conn
-        conn = connect(self.url)
+        conn = self._connect()
         try:
             _check_schema(conn, self.url)
             _register_vector(conn, self.url)
@@ -172,6 +202,18 @@ class Database:
         self._local.conn = conn
         with self._lock:
             self._opened[:] = [c for c in self._opened if not c.closed] + [conn]
+        return conn
+
+    def _connect(self):
+        pinned = self._host
+        if pinned is not None:
+            try:
+                return connect(pinned)
+            except DatabaseUnavailable:  # that host is gone: choose again among all
+                self._host = None
+        conn = connect(self.url)
+        if len(hosts(self.url)) > 1:
+            self._host = _pinned(self.url, conn)
         return conn
 
     def close(self) -> None:
@@ -190,6 +232,9 @@ class Database:
             conn = self.reader()
             try:
                 return fn(conn)
+            except psycopg.errors.SerializationFailure:  # a replica cancelled it to replay a build: once more
+                if attempt:
+                    raise
             except psycopg.OperationalError as e:
                 self._local.conn = None
                 if not conn.broken and not conn.closed:

@@ -19,7 +19,7 @@ from qa.index import pg_lexical
 from qa.index.base import BuildReport, IndexDamaged, IndexMissing, IndexWriteError
 from qa.index.build import build_locked, default_second_model
 from qa.index.postgres import (connect, Database, DatabaseSetupError, describe, _exists, _EXTENSION_HELP,
-                               LOCK_KEY, _one_line, _other_version, _psycopg, _read_live,
+                               _load, LOCK_KEY, _one_line, _other_version, _psycopg, _read_live,
                                _register_vector, SCHEMA_VERSION, _sql, _t, _TABLES, _vector, _VERSION_TABLE)
 from qa.ingest.chunk import CHUNK_OVERLAP, CHUNK_SIZE
 from qa.ingest.read import read_document
@@ -151,7 +151,7 @@ class PgTarget:
         if rebuild:
             return None, [], None
         try:
-            store = self.database.load()
+            store = _load(self.database, self.conn)  # the primary's live version
             version = store.version
             rows = self.conn.execute(_sql("SELECT embedding, use_embedding, use_sent FROM {t} ORDER BY row",
                                           t=_t(version, "passages"))).fetchall()
@@ -328,13 +328,13 @@ def build_index(corpus, url: str, embedder: Embedder | None = None, *, rebuild: 
     settings = settings if settings is not None else Settings()
     own = database is None
     database = Database(url, settings.ef_search) if own else database
-    conn = connect(url)
+    conn = connect(url, write=True)
     cache_conn = None
     try:
         _lock(conn, url, wait)  # first: a second build is refused before any model loads
         _prepare(conn, url, rebuild)
         _register_vector(conn, url)
-        cache_conn = connect(url)
+        cache_conn = connect(url, write=True)
         target = PgTarget(url, conn, cache_conn, database)
         embedder = embedder or Embedder(settings=settings)
         second = default_second_model(settings) if second is ... else second
