@@ -587,3 +587,30 @@ def test_pdf_original_opens_at_the_passage_page(tmp_path_factory, seed_index, tm
         assert "打开原文件第2页" in cards and str(corpus) not in cards
     finally:
         demo.close()
+
+
+def test_markdown_export_escapes_only_where_markdown_would_act(tmp_path):
+    """Issue 31: figures and file names keep no backslash ("82.9万", "004_a30c.txt"); markup in a
+    passage still shows as text once the export is rendered (markdown-it, CommonMark)."""
+    from markdown_it import MarkdownIt
+
+    from qa.app.web import export
+    from qa.retrieve.results import Passage
+
+    text = ("全国社会工作专业人才总量达到82.9万人，增长12.5%。\n"
+            "# 不是标题 *不是强调* [不是链接](x) <b>不是粗体</b> `不是代码` ~~不删除~~ a_b_c 1_2\n"
+            "- 不是列表\n2024. 不是编号\n    不是代码块 &amp; 不是实体 \\* 反斜杠")
+    p = Passage(text, "004_a30c_b.txt", "标题_一 *", 3, 5, 0.9, rank=1, highlight=(0, 24), doc_title="简报")
+    _csv, md = export.export_files("82.9万 是多少？", [p], "zh", tmp_path)
+    out = Path(md).read_text(encoding="utf-8")
+    for plain in ("82.9万", "12.5%", "004_a30c_b.txt", "a_b_c", "1_2", "标题_一"):
+        assert plain in out, plain
+    html = MarkdownIt("commonmark").enable("strikethrough").render(out)
+    for tag in ("<em>", "<strong>不", "<a ", "<b>", "<code>", "<s>", "<h1>不", "<ul>", "<ol start=\"2024\"", "<pre>"):
+        assert tag not in html, (tag, html)
+    shown = re.sub(r"<[^>]+>", "", html)
+    import html as html_mod
+    shown = html_mod.unescape(shown)
+    for piece in ("# 不是标题 *不是强调* [不是链接](x) <b>不是粗体</b> `不是代码` ~~不删除~~", "- 不是列表", "2024. 不是编号",
+                  "不是代码块 &amp; 不是实体 \\* 反斜杠", "标题_一 *"):
+        assert piece in shown, (piece, shown)

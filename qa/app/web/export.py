@@ -54,9 +54,23 @@ def _prune(folder: Path, seconds: float) -> None:
             pass
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+# Markdown escapes, only where Markdown would read markup (issue 31: "82\\.9万" showed its backslash
+# when pasted into Word or WeChat): inline, the characters that open code, emphasis, links or HTML
+# (an underscore only at a word's edge: inside 004_a30c it is no emphasis); at a line's start, what
+# would open a heading, quote, list or rule.  A table cell would also escape "|" (there is no table).
+_INLINE = re.compile(r"[`*\[\]<]|~~|\\(?=[!-/:-@\[-`{-~])|&(?=#?\w+;)|(?<!\w)_|_(?!\w)")
+_LINE_START = re.compile(r"^(#{1,6}(?=\s|$)|>|[-+](?=\s|$)|\d{1,9}(?=[.)](?:\s|$))|=+\s*$|-+\s*$)")
 
 
 def _md(s: str) -> str:
-    """Text for Markdown, its special characters escaped (a file name stays a file name)."""
-    return _MD_SPECIAL.sub(r"\\\1", s or "")
+    """Text for Markdown: figures, names and file names as they are, markup characters escaped
+    where Markdown would act on them; each line starts at its text (no indented code)."""
+    out = []
+    for line in (s or "").split("\n"):
+        line = _INLINE.sub(lambda m: "\\" + m.group(0) if m.group(0) != "~~" else "\\~\\~", line.lstrip(" \t"))
+        m = _LINE_START.match(line)
+        if m:
+            head = m.group(0)
+            line = (head + "\\" + line[len(head):]) if head[0].isdigit() else "\\" + line
+        out.append(line)
+    return "\n".join(out)
