@@ -51,6 +51,9 @@ class Settings:
                                                "search (docs/figures.md)")
     ef_search: int = _setting(256, int, "HNSW search breadth: 1M synthetic e5 vectors, recall@10 0.95 at 128, 0.976 "
                                         "at 256 (1.05 ms p50)")
+    ray: str | None = _setting(None, str, "build on a Ray cluster: auto (the one this machine runs), its address "
+                                          "host:port, or local (a cluster of the build's own); needs the [cluster] "
+                                          "extra (docs/scaling.md). Unset: build here")
     read_seconds: float = _setting(120.0, float, "time limit for reading one file; past it the file is skipped and "
                                                  "named")
     read_memory_mb: int = _setting(1024, int, "memory limit (address space) of the worker that reads files")

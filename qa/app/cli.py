@@ -36,6 +36,8 @@ def _index(args):
 
 
 def cmd_index(args) -> int:
+    if args.ray:
+        args.settings = args.settings.replace(ray=args.ray)
     with _index(args) as idx:
         report = idx.build(rebuild=args.rebuild, model=args.model, ensemble=args.ensemble,
                            progress=None if args.quiet else _progress_bar(), wait=None if args.wait else 0,
@@ -156,6 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also store the second model's passage and sentence vectors and search with them "
                          "(costs a second query embedding per search; default: keep what the index has, off for a new one)")
     sp.add_argument("--device", help="torch device for embedding, e.g. cuda (default: cpu or $BULLETIN_QA_DEVICE)")
+    sp.add_argument("--ray", metavar="auto|ADDRESS|local",
+                    help="read and embed on a Ray cluster: auto (this machine's), host:port, or local (one of "
+                         "this build's own); the index is the one a local build makes (default: $BULLETIN_QA_RAY, "
+                         "else here; needs the [cluster] extra)")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sp.set_defaults(func=cmd_index)
 

@@ -140,6 +140,7 @@ class BuildReport:
     full_rebuild: bool = False
     unchanged: bool = False  # nothing had changed: the live version was kept, nothing written
     seconds: float = 0.0
+    nodes: dict = field(default_factory=dict)  # a Ray build: node id -> {"files": read, "texts": embedded}
 
     def summary(self) -> str:
         s = (f"{self.files} files, {self.passages} passages; embedded {self.embedded_passages} passages "
@@ -152,6 +153,8 @@ class BuildReport:
             s += " (nothing changed: the live version is kept)"
         if self.skipped:
             s += f"; skipped {len(self.skipped)} files"
+        if self.nodes:
+            s += f"; on {len(self.nodes)} Ray node{'s' if len(self.nodes) != 1 else ''}"
         return s + f" in {self.seconds:.1f}s"
 
 

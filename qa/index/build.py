@@ -35,6 +35,16 @@ def _settings(embedder: Embedder, second, ensemble: bool, chunk_size: int, chunk
             "chunking": chunk_settings(chunk_size, chunk_overlap)}
 
 
+def cluster_for(settings):
+    """The Ray cluster a build runs on (``Settings.ray``: auto, an address, or local), or None
+    to build here (qa/index/cluster.py)."""
+    if not settings.ray:
+        return None
+    from qa.index.cluster import Cluster
+
+    return Cluster.connect(settings.ray, settings)
+
+
 def wants_second_model(settings) -> bool:
     """Does a build use the second model (``Settings.second_model``: BULLETIN_QA_SECOND_MODEL=none
     goes without)?"""
@@ -52,13 +62,28 @@ def default_second_model(settings):
 
 
 def build_locked(corpus, target, embedder, second, ensemble, rebuild, chunk_size, chunk_overlap, progress,
-                 t0, read=read_document) -> BuildReport:
+                 t0, read=read_document, cluster=None) -> BuildReport:
     """A build, its lock held: plan (read the live version from ``target``, FolderTarget or a
     database's, and re-read what changed), embed what is new while the lexical side is built,
     and have ``target`` write the new version.  ``read``: reads one file (read_document with the
-    caller's read limits)."""
+    caller's read limits).  ``cluster`` (qa.index.cluster.Cluster, with the caller's Settings as
+    ``cluster_settings``): read, chunk and embed on a Ray cluster instead of here; the rest is
+    the same, so is the index."""
     settings = _settings(embedder, second, ensemble, chunk_size, chunk_overlap)
-    plan = _plan(corpus, target, settings, rebuild, chunk_size, chunk_overlap, progress, read)
+    if cluster is not None:
+        try:
+            return _build(corpus, target, cluster.embedder(embedder, cluster.settings), second, ensemble, rebuild,
+                          chunk_size, chunk_overlap, progress, t0, settings,
+                          lambda jobs: cluster.prepare_all(jobs, cluster.settings, chunk_size, chunk_overlap), cluster)
+        finally:
+            cluster.close()
+    return _build(corpus, target, embedder, second, ensemble, rebuild, chunk_size, chunk_overlap, progress, t0,
+                  settings, _prepare_here(read, corpus, chunk_size, chunk_overlap))
+
+
+def _build(corpus, target, embedder, second, ensemble, rebuild, chunk_size, chunk_overlap, progress, t0, settings,
+           prepare, cluster=None) -> BuildReport:
+    plan = _plan(corpus, target, settings, rebuild, progress, prepare)
     report, rows = plan.report, plan.new_rows
     if plan.unchanged:  # the same settings and files: the live version is what this build would write
         report.version, report.unchanged = target.keep(), True
@@ -88,6 +113,9 @@ def build_locked(corpus, target, embedder, second, ensemble, rebuild, chunk_size
     report.version = target.write(manifest, rows, embedding.vectors, lexical, parts)
     report.files, report.passages = len(plan.files), len(rows)
     report.seconds = time.perf_counter() - t0
+    if cluster is not None:
+        report.nodes = {node: {"files": cluster.work.files[node], "texts": cluster.work.texts[node]}
+                        for node in sorted(cluster.work.nodes)}
     return report
 
 
@@ -118,7 +146,21 @@ class _BuildPlan:
         return np.asarray(self.old.vectors) if self.old is not None else None
 
 
-def _plan(corpus, target, settings, rebuild, chunk_size, chunk_overlap, progress, read=read_document) -> _BuildPlan:
+def _prepare_here(read, corpus, chunk_size: int, chunk_overlap: int):
+    """Read and chunk files one after another in this process: yields (name, document or the
+    error's text, chunks)."""
+    def prepare(jobs):
+        for path, name in jobs:
+            try:
+                doc = read(path, name, root=corpus)
+            except (IngestError, OSError) as e:
+                yield name, str(e), None
+                continue
+            yield name, doc, chunk_document(doc, chunk_size, chunk_overlap)
+    return prepare
+
+
+def _plan(corpus, target, settings, rebuild, progress, prepare) -> _BuildPlan:
     """Every file of the corpus: an unchanged one keeps its passages and vectors, a new or changed
     one is read and chunked (its passages' vectors reused when the text is the same)."""
     old_manifest, old_passages, old = target.previous(rebuild)
@@ -135,19 +177,23 @@ def _plan(corpus, target, settings, rebuild, chunk_size, chunk_overlap, progress
     _skip_unreadable(corpus, plan.report)
     dates = target.live_dates()
     paths = list_corpus(corpus)
-    for n, path in enumerate(paths, 1):
-        name = path.relative_to(corpus).as_posix()
+    names = [path.relative_to(corpus).as_posix() for path in paths]
+    kept = {name for path, name in zip(paths, names)
+            if old_files.get(name) and old_files[name]["sha256"] == file_sha256(path)}
+    prepared = {}
+    for n, (name, doc, chunks) in enumerate(prepare([(p, m) for p, m in zip(paths, names) if m not in kept]), 1):
+        prepared[name] = (doc, chunks)
         if progress:
-            progress("read", n, len(paths))
+            progress("read", len(kept) + n, len(paths))
+    for name in names:  # the corpus's order, whatever order the files were read in
         prev = old_files.get(name)
-        if prev and prev["sha256"] == file_sha256(path):
+        if name in kept:
             plan.files[name] = prev
             for i in by_file.get(name, []):
                 plan.new_rows.append(old_passages[i])
                 plan.row_vectors.append(i)
             continue
-        chunks = _read_file(path, name, corpus, chunk_size, chunk_overlap, plan, prev, dates, read)
-        for c in chunks:
+        for c in _file_entry(name, *prepared[name], plan, prev, dates):
             plan.new_rows.append(c.to_dict() | {"key": c.key, "embed_text": c.embed_text})
             plan.row_vectors.append(cache.get(c.key))
     plan.report.removed_files = sorted(set(by_file) - set(plan.files))
@@ -167,17 +213,15 @@ def _skip_unreadable(corpus, report: BuildReport) -> None:
         report.skipped.append(msg)
 
 
-def _read_file(path, name, corpus, chunk_size, chunk_overlap, plan: _BuildPlan, prev, dates, read=read_document) -> list:
-    """A new or changed file read and chunked, its manifest entry made (its first "added" date
-    kept); [] and a warning naming it when it cannot be read."""
-    try:
-        doc = read(path, name, root=corpus)
-    except (IngestError, OSError) as e:
-        msg = f"skipped {name}: {e}"
+def _file_entry(name, doc, chunks, plan: _BuildPlan, prev, dates) -> list:
+    """A new or changed file's manifest entry made (its first "added" date kept) and its chunks
+    returned; [] and a warning naming it when it could not be read (``doc`` is then the
+    error's text)."""
+    if chunks is None:
+        msg = f"skipped {name}: {doc}"
         log.warning(msg)
         plan.report.skipped.append(msg)
         return []
-    chunks = chunk_document(doc, chunk_size, chunk_overlap)
     entry = {"sha256": doc.sha256, "size": doc.size, "encoding": doc.encoding,
              "passages": len(chunks), "added": time.strftime("%Y-%m-%dT%H:%M:%S"),
              "title": next((c.title for c in chunks if c.title), "")}
@@ -217,7 +261,7 @@ class _Embedding:
             self.sentences[j] = v
 
     def run(self) -> None:
-        b, progress = self.BATCH, self.progress
+        b, progress = self.BATCH * getattr(self.embedder, "parallel", 1), self.progress  # a cluster: a batch per CPU
         for s in range(0, len(self.todo), b):
             idx = self.todo[s: s + b]
             self.vectors[idx] = self.embedder.embed_passages([self.rows[i]["embed_text"] for i in idx])

@@ -53,7 +53,7 @@ from qa.text.tokens import bigrams
 from qa.index.checksums import _Damage, checksums, verify
 from qa.index.base import (BuildReport, IndexDamaged, IndexMissing, IndexWriteError, PassageViews,
                            positive_top)
-from qa.index.build import FORMAT_VERSION, build_locked, default_second_model
+from qa.index.build import cluster_for, FORMAT_VERSION, build_locked, default_second_model
 from qa.ingest.read import read_document
 from qa.settings import Settings
 
@@ -398,7 +398,8 @@ def build_index(corpus: Path, index_dir: Path, embedder: Embedder | None = None,
         if ensemble is None:
             ensemble = _live_setting(index_dir, "ensemble", False)
         return build_locked(corpus, FolderTarget(index_dir, settings), embedder, second, ensemble, rebuild, chunk_size,
-                            chunk_overlap, progress, t0, read=functools.partial(read_document, settings=settings))
+                            chunk_overlap, progress, t0, read=functools.partial(read_document, settings=settings),
+                            cluster=cluster_for(settings))
     finally:
         lock.release()
 

@@ -17,7 +17,7 @@ from qa.embed.cache import vectors_of
 from qa.embed.model import Embedder
 from qa.index import pg_lexical
 from qa.index.base import BuildReport, IndexDamaged, IndexMissing, IndexWriteError
-from qa.index.build import build_locked, default_second_model
+from qa.index.build import cluster_for, build_locked, default_second_model
 from qa.index.postgres import (connect, Database, DatabaseSetupError, describe, _exists, _EXTENSION_HELP,
                                _load, LOCK_KEY, _one_line, _other_version, _psycopg, _read_live,
                                _register_vector, SCHEMA_VERSION, _sql, _t, _TABLES, _vector, _VERSION_TABLE)
@@ -341,7 +341,8 @@ def build_index(corpus, url: str, embedder: Embedder | None = None, *, rebuild: 
         if ensemble is None:
             ensemble = target.live_setting("ensemble", False)
         return build_locked(Path(corpus), target, embedder, second, ensemble, rebuild, chunk_size, chunk_overlap,
-                            progress, t0, read=functools.partial(read_document, settings=settings))
+                            progress, t0, read=functools.partial(read_document, settings=settings),
+                            cluster=cluster_for(settings))
     finally:
         if cache_conn is not None:
             cache_conn.close()
