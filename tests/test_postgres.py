@@ -260,7 +260,9 @@ def test_search_answers_the_dev_questions_like_the_folder(pg_index, seed_index):
                 differ.setdefault(mode, []).append(q["id"])
             assert a.answered == b.answered, (mode, q["q"])
             if mode == "hybrid":
-                assert b[0].answer and b[0].similarity is not None and b[0].doc_title
+                assert b[0].answer and b[0].similarity is not None
+                assert (b[0].doc_title, b[0].issuer, b[0].date, b[0].citation) == \
+                    (a[0].doc_title, a[0].issuer, a[0].date, a[0].citation) or a[0].source != b[0].source
     assert all(len(v) <= 1 for v in differ.values()), differ  # float ties may swap one
 
 
@@ -351,10 +353,15 @@ def test_source_region_and_date_filters(pg_index):
     _, url = pg_index
     hits = search("社会工作", k=5, index=url, sources=["001_22680c95858fb0a9.txt"])
     assert hits and all(p.source == "001_22680c95858fb0a9.txt" for p in hits)
+    # the masthead's publication and the citation fields come back from the jsonb rows as from the folder
+    assert all(p.doc_title == "社会工作" and "《社会工作》" in p.citation for p in hits)
+    assert all(p.issue == "" and p.issue_date == "" for p in hits)  # the page states neither
+    dated = search("社会工作者职业水平证书 人数", k=5, index=url, since="2021-11", until="2021-11")
+    assert dated and {(p.date, p.issuer) for p in dated} == {("2021-11-05", "民政部")}  # the press conference's day
     for mode in ("dense", "lexical", "hybrid"):
         hits = search("certified-worker goal 2025", k=5, mode=mode, index=url, regions=["甘肃"])
         assert hits and all(p.region == "甘肃省酒泉市" for p in hits), mode
-    assert len(search("社工站", k=5, index=url, since="2024")) == 0  # no seed article states a date
+    assert len(search("社工站", k=5, index=url, since="2024")) == 0  # no seed article is dated after 2021
     with pytest.raises(ValueError):
         search("社工站", k=5, index=url, regions=["Atlantis"])
 

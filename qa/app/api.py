@@ -171,13 +171,7 @@ class Index:
         verdict = judge(query, hits, store, store.manifest["settings"]["model"],
                         synonym=lambda word: retriever.has_synonym(store, word), strictness=strictness)
         out.answered, out.reason = verdict.answered, verdict.reason
-        for rank, h in enumerate(hits, 1):
-            p = store.passages[h.row]
-            out.append(Passage(p["text"], p["source"], p["title"], p["start_line"], p["end_line"], h.score,
-                               rank, h.highlight, h.ranks, p.get("article", 0), h.similarity,
-                               p.get("page_start"), p.get("page_end"), p.get("doc_title") or p["source"],
-                               p.get("region", ""), p.get("date", ""), p.get("issuer", ""),
-                               list(p.get("region_codes") or [])))
+        out.extend(passage_of(store.passages[h.row], h, rank) for rank, h in enumerate(hits, 1))
         return out
 
     def build(self, corpus: str | os.PathLike | None = None, *, rebuild: bool = False, model: str | None = None,
@@ -233,6 +227,19 @@ class Index:
             gone = [cls._defaults.pop(k) for k in dropped]
         for i in gone:
             i.close()
+
+
+def passage_of(row: dict, hit, rank: int) -> Passage:
+    """The Passage of a stored row and its hit.  A row of an index built before the masthead was
+    read (no "issue" key: its doc_title is a lead headline or the file name) names no
+    publication until the next build re-chunks it (METADATA_VERSION; its vectors come from the
+    embedding cache)."""
+    publication = row.get("doc_title", "") if "issue" in row else ""
+    return Passage(row["text"], row["source"], row["title"], row["start_line"], row["end_line"], hit.score,
+                   rank, hit.highlight, hit.ranks, row.get("article", 0), hit.similarity,
+                   row.get("page_start"), row.get("page_end"), publication or "",
+                   row.get("region", ""), row.get("date", ""), row.get("issuer", ""),
+                   list(row.get("region_codes") or []), issue=row.get("issue", ""), issue_date=row.get("issue_date", ""))
 
 
 def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.PathLike | None = None,

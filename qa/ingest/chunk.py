@@ -23,6 +23,7 @@ from qa.ingest.formats import page_range
 from qa.ingest.read import Block, Document, _ends_sentence
 from qa.text.chars import HAN, jieba_ready
 from qa.text.sentences import sentences
+from qa.ingest.masthead import read_masthead
 from qa.ingest.metadata import METADATA_VERSION, describe
 
 # Passage length in characters, and the overlap (a fifth of it).  Measured on every dev set at
@@ -55,6 +56,8 @@ class Chunk:
     region_codes: list = field(default_factory=list)
     date: str = ""
     issuer: str = ""
+    issue: str = ""  # the issue of the publication (doc_title) and its date (qa/ingest/masthead.py)
+    issue_date: str = ""
     headline: bool = True  # the title is a headline printed in the file, not made of the first sentence
 
     @property
@@ -138,7 +141,7 @@ def articles(doc: Document) -> list[Article]:
     to the other's (:func:`_split`).  A line taken as headline only for standing after an
     article, that no article claims alone, goes back to being text.  An article without
     a headline is titled by its first sentence (:func:`first_sentence`)."""
-    blocks, derived = _normalise(doc.blocks)
+    blocks, derived = _normalise(doc.blocks[read_masthead(doc.blocks, doc.source).blocks:])  # no masthead line is a title
     arts, heads = _segment(blocks, derived)
     if not arts:
         return []
@@ -430,7 +433,7 @@ def chunk_document(doc: Document, chunk_size: int = CHUNK_SIZE, chunk_overlap: i
     splitter = make_splitter(chunk_size, chunk_overlap)
     chunks: list[Chunk] = []
     arts = articles(doc)
-    doc_title, metas = describe(doc, arts)
+    head, metas = describe(doc, arts)
     for a_no, (art, meta) in enumerate(zip(arts, metas)):
         text, lines = "", []
         for b in art.text_blocks:
@@ -447,7 +450,7 @@ def chunk_document(doc: Document, chunk_size: int = CHUNK_SIZE, chunk_overlap: i
             end = start + len(body) - 1
             pages = page_range(doc.meta, lines[start], lines[end]) or (None, None)
             chunks.append(Chunk(doc.source, art.title, lines[start], lines[end], body, a_no, len(chunks), *pages,
-                                doc_title=doc_title, region=meta.region, region_codes=list(meta.region_codes),
+                                doc_title=head.publication, issue=head.issue, issue_date=head.issue_date, region=meta.region, region_codes=list(meta.region_codes),
                                 date=meta.date, issuer=meta.issuer, headline=art.headline))
     return chunks
 
@@ -465,7 +468,7 @@ def _code_fingerprint() -> str:
 
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for f in [here / n for n in ("read.py", "formats.py", "chunk.py", "metadata.py")] + [here.parent / "text" / "sentences.py"]:
+    for f in [here / n for n in ("read.py", "formats.py", "chunk.py", "metadata.py", "masthead.py")] + [here.parent / "text" / "sentences.py"]:
         if f.exists():
             h.update(f.read_bytes())
     return h.hexdigest()[:16]

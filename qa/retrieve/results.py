@@ -21,22 +21,24 @@ class Passage:
     similarity: float | None = None  # dense cosine of query and passage (None in lexical mode)
     page_start: int | None = None  # PDF pages of the passage
     page_end: int | None = None
-    doc_title: str = ""  # the bulletin's name (masthead or lead headline; the file name at worst)
+    doc_title: str = ""  # the publication the file is (or is a page of), from its masthead; "" when unknown
     region: str = ""  # the article's places, full names: 甘肃省酒泉市 ("" = about no region)
-    date: str = ""  # YYYY-MM-DD or YYYY-MM, when the article states one
-    issuer: str = ""  # the issuing body, when the text states it
+    date: str = ""  # the article's date, YYYY-MM-DD or YYYY-MM, when the text gives it
+    issuer: str = ""  # the body the article credits (or says issued what it reports)
     region_codes: list = field(default_factory=list)  # their adcodes
     # every marked span, the answering sentence (``highlight``) first; a second when it scored
     # close to the first (qa/retrieve/highlight.py); empty when nothing is marked
     marks: list = field(default_factory=list)
+    issue: str = ""  # the publication's issue (2024年第3期), when the file gives it
+    issue_date: str = ""  # the issue's date, YYYY-MM-DD
 
     @property
     def citation(self) -> str:
-        where = f"{self.source}, lines {self.start_line}-{self.end_line}"
-        if self.page_start is not None:
-            pages = self.page_start if self.page_start == self.page_end else f"{self.page_start}-{self.page_end}"
-            where = f"{self.source}, p. {pages}, lines {self.start_line}-{self.end_line}"
-        return f"{self.title} ({where})" if self.title else where
+        """The reference in English: :func:`reference`."""
+        return reference(self, "en")
+
+    def reference(self, lang: str = "en") -> str:
+        return reference(self, lang)
 
     @property
     def answer(self) -> str:
@@ -56,6 +58,32 @@ class Passage:
         d["answers"] = self.answers
         d["citation"] = self.citation
         return d
+
+
+def reference(p, lang: str = "en") -> str:
+    """A passage's citation for a report, in ``lang`` ("zh", else English): the article's title,
+    its issuer and date, the publication with its issue and the issue's date, then the file, PDF
+    pages and lines.  What is unknown is left out, never filled in::
+
+        甘肃酒泉：多措并举…，酒泉市委社会工作部，2025-03-05，载《社会工作》2025年第3期（2025-03-10）（003.txt，第121–136行）
+        甘肃酒泉：多措并举…, 酒泉市委社会工作部, 2025-03-05, in 《社会工作》 2025年第3期 (2025-03-10) (003.txt, lines 121-136)
+
+    The one formatter of the page's cards and copy button, the exports, the command line and
+    ``Passage.citation``."""
+    pages = ""
+    if getattr(p, "page_start", None) is not None:
+        pages = str(p.page_start) if p.page_start == p.page_end else f"{p.page_start}-{p.page_end}"
+    pub, issue, issue_date = (getattr(p, k, "") or "" for k in ("doc_title", "issue", "issue_date"))
+    date = p.date if p.date and p.date != issue_date else ""
+    zh = lang == "zh"
+    when = (f"（{issue_date}）" if zh else f" ({issue_date})") if issue_date and (pub or issue) else issue_date
+    where = (("载" if zh else "in ") + f"《{pub}》" + ("" if zh or not issue else " ") if pub else "") + issue + when
+    parts = [x for x in (p.title, p.issuer, date, where) if x]
+    if zh:
+        loc = f"{p.source}，" + (f"第{pages}页，" if pages else "") + f"第{p.start_line}–{p.end_line}行"
+        return "，".join(parts) + f"（{loc}）"
+    loc = f"{p.source}, " + (f"p. {pages}, " if pages else "") + f"lines {p.start_line}-{p.end_line}"
+    return ", ".join(parts) + f" ({loc})" if parts else loc
 
 
 class Results(list):

@@ -14,6 +14,7 @@ from qa.app.web import i18n as qa_i18n
 from qa.app.web.live import article_context
 from qa.app.web.originals import original_url
 from qa.generate.llm import question_language
+from qa.retrieve.results import reference
 
 
 esc = html.escape
@@ -26,23 +27,19 @@ def pages_of(p) -> str:
 
 
 def bulletin_name(p) -> str:
-    """The bulletin's name when it tells more than the article title and the file name."""
-    d = getattr(p, "doc_title", "") or ""
-    return "" if d in ("", p.source, p.title) else d
+    """The publication the passage's file is (or is a page of), with its issue and the issue's
+    date: 社会工作 2024年第3期 (2024-03-10); "" when the file gives none (never an article's
+    headline, never the file name)."""
+    parts = [getattr(p, "doc_title", "") or "", getattr(p, "issue", "") or ""]
+    when = getattr(p, "issue_date", "") or ""
+    name = " ".join(x for x in parts if x)
+    return f"{name} ({when})" if name and when else name or when
 
 
 def cite(p, lang: str = "zh") -> str:
-    """A ready citation: article, bulletin, region, date, then file and lines (and PDF pages).
-    甘肃酒泉：多措并举… 《湖北多措并举…》 甘肃省酒泉市 (003_….txt，第121–136行)"""
-    pages = pages_of(p)
-    doc = bulletin_name(p)
-    if lang == "zh":
-        where = f"{p.source}，" + (f"第{pages}页，" if pages else "") + f"第{p.start_line}–{p.end_line}行"
-        parts = [p.title or "", f"《{doc}》" if doc else "", p.region or "", p.date or ""]
-        return "，".join(x for x in parts if x) + f"（{where}）"
-    where = f"{p.source}, " + (f"p. {pages}, " if pages else "") + f"lines {p.start_line}–{p.end_line}"
-    parts = [p.title or "", f"in “{doc}”" if doc else "", p.region or "", p.date or ""]
-    return ", ".join(x for x in parts if x) + f" ({where})"
+    """A ready citation (qa.retrieve.results.reference): article, issuer, date, publication and
+    issue, then file and lines (and PDF pages)."""
+    return reference(p, lang)
 
 
 # --------------------------------------------------------------------------- documents
