@@ -16,6 +16,12 @@ fake-hang      accepts the request and never answers (until the server stops)
 fake-trickle   streams what fake-good says, one character every 0.3 s
 fake-500       HTTP 500 with an OpenAI-style error body
 fake-garbage   HTTP 200 with an HTML page
+fake-roleonly  a stream of role-only deltas (no content), one every 0.1 s, for as long as it is read
+fake-reasoning a stream of ``reasoning_content`` deltas only (what reasoning models send first)
+fake-keepalive a stream of SSE keep-alive comments (": keep-alive") and nothing else
+fake-bytes     what fake-good says, as JSON or as a stream, one byte every ``byte_delay`` seconds
+fake-repeat    fake-good's first sentence ``REPEAT`` times (8,000: a 150 KB answer), in
+               ``chunk_size`` pieces
 
 Every request is logged in ``server.requests`` (method, path, JSON body) so a test can assert
 that none was made.
@@ -30,8 +36,15 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODELS = ["fake-good", "fake-mixed", "fake-invented", "fake-beyond", "fake-empty", "fake-think",
-          "fake-noanswer", "fake-hang", "fake-trickle", "fake-500", "fake-garbage"]
+          "fake-noanswer", "fake-hang", "fake-trickle", "fake-500", "fake-garbage", "fake-roleonly",
+          "fake-reasoning", "fake-keepalive", "fake-bytes", "fake-repeat"]
+ENDLESS = {"fake-roleonly": 'data: {"id":"x","object":"chat.completion.chunk","created":0,"model":"m",'
+                            '"choices":[{"index":0,"delta":{"role":"assistant"},"finish_reason":null}]}\n\n',
+           "fake-reasoning": 'data: {"id":"x","object":"chat.completion.chunk","created":0,"model":"m",'
+                             '"choices":[{"index":0,"delta":{"reasoning_content":"嗯"},"finish_reason":null}]}\n\n',
+           "fake-keepalive": ": keep-alive\n\n"}
 MADE_UP = "9999"
+REPEAT = 8000
 
 
 def passages_of(prompt: str) -> dict[int, str]:
@@ -66,6 +79,8 @@ def reply_for(model: str, prompt: str) -> str:
     if model == "fake-beyond":
         return f"{first}[{len(found) + 1}]。"
     good = f"{first}[1]。"
+    if model == "fake-repeat":
+        return good * REPEAT
     if model == "fake-mixed":
         return good + f"此外，当地还将新增{MADE_UP}名社会工作者[1]。"
     if 2 in found:
@@ -78,12 +93,12 @@ def reply_for(model: str, prompt: str) -> str:
 class FakeLLM(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, chunk_delay: float = 0.01, chunk_size: int = 4):
+    def __init__(self, chunk_delay: float = 0.01, chunk_size: int = 4, byte_delay: float = 0.3):
         super().__init__(("127.0.0.1", 0), Handler)
         self.requests: list[dict] = []
         self.lock = threading.Lock()
         self.stop = threading.Event()  # releases hanging requests
-        self.chunk_delay, self.chunk_size = chunk_delay, chunk_size
+        self.chunk_delay, self.chunk_size, self.byte_delay = chunk_delay, chunk_size, byte_delay
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
@@ -159,6 +174,12 @@ class Handler(BaseHTTPRequestHandler):
         prompt = "\n".join(m.get("content", "") for m in body.get("messages", []) if m.get("role") == "user")
         text = reply_for(model, prompt)
         created = int(time.time())
+        if model in ENDLESS:
+            self._endless(ENDLESS[model].encode())
+            return
+        if model == "fake-bytes":
+            self._bytes(model, text, created, bool(body.get("stream")))
+            return
         if not body.get("stream"):
             self._json(200, {"id": "chatcmpl-fake", "object": "chat.completion", "created": created, "model": model,
                              "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
@@ -190,5 +211,46 @@ class Handler(BaseHTTPRequestHandler):
             event({}, "stop")
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _endless(self, event: bytes) -> None:
+        """A 200 stream that sends ``event`` every 0.1 s and never an answer, until the client
+        goes away, the server stops or a minute has passed."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        end = time.monotonic() + 60
+        try:
+            while not self.server.stop.is_set() and time.monotonic() < end:
+                self.wfile.write(event)
+                self.wfile.flush()
+                time.sleep(0.1)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _bytes(self, model: str, text: str, created: int, stream: bool) -> None:
+        """The whole reply, as JSON (with its Content-Length) or as a stream, one byte every
+        ``byte_delay`` seconds: every read gets something, and the reply takes minutes."""
+        if stream:
+            chunk = {"id": "x", "object": "chat.completion.chunk", "created": created, "model": model,
+                     "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": "stop"}]}
+            data = f"data: {json.dumps(chunk, ensure_ascii=False)}\n\ndata: [DONE]\n\n".encode()
+        else:
+            data = json.dumps({"id": "x", "object": "chat.completion", "created": created, "model": model,
+                               "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                                            "finish_reason": "stop"}]}, ensure_ascii=False).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream" if stream else "application/json")
+        if not stream:
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        try:
+            for i in range(len(data)):
+                if self.server.stop.is_set():
+                    return
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+                time.sleep(self.server.byte_delay)
         except (BrokenPipeError, ConnectionResetError):
             pass

@@ -278,3 +278,66 @@ def test_true_figures_pass_in_any_script(sentence):
     from qa.generate.check import check_sentence
 
     assert check_sentence(sentence, [1], [RATES if "床" in sentence else COUNTS]) == (True, "")
+
+
+# --------------------------------------------------------------------------- issue 31, findings 2, 3 and 6: the model
+
+MODEL_QUESTION = "酒泉 持证上岗社会工作者 总数达到多少"
+
+
+def _llm(server, model: str, timeout: float = 1.0):
+    from qa.generate.llm import LLMSettings
+
+    return LLMSettings(server.url, model, timeout=timeout, max_retries=0)
+
+
+@pytest.mark.parametrize("model,stream", [("fake-roleonly", True), ("fake-reasoning", True),
+                                          ("fake-keepalive", True), ("fake-bytes", True), ("fake-bytes", False)])
+def test_the_model_deadline_holds_whatever_arrives(seed_index, fake_llm, model, stream):
+    """Role-only deltas, reasoning only, keep-alive comments, one byte every 0.3 s (each read gets
+    something, so the 1 s read timeout never fires): the answer gives up at 4 x 1 s, wall clock,
+    with the extractive answer and a note."""
+    import time
+
+    import qa
+
+    start = time.monotonic()
+    a = qa.answer(MODEL_QUESTION, llm=_llm(fake_llm, model), index=seed_index[1], stream=stream)
+    took = time.monotonic() - start
+    assert "did not finish within 4 s" in a.note and a.text and not a.generated, a.note
+    assert took < 8, took  # the deadline (4 s) and the search; the server would go on for a minute
+
+
+def test_a_reply_of_8000_repeated_sentences_is_cut(seed_index, fake_llm):
+    """fake-repeat: one true sentence 8,000 times (152 KB).  It is shown once; the reply is read up
+    to MAX_REPLY_CHARS and no further."""
+    import qa
+    from qa.generate.llm import MAX_REPLY_CHARS
+
+    a = qa.answer(MODEL_QUESTION, llm=_llm(fake_llm, "fake-repeat", timeout=10), index=seed_index[1], stream=True)
+    assert a.generated and len(a.sentences) == 1 and a.text.count("[1]") == 1
+    assert "was cut there" in a.note and "repeated sentences left out" in a.note
+    assert len(a.text) < MAX_REPLY_CHARS
+
+
+def test_the_streamed_check_is_linear():
+    """200 distinct sentences in 4-character pieces, then 800: the reader's CPU time grows by about
+    4x (linear), not 16x (it re-split and re-checked everything from the start: 37 s of CPU for
+    800).  CPU time, one run, so the ratio holds on a busy machine."""
+    import time
+
+    from qa.generate.llm import ReplyReader
+
+    def cpu(n: int) -> float:
+        reply = "".join(f"第{i}句话没有数字[1]。" for i in range(n))
+        reader = ReplyReader([RATES], "zh")
+        start = time.process_time()
+        for i in range(0, len(reply), 4):
+            reader.feed(reply[i:i + 4])
+        reader.finish()
+        assert len(reader.sentences) == n
+        return time.process_time() - start
+
+    cpu(50)  # warm: the place lexicon
+    small, large = cpu(200), cpu(800)
+    assert large < 8 * small, (small, large)

@@ -33,8 +33,11 @@ negation) without changing a number or a name, and such a sentence passes.
 
 from __future__ import annotations
 
+import json
 import logging
+import queue
 import re
+import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -50,8 +53,13 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 30.0  # seconds to connect, and to wait for the reply (for each piece of a stream)
 DEFAULT_RETRIES = 1  # the openai client retries a failed connection, 408/409/429 and 5xx once
-TOTAL_TIMEOUTS = 4  # a streamed answer must be complete within this many timeouts (a trickle is a hang)
+TOTAL_TIMEOUTS = 4  # the whole answer must be complete within this many timeouts, whatever arrives meanwhile
 MAX_TOKENS = 1500  # a short answer is a few hundred tokens, a reasoning model's <think> more; bounds time and cost
+# a server may ignore MAX_TOKENS: the reply is read up to this many characters (1500 tokens are at
+# most ~6,000 characters) and this many sentences (the prompt asks for one to three), then cut
+MAX_REPLY_CHARS = 8000
+MAX_SENTENCES = 12
+MAX_BODY_BYTES = 1 << 20  # a non-streamed body, or a stream's event, larger than this is not a chat reply
 
 
 # --------------------------------------------------------------------------- settings
@@ -259,31 +267,74 @@ def stream_from(query: str, passages: Results, *, llm: LLMSettings | None = None
         yield replace(base, note=f"not sent to the model: the bulletins do not answer this ({passages.reason})")
         return
     reader = ReplyReader(base.passages, question_language(query))
-    model = settings.model
+    model, total = settings.model, TOTAL_TIMEOUTS * settings.timeout
+    worker = _ModelWorker(settings, build_messages(query, base.passages), stream)
     try:
-        client = _client(settings)
-        model = model or _first_model(client, settings)
-        base.model = model
-        yield replace(base, done=False)
-        deadline = time.monotonic() + TOTAL_TIMEOUTS * settings.timeout
-        pieces = _complete(client, settings, model, build_messages(query, base.passages), stream)
-        try:
-            for piece in pieces:
-                if reader.feed(piece):
-                    yield reader.answer(base, done=False)
-                if time.monotonic() > deadline:
-                    raise ModelFailed(f"the model at {settings.where} did not finish within "
-                                      f"{TOTAL_TIMEOUTS * settings.timeout:g} s")
-        finally:
-            pieces.close()  # the HTTP response too, also when the page stops listening
-        reader.finish()
+        late = ModelFailed(f"the model at {settings.where} did not finish within {total:g} s")
+        for kind, value in worker.events(time.monotonic() + total, late):
+            if kind == "model":
+                model = base.model = value
+                yield replace(base, done=False)
+            elif reader.feed(value):
+                yield reader.answer(base, done=False)
+            if reader.full:
+                break
+        else:
+            reader.finish()
     except Exception as e:  # a model's failure is a note on the page, never an exception
         note = e.args[0] if isinstance(e, ModelFailed) else _failure_note(e, settings)
         log.info("%s", note)
         yield replace(extractive(base), model=model, sentences=reader.sentences, unsupported=reader.failed,
                       note=f"{note}; the extractive answer is shown")
         return
+    finally:
+        worker.stop.set()  # the reading thread ends at its next read (or its read timeout)
     yield reader.final(base, settings)
+
+
+class _ModelWorker:
+    """The request to the model, in a thread of its own: the answer waits for it with a
+    wall-clock deadline (:meth:`events`), whatever the server sends meanwhile (role-only deltas,
+    reasoning, keep-alive comments, one byte a second) or does not send.  The thread checks
+    ``stop`` after every read and closes its response itself; at worst it ends one read
+    timeout after the answer gave up on it."""
+
+    def __init__(self, settings: LLMSettings, messages: list[dict], stream: bool):
+        self.settings, self.messages, self.stream = settings, messages, stream
+        self.queue: queue.Queue = queue.Queue()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="bulletin-qa-model", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            client = _client(self.settings)
+            model = self.settings.model or _first_model(client, self.settings)
+            self.queue.put(("model", model))
+            for piece in _complete(client, self.settings, model, self.messages, self.stream, self.stop):
+                if self.stop.is_set():
+                    return
+                self.queue.put(("piece", piece))
+            self.queue.put(("end", None))
+        except BaseException as e:  # noqa: BLE001 - handed to the answer, which makes it a note
+            self.queue.put(("error", e))
+
+    def events(self, deadline: float, late: Exception) -> Iterator[tuple[str, object]]:
+        """("model", name), then ("piece", text) ... until the reply's end; raises what the
+        request raised, or ``late`` at ``deadline`` (time.monotonic())."""
+        self.thread.start()
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                if left <= 0:
+                    raise queue.Empty
+                kind, value = self.queue.get(timeout=left)
+            except queue.Empty:
+                raise late from None
+            if kind == "error":
+                raise value
+            if kind == "end":
+                return
+            yield kind, value
 
 
 def _client(settings: LLMSettings):
@@ -302,27 +353,79 @@ def _first_model(client, settings: LLMSettings) -> str:
     return models[0]
 
 
-def _complete(client, settings: LLMSettings, model: str, messages: list[dict], stream: bool) -> Iterator[str]:
-    """The reply's text, in pieces as they arrive (one piece when not streamed)."""
+def _complete(client, settings: LLMSettings, model: str, messages: list[dict], stream: bool,
+              stop: threading.Event) -> Iterator[str]:
+    """The reply's text, in pieces as they arrive (one piece when not streamed).  The body is read
+    as raw bytes, ``stop`` checked after each read: a body trickled one byte at a time is
+    abandoned as soon as the answer stops waiting."""
     kwargs = dict(model=model, messages=messages, temperature=0, max_tokens=MAX_TOKENS)
-    if not stream:
-        r = client.chat.completions.create(**kwargs)
-        choices = getattr(r, "choices", None)
-        if not isinstance(choices, list):
-            raise ModelFailed(f"the model at {settings.where} returned something that is not a chat completion")
-        yield (choices[0].message.content or "") if choices else ""
-        return
-    events = 0
-    with client.chat.completions.create(stream=True, **kwargs) as chunks:
-        for chunk in chunks:
+    where = f"the model at {settings.where}"
+    with client.chat.completions.with_streaming_response.create(stream=stream, **kwargs) as response:
+        if not stream:
+            body = bytearray()
+            for data in response.iter_bytes():
+                if stop.is_set():
+                    return
+                body += data
+                if len(body) > MAX_BODY_BYTES:
+                    raise ModelFailed(f"{where} returned more than {MAX_BODY_BYTES >> 20} MB")
+            yield _message_text(bytes(body), where)
+            return
+        events = 0
+        for data in _sse_data(response.iter_bytes(), stop, where):
+            if data == "[DONE]":
+                break
+            chunk = _json_object(data, where, "a chat completion stream")
             events += 1
-            for choice in getattr(chunk, "choices", None) or []:
-                delta = getattr(choice, "delta", None)
-                text = getattr(delta, "content", None) if delta is not None else None
-                if text:
+            for choice in chunk.get("choices") or []:
+                delta = choice.get("delta") if isinstance(choice, dict) else None
+                text = delta.get("content") if isinstance(delta, dict) else None
+                if isinstance(text, str) and text:
                     yield text
-    if not events:  # a 200 that is not a stream of chat-completion events (an HTML page, a proxy's reply)
-        raise ModelFailed(f"the model at {settings.where} returned something that is not a chat completion stream")
+    if not events and not stop.is_set():  # a 200 that is not a stream of chat-completion events
+        raise ModelFailed(f"{where} returned something that is not a chat completion stream")
+
+
+def _sse_data(chunks: Iterator[bytes], stop: threading.Event, where: str) -> Iterator[str]:
+    """The data of each server-sent event in ``chunks`` (comments and other fields skipped)."""
+    buf = b""
+    for data in chunks:
+        if stop.is_set():
+            return
+        buf += data
+        while True:
+            cut = re.search(rb"\r?\n\r?\n", buf)
+            if cut is None:
+                break
+            event, buf = buf[:cut.start()], buf[cut.end():]
+            lines = [ln[5:].removeprefix(b" ") for ln in re.split(rb"\r?\n", event) if ln.startswith(b"data:")]
+            if lines:
+                yield b"\n".join(lines).decode("utf-8", "replace").strip()
+        if len(buf) > MAX_BODY_BYTES:
+            raise ModelFailed(f"{where} sent an event of more than {MAX_BODY_BYTES >> 20} MB")
+
+
+def _json_object(data: bytes | str, where: str, what: str) -> dict:
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        obj = None
+    if not isinstance(obj, dict):
+        raise ModelFailed(f"{where} returned something that is not {what}")
+    if obj.get("error"):
+        err = obj["error"]
+        raise ModelFailed(f"{where} returned an error: {_short(err.get('message') if isinstance(err, dict) else err)}")
+    return obj
+
+
+def _message_text(body: bytes, where: str) -> str:
+    """The text of a non-streamed chat completion."""
+    choices = _json_object(body, where, "a chat completion").get("choices")
+    if not isinstance(choices, list):
+        raise ModelFailed(f"{where} returned something that is not a chat completion")
+    message = choices[0].get("message") if choices and isinstance(choices[0], dict) else None
+    content = message.get("content") if isinstance(message, dict) else None
+    return content if isinstance(content, str) else ""
 
 
 def _failure_note(e: Exception, settings: LLMSettings) -> str:
@@ -383,6 +486,11 @@ def split_sentences(text: str, final: bool = True) -> list[tuple[str, list[int]]
     after a sentence's end belong to it (…以上。[1], even on the next line), as do those inside
     it (…以上[1]。).  ``final`` False: the text is still arriving; a sentence is complete once
     something that cannot be one of its markers follows it."""
+    return [(shown, marks) for shown, marks, _ in _split(text, final)]
+
+
+def _split(text: str, final: bool) -> list[tuple[str, list[int], int]]:
+    """:func:`split_sentences` with where each sentence (and its markers) ends in ``text``."""
     pieces, pos = [], 0  # (piece, where it ends)
     for m in _END.finditer(text):
         if m.start() < pos:
@@ -407,26 +515,78 @@ def split_sentences(text: str, final: bool = True) -> list[tuple[str, list[int]]
         out.append((shown, marks, end))
     if not final and out and _PARTIAL_MARKER.fullmatch(text[out[-1][2]:]):
         out.pop()  # nothing but (the start of) markers after it yet: they may be its own
-    return [(shown, marks) for shown, marks, _ in out]
+    return out
 
 
 class ReplyReader:
-    """The reply as it arrives: its complete sentences, each checked once."""
+    """The reply as it arrives: its complete sentences, each checked once.  Linear in the reply:
+    only what arrived after the last complete sentence (``pending``) is read again when a piece
+    arrives, and only when it holds a sentence's end.  A sentence the reply repeats is checked
+    and shown once.  ``full``: the reply passed ``MAX_REPLY_CHARS`` or ``MAX_SENTENCES``."""
 
     def __init__(self, passages: list[Passage], lang: str):
         self.passages, self.lang = passages, lang
-        self.raw = ""
+        self.pieces: list[str] = []
+        self.size = 0
+        self.pending = ""  # the reply after its last complete sentence, <think> blocks and ** taken out
+        self._no_end = 0  # pending[:_no_end] holds no sentence end
+        self._think_scan = 0  # an open <think> in pending: its close is not before this
         self.sentences: list[Checked] = []
+        self._seen: set[str] = set()
+        self.repeated = 0
+
+    @property
+    def raw(self) -> str:
+        return "".join(self.pieces)
+
+    @property
+    def full(self) -> bool:
+        return self.size > MAX_REPLY_CHARS or len(self.sentences) >= MAX_SENTENCES
+
+    def _visible_pending(self, final: bool) -> str:
+        """``pending`` as the reader sees it: closed <think> blocks removed from it for good, an
+        open one hiding the rest, "<thi" at the very start waiting for the rest of the tag."""
+        while True:
+            start = self.pending.find("<think>")
+            if start < 0:
+                break
+            close = self.pending.find("</think>", max(start, self._think_scan))
+            if close < 0:
+                self._think_scan = max(start, len(self.pending) - len("</think>"))
+                return self.pending[:start]
+            self.pending = self.pending[:start] + self.pending[close + len("</think>"):]
+            self._think_scan, self._no_end = 0, 0
+        head = self.pending.lstrip()[:7]
+        if not final and not self.sentences and head and "<think>".startswith(head):
+            return ""  # "<thi…": wait for the rest of the tag
+        return self.pending
 
     def feed(self, piece: str, final: bool = False) -> bool:
         """Add a piece of the reply; True when a sentence was completed (and checked)."""
-        self.raw += piece
-        done = split_sentences(_visible(self.raw, final), final=final)
-        new = done[len(self.sentences):]
-        for sentence, marks in new:
+        if piece:
+            self.pieces.append(piece)
+            self.size += len(piece)
+            tail = len(self.pending)
+            self.pending = (self.pending[:max(0, tail - 1)] + (self.pending[max(0, tail - 1):] + piece)
+                            .replace("**", "").replace("__", ""))  # Markdown emphasis, even split in two
+        text = self._visible_pending(final)
+        if not final and not _END.search(text, max(0, self._no_end - 4)):
+            self._no_end = len(text)
+            return False
+        done = _split(text, final)
+        if not done:
+            return False
+        self.pending, self._no_end, self._think_scan = self.pending[done[-1][2]:], 0, 0
+        added = False
+        for sentence, marks, _end in done:
+            if sentence in self._seen:
+                self.repeated += 1
+                continue
+            self._seen.add(sentence)
             ok, reason = check_sentence(sentence, marks, self.passages)
             self.sentences.append(Checked(sentence, marks, ok, reason))
-        return bool(new)
+            added = True
+        return added
 
     def finish(self) -> None:
         self.feed("", final=True)
@@ -456,8 +616,15 @@ class ReplyReader:
             return replace(extractive(base), sentences=result.sentences, unsupported=result.unsupported,
                            note=f"no sentence of the model's answer passed the check ({n} struck out); "
                                 "the extractive answer is shown")
+        notes = []
         if result.unsupported:
             n = len(result.unsupported)
-            result.note = (f"{n} sentence{'s' if n > 1 else ''} of the model's answer did not pass the check "
-                           f"and {'are' if n > 1 else 'is'} left out (struck through)")
+            notes.append(f"{n} sentence{'s' if n > 1 else ''} of the model's answer did not pass the check "
+                         f"and {'are' if n > 1 else 'is'} left out (struck through)")
+        if self.full:
+            notes.append(f"the model's answer was longer than what is read of it ({MAX_SENTENCES} sentences, "
+                         f"{MAX_REPLY_CHARS:,} characters) and was cut there")
+        if self.repeated:
+            notes.append(f"{self.repeated} repeated sentence{'s' if self.repeated > 1 else ''} left out")
+        result.note = "; ".join(notes)
         return result
