@@ -54,20 +54,18 @@ def cmd_search(args) -> int:
                               regions=args.region or None, since=args.since, until=args.until,
                               strictness=args.strictness)
     if args.json:
-        print(json.dumps({"answered": passages.answered, "reason": passages.reason,
-                          "passages": [p.to_dict() for p in passages]}, ensure_ascii=False, indent=1))
+        print(json.dumps(passages.to_dict(), ensure_ascii=False, indent=1))
         return 0
     if not passages:
         print("no passage found")
     elif not passages.answered:
         print(f"not answered: {passages.reason}\nthe nearest passages (not an answer):\n")
+    else:
+        print("answered\n")
     for p in passages:
-        print(f"[{p.rank}] {p.source}  lines {p.start_line}-{p.end_line}  score {p.score:.4f}")
-        if p.title:
-            print(f"    {p.title}")
-        about = "  ".join(x for x in (p.doc_title if p.doc_title != p.source else "", p.region, p.date, p.issuer) if x)
-        if about:
-            print(f"    ({about})")
+        print(f"[{p.rank}] {p.source}  lines {p.start_line}-{p.end_line}  score {p.score:.4f}"
+              + (f"  {p.region}" if p.region else ""))
+        print(f"    {p.citation}")
         text = p.text
         if p.highlight:
             s, e = p.highlight

@@ -93,3 +93,20 @@ class Results(list):
     best_similarity: float | None = None
     answered: bool = False
     reason: str = ""
+
+    def verdict(self, lang: str = "en", say=None) -> str:
+        """The verdict in a word or a sentence, for an export's column: "answered", or "not
+        answered: <reason>" (in ``lang``: "zh" gives 已回答 / 未回答：<原因>; ``say(reason, lang)``
+        puts a reason that is no qa.messages.Msg into ``lang``, e.g. the page's translate)."""
+        reason = self.reason.in_lang(lang) if hasattr(self.reason, "in_lang") else str(self.reason or "")
+        if say is not None and not hasattr(self.reason, "in_lang"):
+            reason = say(reason, lang)
+        if lang == "zh":
+            return "已回答" if self.answered else "未回答" + (f"：{reason}" if reason else "")
+        return "answered" if self.answered else "not answered" + (f": {reason}" if reason else "")
+
+    def to_dict(self) -> dict:
+        """The verdict and the passages, as the command line's --json and the /search endpoint give
+        them: {"answered", "reason", "reason_code", "passages": [Passage.to_dict(), ...]}."""
+        return {"answered": bool(self.answered), "reason": str(self.reason or ""),
+                "reason_code": getattr(self.reason, "code", ""), "passages": [p.to_dict() for p in self]}

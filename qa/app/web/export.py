@@ -11,13 +11,16 @@ import time
 import uuid
 from pathlib import Path
 
-from qa.app.web.i18n import text
+from qa.app.web.i18n import text, translate
 from qa.app.web.render import bulletin_name, cite
 
 
 def export_files(query: str, passages, lang: str, folder: Path | None = None) -> tuple[str, str]:
-    """(CSV path, Markdown path) of the results: question, rank, citation, passage, answer sentence
-    (and the bulletin, region, date, issuer, file, lines and score)."""
+    """(CSV path, Markdown path) of the results: question, rank, citation, passage, answer sentence,
+    the verdict in every row (``passages``: a qa.Results, whose ``answered`` / ``reason`` say
+    whether they answer; an unanswered question's rows say "not answered: <reason>", its
+    passages the nearest, not an answer), and the bulletin, region, date, issuer, file, lines
+    and score."""
     if folder is None:  # one folder per process; exports older than an hour are removed
         folder = Path(tempfile.gettempdir()) / f"bulletin-qa-export-{os.getpid()}"
         _prune(folder, 3600)
@@ -28,20 +31,27 @@ def export_files(query: str, passages, lang: str, folder: Path | None = None) ->
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(head)
+    verdict = verdict_of(passages, lang)
     for p in passages:
-        w.writerow([query, p.rank, cite(p, lang), p.text, p.answer, bulletin_name(p), p.region, p.date, p.issuer,
-                    p.source, f"{p.start_line}-{p.end_line}", f"{p.score:.4f}"])
+        w.writerow([query, p.rank, cite(p, lang), p.text, p.answer, verdict, bulletin_name(p), p.region, p.date,
+                    p.issuer, p.source, f"{p.start_line}-{p.end_line}", f"{p.score:.4f}"])
     csv_path = folder / f"bulletin-qa-{stamp}.csv"
     csv_path.write_text("\ufeff" + buf.getvalue(), encoding="utf-8")  # BOM: Excel opens it as UTF-8
-    md = [f"# {text('md_title', lang)} {_md(query)}", ""]
+    md = [f"# {text('md_title', lang)} {_md(query)}", "", f"**{text('md_verdict', lang)}:** {_md(verdict)}", ""]
+    nearest = "" if getattr(passages, "answered", True) else f" ({_md(text('nearest_badge', lang))})"
     for p in passages:
-        md += [f"{p.rank}. **{_md(cite(p, lang))}**", ""]
+        md += [f"{p.rank}. **{_md(cite(p, lang))}**{nearest}", ""]
         if p.answer:
             md += [f"   > {_md(p.answer)}", ""]
         md += ["   " + _md(p.text).replace("\n", "\n   "), ""]
     md_path = folder / f"bulletin-qa-{stamp}.md"
     md_path.write_text("\n".join(md), encoding="utf-8")
     return str(csv_path), str(md_path)
+
+
+def verdict_of(passages, lang: str) -> str:
+    """The verdict of the results (qa.Results.verdict); "" for a plain list, which carries none."""
+    return passages.verdict(lang, translate) if hasattr(passages, "verdict") else ""
 
 
 def _prune(folder: Path, seconds: float) -> None:

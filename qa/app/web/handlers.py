@@ -89,8 +89,9 @@ def search_api_result(query: str, k: int = 5, mode: str = "hybrid", sources=None
     for p, sim in zip(result["passages"], result["similarity"]):
         d = p.to_dict()
         d["similarity"] = sim
-        d["answers"] = result["answered"]
-        d["reason"] = result["reason"]
+        d["answered"] = d["answers"] = result["answered"]  # "answers": the key's first name, kept
+        d["reason"] = str(result["reason"] or "")
+        d["reason_code"] = getattr(result["reason"], "code", "")
         out.append(d)
     return out
 
