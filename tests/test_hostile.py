@@ -341,3 +341,45 @@ def test_the_streamed_check_is_linear():
     cpu(50)  # warm: the place lexicon
     small, large = cpu(200), cpu(800)
     assert large < 8 * small, (small, large)
+
+
+@pytest.mark.slow
+def test_model_answers_never_hold_the_search_slots(tmp_path_factory, seed_index, fake_llm):
+    """Four /answer calls against a model that streams role-only deltas hold their slots up to the
+    deadline (4 x 5 s); another client's /search is answered meanwhile, while all four still wait
+    (it shared their four slots and waited for them)."""
+    from gradio_client import Client
+
+    from tests.conftest import serve_seed_copy
+
+    demo, url, *_ = serve_seed_copy(tmp_path_factory, seed_index, "slots", llm=_llm(fake_llm, "fake-roleonly", 5))
+    try:
+        jobs = [Client(url, verbose=False).submit(MODEL_QUESTION, 5, "hybrid", None, api_name="/answer")
+                for _ in range(4)]
+        import time
+
+        for _ in range(100):  # all four reached the model
+            if sum(r["body"] and r["body"].get("model") == "fake-roleonly" for r in fake_llm.chat_requests()) >= 4:
+                break
+            time.sleep(0.1)
+        hits = Client(url, verbose=False).predict("社会工作专业人才", 3, "hybrid", None, api_name="/search")
+        assert hits and not any(j.done() for j in jobs)
+        assert all("did not finish within 20 s" in j.result()["note"] for j in jobs)
+    finally:
+        demo.close()
+
+
+def test_the_page_sends_the_cards_once_while_the_answer_streams(seed_index, fake_llm, index_of):
+    """The page's model answer (the handler its Ask button runs): the cards with the first update,
+    then only the answer (each update re-sent all five cards: 77 MB in a minute)."""
+    import gradio as gr
+
+    from qa.app.web.layout import Page
+    from qa.app.web.wiring import ask_handler
+
+    _, index = seed_index
+    page = Page(Path(seed_index[0]), index_of(index), None, _llm(fake_llm, "fake-good", 5))
+    updates = list(ask_handler(page)(MODEL_QUESTION, 5, "hybrid", None))
+    assert len(updates) >= 3 and updates[0][1].count('class="qa-card"') == 5
+    assert all(cards == gr.skip() for _answer, cards in updates[1:])
+    assert "[1]" in updates[-1][0]

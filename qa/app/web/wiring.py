@@ -21,6 +21,12 @@ from qa.index.base import IndexDamaged
 from qa.ingest.corpus import human_size
 
 
+# the queue's slots: searches and model answers have their own, so a model that hangs (until the
+# answer's deadline) never holds a search (qa/generate/llm.py's deadline bounds how long it holds one)
+SEARCH_SLOTS = 4
+ANSWER_SLOTS = 4
+
+
 def refresh(page: Page, lang: str = "en") -> tuple:
     """The documents table, the delete and filter choices, the banner (after a corpus change):
     the values of ``page.c.listing``."""
@@ -39,9 +45,11 @@ def ask_handler(page: Page):
 
     def on_ask_llm(q, k_, mode_, sources_, regions_=None, since_=None, until_=None, strictness_="normal",
                    request: gr.Request = None):
-        yield from ask_llm(q, int(k_), mode_, sources_, page.index, page.llm, lang=page.lang_of(request),
-                           corpus=page.corpus, regions=regions_ or None, since=since_ or None,
-                           until=until_ or None, strictness=strictness_ or "normal")
+        updates = ask_llm(q, int(k_), mode_, sources_, page.index, page.llm, lang=page.lang_of(request),
+                          corpus=page.corpus, regions=regions_ or None, since=since_ or None,
+                          until=until_ or None, strictness=strictness_ or "normal")
+        for n, (answer, cards) in enumerate(updates):  # the cards once: later updates send the answer only
+            yield answer, cards if n == 0 else gr.skip()
 
     return on_ask_llm if page.llm else on_ask
 
@@ -90,7 +98,8 @@ def wire_ask(page: Page) -> None:
         for out in on_change(q, k_, mode_, None, None, "", "", strictness_, request=request):
             yield (*cleared, *out)
 
-    search = dict(api_visibility="private", concurrency_id="search", concurrency_limit=4)
+    search = dict(api_visibility="private", concurrency_id="answer" if page.llm else "search",
+                  concurrency_limit=ANSWER_SLOTS if page.llm else SEARCH_SLOTS)
     after(gr.on([c.question.submit, c.ask_btn.click], run, inputs, [c.answer, c.cards], **search))
     # the lists' change, not their input: the clear-all "×" of a multiselect sends only a change
     # (Gradio's Dropdown), and a change made while a search runs is searched after it (always_last)
@@ -119,7 +128,7 @@ def wire_api(page: Page) -> None:
             except (ValueError, TypeError, IndexDamaged) as e:
                 raise gr.Error(str(e)) from None
 
-        gr.api(answer_endpoint, api_name="answer", concurrency_id="search", concurrency_limit=4)
+        gr.api(answer_endpoint, api_name="answer", concurrency_id="answer", concurrency_limit=ANSWER_SLOTS)
 
     def search(query: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None,
                regions: list[str] | None = None, since: str | None = None, until: str | None = None,
@@ -139,7 +148,7 @@ def wire_api(page: Page) -> None:
         except (ValueError, TypeError, IndexDamaged) as e:
             raise gr.Error(str(e)) from None
 
-    gr.api(search, api_name="search", concurrency_id="search", concurrency_limit=4)
+    gr.api(search, api_name="search", concurrency_id="search", concurrency_limit=SEARCH_SLOTS)
 
     def documents(query: str = "") -> list[dict]:
         """The bulletins of the corpus and the index: file, title, passages, size, added, state, and
