@@ -290,6 +290,8 @@ def test_article_dates_take_a_stated_or_the_issue_s_year_and_nothing_else():
     assert date_of("3月5日，某市印发方案，到2025年底建成100个社工站。") == ""  # a target year is no year of the day
     assert date_of("12月28日，某市召开会议。", issue_date="2022-01-10") == "2021-12-28"  # the year before the issue
     assert date_of("日前，某市民政局印发方案。", issue_date="2022-01-10") == "2022-01-10"
+    assert date_of("去年3月5日，某市印发方案。", issue_date="2022-01-10") == "2021-03-05"
+    assert date_of("去年3月5日，某市印发2022年方案。") == ""  # last year of an unknown issue: no year
     assert date_of("日前，某市民政局印发方案。") == ""
 
 

@@ -58,8 +58,9 @@ _CREDIT = re.compile(r"[（(]\s*(?:据|(?:信息|稿件|新闻)?来源\s*[:：]|
                      r"|[（(]\s*([^（）()：:]{2,40}?)\s*供稿\s*[）)]"
                      r"|^\s*(?:(?:信息|稿件|新闻)?来源|供稿(?:单位)?)\s*[:：]\s*([^\s，。,]{2,40})\s*$", re.M)
 _DATE = re.compile(r"(\d{4})\s*(?:年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?|[-./](\d{1,2})[-./](\d{1,2})(?!\d))")
-_DAY = re.compile(r"(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*(?:(?:日\s*)?(至|到|—|–|-|～|~|、)\s*\d{1,2}\s*(?:月\s*\d{1,2}\s*)?日|日)")
+_DAY = re.compile(r"(?<!\d)(?<!\d年)(?<!\d\s年)(\d{1,2})\s*月\s*(\d{1,2})\s*(?:(?:日\s*)?(至|到|—|–|-|～|~|、)\s*\d{1,2}\s*(?:月\s*\d{1,2}\s*)?日|日)")
 _YEAR = re.compile(r"(?<![到至迄\d])(\d{4})\s*年(?!\s*(?:底|末|前|以前|以来|之前|年底|年末|后|内|起))")
+_YEARS_BACK = {"今年": 0, "去年": 1, "上年": 1, "前年": 2}
 _RECENT = re.compile(r"^(?:日前|近日|近期|前不久)")
 
 
@@ -189,10 +190,11 @@ def date_of(body: str, head: int = 300, issue_date: str = "") -> str:
         if m.group(3):  # 10月16至17日, 10月16日至17日: a span, the date of an event
             continue
         mo, d = int(m.group(1)), int(m.group(2))
-        year = _year_of_sentence(text, m.start(), m.end())
+        back = _YEARS_BACK.get(text[max(0, m.start() - 2): m.start()])  # 去年3月5日: relative to the issue
+        year = None if back is not None else _year_of_sentence(text, m.start(), m.end())
         if year is None and issue_date:
             y, imo, idd = (int(x) for x in issue_date.split("-"))
-            year = y if (mo, d) <= (imo, idd) else y - 1
+            year = y - back if back is not None else y if (mo, d) <= (imo, idd) else y - 1
         if year is not None:
             try:
                 return _date(year, mo, d).isoformat()
