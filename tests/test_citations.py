@@ -173,3 +173,23 @@ def test_the_search_endpoint_carries_the_verdict(tmp_path_factory, seed_index):
         assert all(h["citation"].endswith(f"lines {h['start_line']}-{h['end_line']})") for h in ok)
     finally:
         demo.close()
+
+
+def test_a_row_of_an_older_index_names_no_publication():
+    """An index built before the masthead was read stored a lead headline (or the file name) as
+    doc_title; its rows have no "issue" key, so the search names no publication from them until
+    the next build re-chunks the files (METADATA_VERSION is part of the chunking settings)."""
+    from types import SimpleNamespace
+
+    from qa.app.api import passage_of
+    from qa.ingest.chunk import chunk_settings
+    from qa.ingest.metadata import METADATA_VERSION
+
+    hit = SimpleNamespace(score=1.0, highlight=None, ranks={}, similarity=0.9)
+    row = {"text": "……", "source": "003.txt", "title": "甘肃酒泉：多措并举", "start_line": 121, "end_line": 136,
+           "doc_title": "湖北多措并举提升社会工作人才队伍建设水平", "region": "甘肃省酒泉市", "issuer": "酒泉市委社会工作部"}
+    old = passage_of(row, hit, 1)
+    assert old.doc_title == "" and "湖北多措并举" not in old.citation and old.issuer == "酒泉市委社会工作部"
+    new = passage_of(row | {"doc_title": "社会工作", "issue": "第5期", "issue_date": "2021-11-15"}, hit, 1)
+    assert (new.doc_title, new.issue, new.issue_date) == ("社会工作", "第5期", "2021-11-15")
+    assert chunk_settings()["metadata"] == METADATA_VERSION >= 3
