@@ -193,3 +193,18 @@ def test_a_row_of_an_older_index_names_no_publication():
     new = passage_of(row | {"doc_title": "社会工作", "issue": "第5期", "issue_date": "2021-11-15"}, hit, 1)
     assert (new.doc_title, new.issue, new.issue_date) == ("社会工作", "第5期", "2021-11-15")
     assert chunk_settings()["metadata"] == METADATA_VERSION >= 3
+
+
+def test_the_documents_table_names_no_article_as_a_page_s_bulletin():
+    import re
+
+    from qa.app.web.documents import documents_html
+
+    arts = [{"title": t, "region": "", "date": "", "start_line": 1, "end_line": 2} for t in ("湖北多措并举…", "甘肃酒泉…")]
+    rows = [{"file": f, "title": "湖北多措并举…", "passages": 3, "size": 10, "added": "", "state": "indexed"}
+            for f in ("page.txt", "masthead.txt", "one.txt")]
+    info = {"page.txt": {"doc_title": "", "articles": arts, "regions": []},
+            "masthead.txt": {"doc_title": "社会工作", "articles": arts, "regions": []},
+            "one.txt": {"doc_title": "", "articles": arts[:1], "regions": []}}
+    names = re.findall(r'<div class="qa-doc-title">([^<]*)</div>', documents_html(rows, info, "en", str))
+    assert names == ["", "社会工作", "湖北多措并举…"]

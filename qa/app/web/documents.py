@@ -79,7 +79,10 @@ def documents_html(rows: list[dict], info: dict[str, dict], lang: str, human) ->
     for r in rows:
         i = info.get(r["file"], {})
         arts = i.get("articles", [])
-        title = f'<div class="qa-doc-title">{esc(i.get("doc_title") or r.get("title") or "")}</div>'
+        # the publication (masthead); a file of one article is that article; a page of several
+        # without a masthead names none of them as the bulletin
+        name = i.get("doc_title") or (r.get("title") or "" if len(arts) <= 1 else "")
+        title = f'<div class="qa-doc-title">{esc(name)}</div>'
         if arts:
             title += (f'<details class="qa-doc-articles"><summary>{esc(text("articles_n", lang, n=len(arts)))}'
                       f'</summary>{articles_html(arts, lang)}</details>')
