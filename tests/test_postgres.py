@@ -242,7 +242,7 @@ def read_share(docs, weights, first: int) -> float:
         return {r: (len(docs[r]), [forward[r].get(t, 0) for t in ts]) for r in rows}
 
     avg = sum(map(len, docs)) / len(docs)
-    got = pg_lexical.top(weights, 5, avg, fetch, fwd, first=first)
+    got = pg_lexical.top(weights, 5, avg, len(docs), fetch, fwd, first=first)
     assert [r for r, _ in got] == [r for r, _ in full_bm25(docs, weights, 5)]
     return read[0] / max(1, sum(lists[t][0] for t in lists))
 

@@ -485,14 +485,16 @@ class PgStore(PassageViews):
             return {t: (df, idf, bytes(r), bytes(i)) for t, df, idf, r, i in got}
 
         def forward(rows, terms):
-            sql = _sql("SELECT p.row, p.{n}, ARRAY(SELECT COALESCE((p.{c} ->> q.t)::int, 0) FROM unnest(%s::text[]) "
-                       "WITH ORDINALITY AS q(t, i) ORDER BY q.i) FROM {t} p WHERE p.row = ANY(%s)",
-                       t=self._table("passages"), n=length, c=counts)
-            got = self._query(lambda conn: conn.execute(sql, (terms, rows)).fetchall())
+            if not terms:
+                return {int(r): (0, []) for r in rows}
+            each = ", ".join(["COALESCE((j ->> %s)::int, 0)"] * len(terms))  # (j: each row's counts, read once)
+            sql = _sql("SELECT row, dl, ARRAY[" + each + "] FROM (SELECT row, {n} AS dl, {c} || '{{}}'::jsonb AS j "
+                       "FROM {t} WHERE row = ANY(%s) OFFSET 0) AS s", t=self._table("passages"), n=length, c=counts)
+            got = self._query(lambda conn: conn.execute(sql, (*terms, rows)).fetchall())
             return {int(r): (dl, tfs) for r, dl, tfs in got}
 
         avg = float(self.stats[f"{prefix}avgdl"]) or 1.0
-        return pg_lexical.top(weights, n, avg, fetch, forward, rows, first)
+        return pg_lexical.top(weights, n, avg, len(self.passages), fetch, forward, rows, first)
 
     def lexical(self, weights, n, rows=None):
         return self._bm25(weights, n, rows, "")

@@ -214,6 +214,7 @@ class PgTarget:
                 for prefix, postings in (("", terms), ("bigram_", bterms)):
                     self._terms(conn, t[prefix + "terms"], postings)
                 self._write_bridges(conn, t, parts)
+                conn.execute("SET LOCAL maintenance_work_mem = '512MB'")  # the HNSW graph of 1e5 vectors in memory
                 conn.execute(_sql("CREATE INDEX ON {t} USING hnsw (embedding vector_cosine_ops)", t=t["passages"]))
                 if use is not None:
                     conn.execute(_sql("CREATE INDEX ON {t} USING hnsw (use_embedding vector_cosine_ops)",
