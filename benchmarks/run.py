@@ -18,6 +18,12 @@ data (synthetic corpora, vector arrays, indexes) goes to ``benchmarks/out/`` (gi
   exact vs the automatically chosen index (qa/index/vectors.py) with recall@10 against exact,
   the second model's vectors the same way, lexical search via bm25s (what
   ``StoredIndex.lexical`` runs).  Embedding is not involved at these sizes.
+* ``--archive N`` — an archive of N passages (real-sentence bulletins, benchmarks/archive.py) built
+  into a folder and into PostgreSQL: build CPU-seconds against the bare encode of the same
+  passages, hybrid p50/p95 in each store, peak memory of the build and of a query process, index
+  size.  ``--vectors cheap`` (the default) leaves the model's encode out of the builds (stand-in
+  vectors; the encode measured on ``--bare-sample`` passages and scaled); ``--vectors real``
+  encodes everything (~0.2 CPU-s a passage on 2 cores: ~5.5 CPU-hours at 10^5).
 * ``--db seed,1k,100k`` — the index in PostgreSQL + pgvector (qa/index/postgres.py) on a throw-away
   server (pgserver): build time and warm hybrid p50 through the database against the folder on
   the seed corpus and the 1k synthetic bulletins, in the same run; and pgvector's HNSW over 100k
@@ -698,6 +704,13 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=str(OUT / "results.json"))
     ap.add_argument("--db", default="", help="also through PostgreSQL + pgvector (needs the [postgres] and test extras: "
                                              "pgserver): any of seed,1k,100k, e.g. --db seed,1k,100k")
+    ap.add_argument("--archive", type=int, default=0, help="N: the archive benchmark at N passages (benchmarks/archive.py)")
+    ap.add_argument("--vectors", choices=["cheap", "real"], default="cheap",
+                    help="archive: stand-in vectors (the encode measured on a sample) or the real encode")
+    ap.add_argument("--bare-sample", type=int, default=300, help="archive, cheap vectors: passages of the bare encode")
+    ap.add_argument("--archive-stores", default="folder,postgres")
+    ap.add_argument("--same-names", action="store_true",
+                    help="archive: synthetic bulletins keep the seeds' names (a tiny vocabulary: every term common)")
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     sizes = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
@@ -710,6 +723,14 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps(res, ensure_ascii=False, indent=1))
 
     t_all = time.perf_counter()
+    if args.archive:
+        import archive
+
+        res["archive"] = archive.bench_archive(args.archive, args.vectors, args.reps, args.bare_sample,
+                                               args.archive_stores.split(","), not args.same_names)
+        save()
+        print(archive.table(res["archive"]), flush=True)
+        sizes = []
     if "seed" in sizes:
         res["seed"] = bench_seed(backends, qs, args.reps)
         save()

@@ -1,7 +1,10 @@
 """Deterministic synthetic data for the benchmarks, all derived from the seed bulletins.
 
 * :func:`write_bulletins` — N bulletins (``.txt``) built from the seeds' own headlines and
-  sentences with a seeded RNG: same seed, same files, byte for byte.
+  sentences with a seeded RNG: same seed, same files, byte for byte.  With ``vary_names``, each
+  sentence's names (places, people, organisations: jieba's tags ns, nr, nt, nz) and one noun in
+  five are swapped for words of the same tag drawn from jieba's dictionary by its frequencies, so
+  the vocabulary grows with the archive as a real one's does (the archive benchmark).
 * :func:`synth_vectors` — n L2-normalised vectors shaped like real ones: each is a real
   sentence vector of a seed passage plus a perturbation drawn from the real vectors' own
   principal directions (their spectrum, scaled) plus a little isotropic noise.  So the
@@ -47,17 +50,65 @@ def _vary(sentence: str, rng: np.random.Generator) -> str:
     return re.sub(r"\d+", lambda m: str(int(rng.integers(1, 10 ** min(len(m.group(0)), 4)))), sentence)
 
 
-def write_bulletins(out: Path, n: int = 1000, seed: int = 0, start: int = 0, corpus: Path = SEEDS) -> list[Path]:
+NAME_TAGS = ("ns", "nr", "nt", "nz")
+NOUN_SHARE = 0.2  # the share of common nouns (tag n) swapped too, with vary_names
+
+
+class Lexicon:
+    """jieba's dictionary by part-of-speech tag, with cumulative frequencies to draw from."""
+
+    def __init__(self, tags=NAME_TAGS + ("n",)):
+        import jieba
+
+        by: dict[str, tuple[list[str], list[int]]] = {t: ([], []) for t in tags}
+        path = Path(jieba.__file__).parent / "dict.txt"
+        for line in path.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[2] in by and len(parts[0]) >= 2:
+                by[parts[2]][0].append(parts[0])
+                by[parts[2]][1].append(int(parts[1]))
+        self.words = {t: w for t, (w, _) in by.items()}
+        self.cum = {t: np.cumsum(np.asarray(f, dtype=np.float64)) for t, (_, f) in by.items()}
+
+    def draw(self, tag: str, rng: np.random.Generator) -> str:
+        cum = self.cum[tag]
+        return self.words[tag][int(np.searchsorted(cum, rng.random() * cum[-1], side="right"))]
+
+
+def tagged(sentences: list[str]) -> list[list[tuple[str, str]]]:
+    import jieba.posseg
+
+    from qa.text.chars import jieba_ready
+
+    jieba_ready()
+    return [[(w.word, w.flag) for w in jieba.posseg.cut(s)] for s in sentences]
+
+
+def _swap(words: list[tuple[str, str]], lexicon: Lexicon, rng: np.random.Generator) -> str:
+    out = []
+    for w, tag in words:
+        if tag in NAME_TAGS or (tag == "n" and rng.random() < NOUN_SHARE):
+            w = lexicon.draw(tag, rng)
+        out.append(w)
+    return "".join(out)
+
+
+def write_bulletins(out: Path, n: int = 1000, seed: int = 0, start: int = 0, corpus: Path = SEEDS,
+                    vary_names: bool = False) -> list[Path]:
     """Write bulletins ``syn_<start>.txt`` .. ``syn_<start+n-1>.txt`` into ``out``: a headline, then
-    6-16 sentences (numbers varied), then a credit line.  Bulletin i depends only on (seed, i)."""
+    6-16 sentences (numbers varied; names too with ``vary_names``), then a credit line.  Bulletin
+    i depends only on (seed, i)."""
     titles, sents = seed_material(corpus)
+    lexicon = Lexicon() if vary_names else None
+    words = tagged(sents) if vary_names else None
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(start, start + n):
         rng = np.random.default_rng([seed, i])
         title = titles[int(rng.integers(len(titles)))] if titles else f"第{i}期简报"
-        body = [_vary(sents[int(j)], rng) for j in rng.integers(len(sents), size=int(rng.integers(6, 17)))]
+        picks = rng.integers(len(sents), size=int(rng.integers(6, 17)))
+        body = [_vary(_swap(words[int(j)], lexicon, rng) if lexicon else sents[int(j)], rng) for j in picks]
         paras, cur = [], []
         for s in body:
             cur.append(s)
@@ -67,7 +118,7 @@ def write_bulletins(out: Path, n: int = 1000, seed: int = 0, start: int = 0, cor
         if cur:
             paras.append("".join(cur))
         text = f"{title}（第{i + 1}期）\n" + "\n".join(paras) + f"\n（据合成简报第{i + 1}期）\n"
-        path = out / f"syn_{i:05d}.txt"
+        path = out / f"syn_{i:06d}.txt" if vary_names or i >= 100_000 else out / f"syn_{i:05d}.txt"
         path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
