@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
+from urllib.parse import quote, unquote
 from pathlib import Path
 from typing import Mapping
 
@@ -83,6 +85,17 @@ class Settings:
         """A copy with these fields changed (``Settings`` is frozen)."""
         return dataclasses.replace(self, **changes)
 
+    def secrets(self) -> tuple[str, ...]:
+        """What must never be printed: the index URL's password, the page login's, the model's key
+        and its URL's password (see :func:`redact`)."""
+        return (*url_secrets(self.index or ""), *url_secrets(self.llm_url or ""),
+                *(s for s in (self.password, self.llm_api_key) if s))
+
+    def redact(self, text: str, *more: str) -> str:
+        """``text`` as it may be shown, printed or logged: :func:`redact` with these settings'
+        secrets and the passwords of ``more`` (URLs: an index given as an argument)."""
+        return redact(text, *self.secrets(), *(x for url in more for x in url_secrets(url or "")))
+
     @property
     def cache_dir(self) -> Path:
         """The folder of ``cache`` (``~/.cache/bulletin-qa`` when it is unset)."""
@@ -124,6 +137,58 @@ def value(name: str, environ: Mapping[str, str] | None = None):
         except ValueError:
             raise ValueError(f"{s.variable}={raw!r} is not a{'n integer' if s.kind is int else ' number'}") from None
     return raw
+
+
+# --------------------------------------------------------------------------- secrets in messages
+#
+# One redaction for every message, log line, page and command the project prints (the CLI's and
+# the page's errors, the repair commands, libpq's errors echoing a malformed URL).  A URL's
+# user:password@ loses the password, a password=… parameter (URL query or libpq keyword) its
+# value, and every secret the caller knows (the index URL's password, raw and percent-decoded)
+# is blanked wherever else it shows up (libpq quotes a malformed URL's pieces).
+
+_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s'\"]*):[^@\s'\"]*@")
+_PASSWORD_PARAM = re.compile(r"([?&;]|\b)(password|passwd|pwd|api_key|apikey)(\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s'\"]*)",
+                             re.I)
+_URL_PASSWORD_PARAM = re.compile(r"([?&])(?:password|passwd|pwd)=[^&#]*&?", re.I)
+HIDDEN = "***"
+MIN_SECRET = 3  # a shorter secret is not blanked wherever it occurs (it would blank letters of words)
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The passwords in a URL or a libpq conninfo string, well-formed or not (as written and
+    percent-decoded): ``postgresql://u:pw@h/db``, ``…?password=pw``, ``host=h password=pw``."""
+    found = []
+    m = re.match(r"\s*[A-Za-z][A-Za-z0-9+.-]*://([^@]*)@", url or "")
+    if m and ":" in m.group(1):
+        found.append(m.group(1).partition(":")[2])
+    found += [v.group(4).strip("'") for v in _PASSWORD_PARAM.finditer(url or "")]
+    out = []
+    for f in found:
+        for form in (f, unquote(f), quote(f, safe="")):
+            if form and form not in out:
+                out.append(form)
+    return tuple(out)
+
+
+def redact_url(url: str) -> str:
+    """The URL as it may be printed in a command: no user:password's password, no password=
+    parameter (libpq then takes it from PGPASSWORD or ~/.pgpass)."""
+    url = (url or "").strip()
+    if "://" not in url:  # a libpq keyword string: host=… password=…
+        return redact(url)
+    url = _URL_PASSWORD_PARAM.sub(r"\1", _USERINFO.sub(r"\1@", url))
+    return url.rstrip("?&")
+
+
+def redact(text: str, *secrets: str) -> str:
+    """``text`` without passwords: URLs' user:password@ and password= parameters lose them, and
+    each of ``secrets`` (of at least ``MIN_SECRET`` characters) is blanked wherever it occurs."""
+    text = _USERINFO.sub(r"\1@", str(text))
+    text = _PASSWORD_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)}{HIDDEN}", text)
+    for secret in sorted({s for s in secrets if s and len(s) >= MIN_SECRET}, key=len, reverse=True):
+        text = text.replace(secret, HIDDEN)
+    return text
 
 
 def offline() -> None:

@@ -383,3 +383,99 @@ def test_the_page_sends_the_cards_once_while_the_answer_streams(seed_index, fake
     assert len(updates) >= 3 and updates[0][1].count('class="qa-card"') == 5
     assert all(cards == gr.skip() for _answer, cards in updates[1:])
     assert "[1]" in updates[-1][0]
+
+
+# --------------------------------------------------------------------------- issue 31, finding 1: the database password
+
+SECRET = "secretpw"
+
+
+@pytest.fixture(scope="module")
+def pg_empty():
+    """A real PostgreSQL (pgserver) with an empty database ``emptydb`` (no index yet): its socket
+    folder.  Trust authentication: a password in the URL is accepted and must never be shown."""
+    import shutil
+    import tempfile
+
+    pgserver = pytest.importorskip("pgserver")
+    import psycopg
+
+    base = Path(tempfile.mkdtemp(prefix="bulletin-qa-pgh-"))
+    base.chmod(0o755)
+    srv = pgserver.get_server(base / "data", cleanup_mode="stop")
+    with psycopg.connect(srv.get_uri(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE emptydb")
+    try:
+        yield str(base / "data")
+    finally:
+        srv.cleanup()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _secret_urls(host: str) -> dict[str, str]:
+    return {"userinfo": f"postgresql://postgres:{SECRET}@/emptydb?host={host}",
+            "query": f"postgresql://postgres@/emptydb?host={host}&password={SECRET}",
+            "query first": f"postgresql://postgres@/emptydb?password={SECRET}&host={host}",
+            "ipv6 unclosed": f"postgresql://postgres:{SECRET}@[::1/x",
+            "percent": f"postgresql://postgres:secret%pw@/emptydb?host={host}",
+            "bad parameter": f"postgresql://postgres:{SECRET}@/emptydb?host={host}&bogus=1",
+            "unreachable": f"postgresql://postgres:{SECRET}@127.0.0.1:1/x"}
+
+
+def _no_secret(text: str) -> None:
+    assert SECRET not in text and "secret%pw" not in text and "secret%25pw" not in text, text
+
+
+def test_the_password_never_reaches_the_cli(pg_empty):
+    """search, index and ask with each URL (argument and environment): the error names the
+    database and the repair command, never the password (libpq echoes malformed URLs)."""
+    from tests.conftest import run_cli
+
+    for name, url in _secret_urls(pg_empty).items():
+        for args, env in ((("search", "社工", "--index", url), None), (("search", "社工"), {"BULLETIN_QA_INDEX": url}),
+                          (("ask", "社工", "--index", url), None),
+                          (("index", "-q", "--corpus", str(Path(pg_empty).parent / "none"), "--index", url), None)):
+            r = run_cli(*args, env=env)
+            assert r.returncode in (1, 2) and r.stderr.startswith("error: "), (name, r.stderr)
+            _no_secret(r.stdout + r.stderr)
+    r = run_cli("search", "社工", "--index", _secret_urls(pg_empty)["query"])
+    assert "bulletin-qa index --index 'postgresql://postgres@/emptydb?host=" in r.stderr  # the repair command, runnable
+
+
+def test_the_password_never_reaches_the_page(pg_empty, tmp_path):
+    """The page over an empty database: the answer box, the banner and the /search error."""
+    from gradio_client import Client
+
+    from qa.app.api import Index
+    from qa.app.web import handlers, server
+    from tests.conftest import free_port
+
+    for name, url in _secret_urls(pg_empty).items():
+        index = Index(url, corpus=tmp_path)
+        answer, _cards = handlers.ask("社工", 5, "hybrid", None, index)
+        _no_secret(answer + handlers.status_html(index))
+        _no_secret(repr(index) + index.describe())
+    url = _secret_urls(pg_empty)["query"]
+    demo = server.create_app(tmp_path, url)
+    port = free_port()
+    server.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        with pytest.raises(Exception) as e:
+            client.predict("社工", 3, "hybrid", None, api_name="/search")
+        assert "bulletin-qa index --index" in str(e.value)
+        _no_secret(str(e.value))
+    finally:
+        demo.close()
+
+
+def test_redact_blanks_every_form_of_a_password():
+    from qa.settings import Settings, redact, redact_url, url_secrets
+
+    assert redact_url("postgresql://u:pw1234@h/db?host=/x&password=pw1234&sslmode=require") == \
+        "postgresql://u@h/db?host=/x&sslmode=require"
+    assert redact("host=/x password='a b c' dbname=d") == "host=/x password=*** dbname=d"
+    assert redact('invalid percent-encoded token: "secret%pw"', *url_secrets("postgresql://u:secret%pw@/d")) == \
+        'invalid percent-encoded token: "***"'
+    s = Settings(index=f"postgresql://u:{SECRET}@/d", password="loginpass", llm_api_key="sk-123456")
+    assert s.redact(f"{SECRET} loginpass sk-123456 ok") == "*** *** *** ok"

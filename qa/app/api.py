@@ -145,6 +145,11 @@ class Index:
         """The index as it may be printed (a database URL without its password)."""
         return stores.describe(self.location)
 
+    def redact(self, text: str) -> str:
+        """``text`` as it may be shown or printed: no password of this index's URL or of the
+        settings (qa.settings.redact; every error the page and the CLI show goes through it)."""
+        return self.settings.redact(str(text), os.fspath(self.location))
+
     def close(self) -> None:
         """Close what it holds open (a database's connections); it opens them again if used."""
         self.live.close()

@@ -214,6 +214,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Redacting(logging.Filter):
+    """Log records without passwords (the CLI's handlers)."""
+
+    def __init__(self, hide):
+        super().__init__()
+        self.hide = hide
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self.hide(record.getMessage()), None
+        return True
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command: the environment is read here, once (``Settings.from_env``), and handed down."""
     from qa.index.base import IndexDamaged
@@ -224,14 +236,23 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
     for handler in logging.getLogger().handlers:  # jieba and bm25s set their own loggers to DEBUG;
         handler.setLevel(level)  # their records reach this handler and must meet its level
+    settings = Settings()
+
+    def hide(text) -> str:  # no password of the index URL (argument or environment), nor of the settings
+        return settings.redact(str(text), getattr(args, "index", None) or "")
+
+    for handler in logging.getLogger().handlers:  # one filter per handler, this run's
+        for old in [f for f in handler.filters if isinstance(f, _Redacting)]:
+            handler.removeFilter(old)
+        handler.addFilter(_Redacting(hide))
     try:
-        args.settings = Settings.from_env()  # a malformed number: a ValueError naming the variable
+        args.settings = settings = Settings.from_env()  # a malformed number: a ValueError naming the variable
         return args.func(args)
     except (ValueError, TypeError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {hide(e)}", file=sys.stderr)
         return 2
     except (IndexDamaged, OSError, RuntimeError) as e:  # OSError: FileNotFoundError, a full disk...
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {hide(e)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -49,6 +49,7 @@ from collections import Counter
 import numpy as np
 
 from qa.index import pg_lexical
+from qa.settings import redact, redact_url, url_secrets
 from qa.index.base import IndexDamaged, IndexMissing, IndexWriteError, PassageViews
 
 log = logging.getLogger(__name__)
@@ -101,12 +102,14 @@ def describe(url: str) -> str:
 
 def safe_url(url: str) -> str:
     """The URL as it may be printed in a command: its password left out (libpq takes it from
-    PGPASSWORD or ~/.pgpass)."""
-    return re.sub(r"^(postgres(?:ql)?://[^:/@?]*):[^@/?]*@", r"\1@", url.strip())
+    PGPASSWORD or ~/.pgpass); qa.settings.redact_url."""
+    return redact_url(url)
 
 
-def _one_line(e: Exception) -> str:
-    return " ".join(str(e).split()) or type(e).__name__
+def _one_line(e: Exception, url: str = "") -> str:
+    """An error of psycopg or libpq on one line, without any password (libpq quotes pieces of a
+    malformed URL: ``url``'s password is blanked wherever it shows up)."""
+    return redact(" ".join(str(e).split()) or type(e).__name__, *url_secrets(url))
 
 
 def hosts(url: str) -> list[str]:
@@ -127,9 +130,9 @@ def connect(url: str, autocommit: bool = True, write: bool = False):
     try:
         conn = psycopg.connect(target, autocommit=autocommit, connect_timeout=10)
     except psycopg.OperationalError as e:
-        raise DatabaseUnavailable(f"cannot connect to the PostgreSQL {describe(url)}: {_one_line(e)}") from None
+        raise DatabaseUnavailable(f"cannot connect to the PostgreSQL {describe(url)}: {_one_line(e, url)}") from None
     except psycopg.ProgrammingError as e:  # a malformed URL
-        raise DatabaseUnavailable(f"cannot use the index URL {safe_url(url)!r}: {_one_line(e)}") from None
+        raise DatabaseUnavailable(f"cannot use the index URL {safe_url(url)!r}: {_one_line(e, url)}") from None
     return conn
 
 
@@ -239,14 +242,14 @@ class Database:
                 self._local.conn = None
                 if not conn.broken and not conn.closed:
                     raise DatabaseUnavailable(f"the PostgreSQL {describe(self.url)} failed a query: "
-                                              f"{_one_line(e)}") from None
+                                              f"{_one_line(e, self.url)}") from None
                 try:
                     conn.close()
                 except Exception:  # noqa: BLE001
                     pass
                 if attempt:
                     raise DatabaseUnavailable(f"lost the connection to the PostgreSQL {describe(self.url)}: "
-                                              f"{_one_line(e)}") from None
+                                              f"{_one_line(e, self.url)}") from None
 
     def live_key(self):
         """The live version id, read from the database at most every POLL_SECONDS."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Hashable
 
 from qa.index.base import BuildReport, IndexStore
-from qa.settings import Settings
+from qa.settings import Settings, redact
 from qa.index.folder import StoredIndex, _pointer_key_of, build_index as _build_folder
 
 URL_SCHEMES = ("postgresql://", "postgres://")
@@ -126,4 +126,4 @@ def describe(index) -> str:
         from qa.index import postgres as pgstore
 
         return pgstore.describe(index)
-    return os.fspath(index)
+    return redact(os.fspath(index))  # a folder; a libpq keyword string taken for one keeps no password

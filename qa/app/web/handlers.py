@@ -74,9 +74,9 @@ def ask(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Index
     except IndexMissing:
         return missing_index_html(index.describe(), lang), ""
     except IndexDamaged as e:
-        return f'<div class="qa-answer qa-none">{qa_i18n.text("damaged", lang, e=esc(str(e)))}</div>', ""
+        return f'<div class="qa-answer qa-none">{qa_i18n.text("damaged", lang, e=esc(index.redact(e)))}</div>', ""
     except (ValueError, TypeError) as e:
-        return f'<div class="qa-answer qa-none">{esc(qa_i18n.translate(str(e), lang))}</div>', ""
+        return f'<div class="qa-answer qa-none">{esc(qa_i18n.translate(index.redact(e), lang))}</div>', ""
     note = filter_note(lambda: run_search(query, k, mode, None, index, strictness=strictness), result, index,
                        sources, regions, since, until, lang)
     return render_answer(query, result, lang) + note, render_cards(result, index, lang, corpus)
@@ -109,10 +109,10 @@ def ask_llm(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: I
         yield missing_index_html(index.describe(), lang), ""
         return
     except IndexDamaged as e:
-        yield f'<div class="qa-answer qa-none">{qa_i18n.text("damaged", lang, e=esc(str(e)))}</div>', ""
+        yield f'<div class="qa-answer qa-none">{qa_i18n.text("damaged", lang, e=esc(index.redact(e)))}</div>', ""
         return
     except (ValueError, TypeError) as e:
-        yield f'<div class="qa-answer qa-none">{esc(qa_i18n.translate(str(e), lang))}</div>', ""
+        yield f'<div class="qa-answer qa-none">{esc(qa_i18n.translate(index.redact(e), lang))}</div>', ""
         return
     result = {"passages": first.passages, "similarity": [p.similarity for p in first.passages],
               "answered": first.answered, "reason": first.reason}
@@ -145,9 +145,9 @@ def rebuild_index(corpus: Path, index: Index, from_scratch: bool = False, progre
         Path(corpus).mkdir(parents=True, exist_ok=True)
         rep = index.build(corpus, rebuild=bool(from_scratch), progress=report, wait=0)
     except RuntimeError as e:
-        return f"✗ not rebuilt: {e}"
+        return f"✗ not rebuilt: {index.redact(e)}"
     except (FileNotFoundError, OSError, ValueError) as e:
-        return f"✗ not rebuilt: {e}"
+        return f"✗ not rebuilt: {index.redact(e)}"
     msg = f"✓ index rebuilt: {rep.summary()}"
     if rep.skipped:
         msg += "\n" + "\n".join(f"⚠ {s}" for s in rep.skipped)

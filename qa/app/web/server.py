@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         settings = settings if settings is not None else Settings.from_env()
         llm = qa_generate.llm_settings(args.llm_url, args.llm_model, timeout=args.llm_timeout, settings=settings)
     except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {(settings or Settings()).redact(str(e), args.index or '')}", file=sys.stderr)
         return 2
     auth = None
     if not is_loopback(args.host):

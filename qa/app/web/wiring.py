@@ -126,7 +126,7 @@ def wire_api(page: Page) -> None:
             try:
                 return answer_api_result(query, k, mode, sources, page.index, page.llm, strictness)
             except (ValueError, TypeError, IndexDamaged) as e:
-                raise gr.Error(str(e)) from None
+                raise gr.Error(page.index.redact(e)) from None
 
         gr.api(answer_endpoint, api_name="answer", concurrency_id="answer", concurrency_limit=ANSWER_SLOTS)
 
@@ -146,7 +146,7 @@ def wire_api(page: Page) -> None:
             return search_api_result(query, int(k), mode, sources, page.index, regions or None, since or None,
                                      until or None, strictness or "normal")
         except (ValueError, TypeError, IndexDamaged) as e:
-            raise gr.Error(str(e)) from None
+            raise gr.Error(page.index.redact(e)) from None
 
     gr.api(search, api_name="search", concurrency_id="search", concurrency_limit=SEARCH_SLOTS)
 
