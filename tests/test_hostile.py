@@ -479,3 +479,24 @@ def test_redact_blanks_every_form_of_a_password():
         'invalid percent-encoded token: "***"'
     s = Settings(index=f"postgresql://u:{SECRET}@/d", password="loginpass", llm_api_key="sk-123456")
     assert s.redact(f"{SECRET} loginpass sk-123456 ok") == "*** *** *** ok"
+
+
+# --------------------------------------------------------------------------- issue 31, finding 4: formulas in the CSV
+
+
+def test_the_csv_export_neutralises_spreadsheet_formulas(tmp_path):
+    """A passage, an answer, a title and a question opening with = + - @ (or a tab or CR) are
+    written as text; a plain negative number stays a number.  Read back with the csv module."""
+    import csv as csv_module
+
+    from qa.app.web.export import export_files
+
+    hostile = ['=HYPERLINK("http://evil.example","酒泉社工")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+               "\t=1+1", "\r=1+1"]
+    passages = [Passage(text, "x.txt", title, 1, 2, -0.5, rank=n, highlight=(0, len(text)))
+                for n, (text, title) in enumerate(zip(hostile, reversed(hostile)), 1)]
+    csv_path, _md = export_files("=1+1 问题", passages, "zh", folder=tmp_path)
+    rows = list(csv_module.reader(open(csv_path, encoding="utf-8-sig", newline="")))
+    cells = [c for row in rows[1:] for c in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r") or (c[:1] == "-" and c != "-0.5000")]
+    assert rows[1][0] == "'=1+1 问题" and "'" + hostile[0] in rows[1] and "-0.5000" in rows[1]

@@ -30,11 +30,12 @@ def export_files(query: str, passages, lang: str, folder: Path | None = None) ->
     head = text("csv_head", lang)
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(head)
+    w.writerow([cell(h) for h in head])
     verdict = verdict_of(passages, lang)
     for p in passages:
-        w.writerow([query, p.rank, cite(p, lang), p.text, p.answer, verdict, bulletin_name(p), p.region, p.date,
-                    p.issuer, p.source, f"{p.start_line}-{p.end_line}", f"{p.score:.4f}"])
+        w.writerow([cell(v) for v in (query, p.rank, cite(p, lang), p.text, p.answer, verdict, bulletin_name(p),
+                                      p.region, p.date, p.issuer, p.source, f"{p.start_line}-{p.end_line}",
+                                      f"{p.score:.4f}")])
     csv_path = folder / f"bulletin-qa-{stamp}.csv"
     csv_path.write_text("\ufeff" + buf.getvalue(), encoding="utf-8")  # BOM: Excel opens it as UTF-8
     md = [f"# {text('md_title', lang)} {_md(query)}", "", f"**{text('md_verdict', lang)}:** {_md(verdict)}", ""]
@@ -47,6 +48,19 @@ def export_files(query: str, passages, lang: str, folder: Path | None = None) ->
     md_path = folder / f"bulletin-qa-{stamp}.md"
     md_path.write_text("\n".join(md), encoding="utf-8")
     return str(csv_path), str(md_path)
+
+
+# a cell a spreadsheet would read as a formula (=HYPERLINK(...), +cmd, -2+3, @SUM): = + - @, and a tab or
+# a carriage return before them (OWASP's CSV injection list); a plain number (-0.5) stays a number
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+
+
+def cell(value) -> str:
+    """A CSV cell no spreadsheet runs: text that opens like a formula gets a leading apostrophe
+    (shown as text by Excel, LibreOffice and Google Sheets)."""
+    s = "" if value is None else str(value)
+    return "'" + s if _FORMULA.match(s) and not _NUMBER.match(s) else s
 
 
 def verdict_of(passages, lang: str) -> str:
