@@ -390,8 +390,9 @@ def check_original_link(d, url, corpus, card):
 
     link = card.find_element(By.CSS_SELECTOR, "a.qa-open")
     assert link.get_attribute("href").startswith(url + "original/")
-    assert d.execute_script("return arguments[0].getAttribute('href')", link) == "original/003_41b0a890d9bd57ab.txt"
-    with urllib.request.urlopen(link.get_attribute("href"), timeout=30) as r:
+    href = d.execute_script("return arguments[0].getAttribute('href')", link)
+    assert href.split("?")[0] == "original/003_41b0a890d9bd57ab.txt" and "lines=" in href  # the viewer, at its lines
+    with urllib.request.urlopen(url + "original/003_41b0a890d9bd57ab.txt", timeout=30) as r:
         assert r.read() == (corpus / "003_41b0a890d9bd57ab.txt").read_bytes()
     html = d.page_source
     for path in {str(corpus), str(corpus.resolve()), str(corpus.parent), str(ROOT)}:
@@ -406,7 +407,8 @@ def check_original_link(d, url, corpus, card):
         WebDriverWait(d, 30).until(lambda d: len(d.window_handles) > 1)
         d.switch_to.window([h for h in d.window_handles if h != main][0])
         WebDriverWait(d, 30).until(lambda d: "酒泉" in d.find_element(By.TAG_NAME, "body").text)
-        assert d.current_url == url + "original/003_41b0a890d9bd57ab.txt"
+        assert d.current_url == url + href
+        assert d.find_elements(By.CSS_SELECTOR, "tr.cited")  # the viewer: numbered lines, the cited ones marked
     finally:
         for h in d.window_handles:
             if h != main:
