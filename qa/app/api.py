@@ -174,7 +174,8 @@ class Index:
         out = Results()
         out.best_similarity = hits.best_similarity
         verdict = judge(query, hits, store, store.manifest["settings"]["model"],
-                        synonym=lambda word: retriever.has_synonym(store, word), strictness=strictness)
+                        synonym=lambda word: retriever.has_synonym(store, word), strictness=strictness,
+                        without=frozenset(without))
         out.answered, out.reason = verdict.answered, verdict.reason
         out.extend(passage_of(store.passages[h.row], h, rank) for rank, h in enumerate(hits, 1))
         return out

@@ -90,11 +90,12 @@ def is_english_word(word: str) -> bool:
 
 
 def understand(query: str, vocab: dict, pinyin: dict[str, list[str]] | None, *, cedict: bool = True,
-               use_pinyin: bool = True, word_bridge=None) -> QueryTerms:
+               use_pinyin: bool = True, word_bridge=None, without: frozenset = frozenset()) -> QueryTerms:
     """The question's terms for one index.  ``vocab``: the index's lexical vocabulary (term ->
     column); ``pinyin``: its pinyin bridge (toneless pinyin -> name terms of the corpus);
     ``word_bridge(words) -> {word: [terms]}``: an optional second bridge for English words
-    CC-CEDICT does not reach (the second model's nearest corpus terms).
+    CC-CEDICT does not reach (the second model's nearest corpus terms); ``without``: readings of
+    the verdict left out (``name_any_word``, ``county``: qa/retrieve/verdict.py's READINGS).
 
     In order: the Chinese words (the passages' tokenizer) and the places written in Chinese;
     the romanised names; the English words and phrases through CC-CEDICT; what is left through
@@ -107,7 +108,7 @@ def understand(query: str, vocab: dict, pinyin: dict[str, list[str]] | None, *, 
     latin = [(_POSSESSIVE.sub("", m.group(0)), m.start()) for m in _LATIN.finditer(q)
              if not (_ORDINAL.fullmatch(m.group(0)) and q[max(0, m.start() - 1):m.start()].isdigit())]
     words = [w.lower().replace("’", "'") for w, _ in latin]
-    used = _romanised_names(t, latin, words, pinyin if use_pinyin else None, cedict)
+    used = _romanised_names(t, latin, words, pinyin if use_pinyin else None, cedict, "county" not in without)
     content = [j for j, w in enumerate(words) if not used[j] and w not in _EN_STOP and len(w) > 1]
     reached = {j for j in range(len(words)) if used[j]}
     if cedict and content:
@@ -117,7 +118,7 @@ def understand(query: str, vocab: dict, pinyin: dict[str, list[str]] | None, *, 
     if word_bridge is not None:
         reached |= _bridged_words(t, words, content, reached, word_bridge)
     unbridged = [words[j] for j in content if j not in reached]
-    capitalised = {j for j, (w, _) in enumerate(latin) if w[:1].isupper()}
+    capitalised = {j for j, (w, _) in enumerate(latin) if w[:1].isupper() and "name_any_word" not in without}
     misses, parts = (_dictionary_misses(words, content, exact, reached, capitalised, t.english)
                      if cedict and len(exact) < len(content) + sum(used) else ({}, {}))
     anchored = any(w in vocab and len(w) > 1 for w in t.weights)
@@ -185,7 +186,7 @@ def _chinese_places(t: _Terms) -> None:
 
 
 def _romanised_names(t: _Terms, latin: list[tuple[str, int]], words: list[str], pinyin: dict | None,
-                     cedict: bool) -> list[bool]:
+                     cedict: bool, county_rule: bool = True) -> list[bool]:
     """Romanised names, one word or two adjacent ones ("Qiao Heng"): the pinyin bridge's
     corpus names and the places of the division list (by pinyin, or CC-CEDICT's English
     names: Harbin, Urumqi).  Returns which words were read as names."""
@@ -217,7 +218,7 @@ def _romanised_names(t: _Terms, latin: list[tuple[str, int]], words: list[str], 
             terms = list((pinyin or {}).get(key, []))
             # a county's bare name is too short to be sure of (Yuan, jingle): it counts as a
             # place when the question says "County"/"District" after it
-            county = (words[i + n] if i + n < len(words) else "") in ("county", "district")
+            county = (words[i + n] if i + n < len(words) else "") in ("county", "district") or not county_rule
             found = [p for p in P.pinyin.get(key, []) if county or p.level < 2]
             if not found and cedict:  # an English name that is not pinyin: Harbin, Urumqi, Lhasa, Shaanxi
                 found = [p for x in lexicon.english_to_chinese().get(key, []) for p in P.by_name.get(x, [])]

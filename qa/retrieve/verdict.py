@@ -1,30 +1,20 @@
 """Whether the retrieved passages answer the question: ``answered`` and a ``reason`` a user can read.
 
-Part of the retrieve stage: it reads the ranking, the question as ``qa/retrieve/query.py`` understood
-it, and the index, never the page.  The checks, in order; the first that fails decides:
+Part of the retrieve stage: it reads the ranking, the question as ``qa/retrieve/query.py``
+understood it, and the index, never the page.  The verdict is the list :data:`RULES`, run in
+order; the first rule whose check fails decides, and its reason is a :class:`qa.messages.Msg`
+(a code, its arguments, both languages).  Each rule has a name (``bulletin-qa eval --ablation``
+leaves it out by that name), one check, a reason code, the questions it serves, and an example
+in its check's docstring.  :data:`READINGS` are the ways a word of the question counts as
+present in the bulletins although the bulletins do not spell it: each is ablated by name too.
+docs/verdict.md's table is :func:`rules_markdown` (tests/test_verdict_rules.py checks it).
 
-1. **Something to match.**  A question none of whose words (of two characters or more, or
-   English words bridged to such) occurs in the bulletins is not answered: "hello",
-   "asdfghjkl", "1234567".
-2. **What the question names must exist.**  A place it names (China's provinces, prefectures
-   and counties, in Chinese or pinyin: ``qa/text/lexicon.py``), a year, or a thing that no bulletin
-   mentions: "no bulletin mentions 苏州 (Suzhou)".  Another region's figures are not an
-   answer.  A thing is a Chinese noun of two characters or more (jieba's tags), unless it is
-   made of parts the bulletins have (湖北省委), asks for a count (户数), or has a synonym in the
-   bulletins (a corpus term within the word bridge's cosine, ``WORD_BRIDGE_MIN``, of the
-   second model: 女演员 ~ 演员); or an English
-   dictionary phrase of two words or more ("registration fee" -> 报名费) whose translations
-   all miss.  A single English word is not enough: its senses are too many (measured: it
-   refused a quarter of the answerable English questions).
-3. **What it names must be where the answer is.**  A named place that none of the retrieved
-   passages' articles mentions: the passages found are about another region.
-4. **Close enough.**  The best passage's dense cosine against a threshold fitted for the
-   embedding model that built the index (``calibration.json`` beside this file, keyed by the
-   model id without its backend and hash; a model with no fitted threshold gets no such test).
-   ``strictness`` moves the threshold to a point measured on the same dev sets
-   (``benchmarks/fit_threshold.py``): "lenient" keeps >= 99 % of the answerable questions the
-   other checks leave, "strict" refuses every off-topic one, "normal" (the default) is the
-   pair that judges the most right.  The other checks do not change with it.
+The similarity threshold (rule ``close``) is fitted for the embedding model that built the index
+(``calibration.json`` beside this file, keyed by the model id without its backend and hash; a
+model with no fitted threshold gets no such test) by ``benchmarks/fit_threshold.py``.
+``strictness`` moves it to a measured point: "lenient" keeps >= 99 % of the answerable questions
+the other rules leave, "strict" refuses every off-topic one, "normal" (the default) is the pair
+that judges the most right.  The other rules do not change with it.
 """
 
 from __future__ import annotations
@@ -32,10 +22,12 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
+from qa.messages import Msg
 from qa.text.chars import zh_share
 
 _CALIBRATION = Path(__file__).with_name("calibration.json")
@@ -48,7 +40,8 @@ _NOUN_TAGS = {"n", "ns", "nt", "nz", "nrt", "vn", "ng", "an"}
 @dataclass(frozen=True)
 class Verdict:
     answered: bool
-    reason: str = ""  # why it is not answered (empty when it is)
+    reason: str = ""  # why it is not answered: a Msg (empty when it is)
+    rule: str = ""  # the name of the rule that refused ("" when answered)
 
 
 def base_model(model_id: str) -> str:
@@ -67,7 +60,9 @@ STRICTNESS = ("lenient", "normal", "strict")
 def check_strictness(strictness: str) -> str:
     """``strictness`` itself, or ValueError naming the choices."""
     if strictness not in STRICTNESS:
-        raise ValueError(f"strictness must be one of {', '.join(STRICTNESS)}, not {strictness!r}")
+        raise ValueError(Msg("verdict.strictness", "strictness must be one of {choices}, not {given!r}",
+                             "严格程度只能是 {choices} 之一，不能是 {given!r}",
+                             choices=", ".join(STRICTNESS), given=strictness))
     return strictness
 
 
@@ -89,6 +84,34 @@ def similarity_threshold(query: str, model_id: str, strictness: str = "normal") 
 def mentioned(store, text: str) -> bool:
     """Does any bulletin of the index contain ``text`` (NFKC, lower-case; titles included)?"""
     return store.mentioned(text)
+
+
+# --------------------------------------------------------------------------- readings
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A way a word of the question counts as present (or, for ``rate``, as one word) although
+    the bulletins do not spell it; ``where``: the module that applies it."""
+
+    name: str
+    serves: str
+    where: str = "verdict"
+
+
+READINGS = (
+    Reading("compound", "a Chinese noun whose parts the bulletins have (湖北省委 = 湖北 + 省委) is no gap"),
+    Reading("count", "户数, 人数: \"the number of <unit>\" asks for a figure of a unit the bulletins use"),
+    Reading("synonym", "a Chinese noun with a corpus term within the second model's bridge cosine "
+                       "(女演员 ~ 演员) is a paraphrase, not a gap"),
+    Reading("rate", "a rate jieba cuts in two (离职 + 率) is one noun, checked whole, as jieba's own rates are"),
+    Reading("side_by_side", "an English phrase whose words' nearest corpus terms stand side by side in the "
+                            "text (宗教信仰 for \"religious beliefs\") is no gap"),
+    Reading("name_any_word", "an English name of capitalised words (Lady Gaga) is vouched for by any word "
+                             "of it reached, since a name's renderings differ", "query"),
+    Reading("county", "a county's bare pinyin (Yuan) is a place only with \"County\"/\"District\" after it",
+            "query"),
+)
 
 
 def asks_count(store, word: str) -> bool:
@@ -127,28 +150,6 @@ def rate_nouns(words: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
-def absent_things(store, terms, synonym=None) -> list[str]:
-    """What the question names that no bulletin mentions: Chinese nouns of two characters or
-    more, and English words whose dictionary translations (two characters or more) all miss."""
-    from qa.text.chars import jieba_ready
-
-    jieba_ready()
-    import jieba.posseg
-
-    out: list[str] = []
-    zh = re.sub(r"[^\u3400-\u9fff]+", " ", terms.text)
-    place_names = {m.surface for m in terms.places}
-    for word, flag in rate_nouns([(w.word.strip(), w.flag) for w in jieba.posseg.cut(zh)]):
-        if (len(word) >= 2 and flag in _NOUN_TAGS and word not in place_names and not mentioned(store, word)
-                and not asks_count(store, word) and not compound_of_known(store, word)
-                and not (synonym is not None and synonym(word))):
-            out.append(word)
-    for word, cands in terms.dictionary_misses.items():
-        if not any(mentioned(store, t) for t in cands) and not side_by_side(store, terms.miss_parts.get(word, [])):
-            out.append(f"{word} ({'/'.join(cands[:5])})")
-    return out
-
-
 def side_by_side(store, parts: list[list[str]]) -> bool:
     """Does the corpus text hold the near terms of every word of an English phrase side by side,
     in either order (宗教信仰 for "religious beliefs", whose dictionary entry is 信教)?  Then it
@@ -160,36 +161,185 @@ def side_by_side(store, parts: list[list[str]]) -> bool:
                for order in (combo, combo[::-1]))
 
 
-def judge(query: str, ranking, store, model_id: str, synonym=None, strictness: str = "normal") -> Verdict:
-    """``synonym(word) -> bool``: does the corpus have a term meaning the same (the retriever's
-    second model, ``Retriever.has_synonym``); a noun with one is a paraphrase, not a gap.
-    ``strictness``: "lenient" | "normal" | "strict", the similarity threshold's point (check 4)."""
+def absent_things(store, terms, synonym=None, without: frozenset = frozenset()) -> list[str]:
+    """What the question names that no bulletin mentions: Chinese nouns of two characters or
+    more, and English words whose dictionary translations (two characters or more) all miss.
+    ``without``: readings (:data:`READINGS`) left out."""
+    from qa.text.chars import jieba_ready
+
+    jieba_ready()
+    import jieba.posseg
+
+    out: list[str] = []
+    zh = re.sub(r"[^\u3400-\u9fff]+", " ", terms.text)
+    place_names = {m.surface for m in terms.places}
+    words = [(w.word.strip(), w.flag) for w in jieba.posseg.cut(zh)]
+    for word, flag in (words if "rate" in without else rate_nouns(words)):
+        if (len(word) >= 2 and flag in _NOUN_TAGS and word not in place_names and not mentioned(store, word)
+                and not ("count" not in without and asks_count(store, word))
+                and not ("compound" not in without and compound_of_known(store, word))
+                and not (synonym is not None and "synonym" not in without and synonym(word))):
+            out.append(word)
+    for word, cands in terms.dictionary_misses.items():
+        if not any(mentioned(store, t) for t in cands) and not (
+                "side_by_side" not in without and side_by_side(store, terms.miss_parts.get(word, []))):
+            out.append(f"{word} ({'/'.join(cands[:5])})")
+    return out
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+@dataclass
+class Case:
+    """One question to judge: what every rule may read."""
+
+    query: str
+    ranking: object  # qa.retrieve.retriever.Ranking: hits, .terms, .best_similarity
+    store: object
+    model_id: str
+    synonym: Callable[[str], bool] | None = None
+    strictness: str = "normal"
+    without: frozenset = frozenset()
+    _names: dict = field(default_factory=dict)
+
+    @property
+    def terms(self):
+        return getattr(self.ranking, "terms", None)
+
+    def corpus_names(self, m) -> list[str]:
+        """The names of place mention ``m`` that the bulletins have."""
+        if id(m) not in self._names:
+            self._names[id(m)] = [n for p in m.places for n in p.names if mentioned(self.store, n)]
+        return self._names[id(m)]
+
+
+def _absent(what: list[str]) -> Msg:
+    return Msg("verdict.absent", "no bulletin mentions {what}", "没有哪份简报提到 {what}", what=", ".join(what))
+
+
+def found(c: Case) -> Msg | None:
+    """Something was found.  Example: a document filter that leaves no passage matching
+    "社会工作" -> "no passage of the bulletins (or of the chosen documents) matches the question"."""
+    if not c.ranking:
+        return Msg("verdict.nothing", "no passage of the bulletins (or of the chosen documents) matches the question",
+                   "简报（或所选文档）中没有与问题匹配的段落")
+    return None
+
+
+def anchored(c: Case) -> Msg | None:
+    """Some word of the question (two characters or more, or an English word bridged to such)
+    occurs in the bulletins.  Example: "hello", "asdfghjkl" -> "none of the question's words
+    occurs in the bulletins"."""
+    if c.terms is not None and not c.terms.anchored:
+        return Msg("verdict.no_word", "none of the question's words occurs in the bulletins",
+                   "问题中的词语在简报中都没有出现")
+    return None
+
+
+def named(c: Case) -> Msg | None:
+    """A place (China's divisions, in Chinese, pinyin or English), a year or a five-year plan
+    period the question names occurs in the bulletins.  Example: "杭州 社会工作者 岗位补贴" over
+    bulletins that never name 杭州 -> "no bulletin mentions 杭州"."""
+    t = c.terms
+    if t is None:
+        return None
+    missing = [m.label for m in t.places if not c.corpus_names(m)]
+    missing += [y for y in t.years if not mentioned(c.store, y)]
+    missing += [label for label, forms in t.periods if not any(mentioned(c.store, f) for f in forms)]
+    return _absent(missing) if missing else None
+
+
+def things(c: Case) -> Msg | None:
+    """A thing the question names (a Chinese noun of two characters or more; an English
+    dictionary phrase of two words or more) occurs in the bulletins, or reads as present
+    (:data:`READINGS`).  Example: "湖北 社会工作者 硕士 人数" over bulletins without 硕士 ->
+    "no bulletin mentions 硕士"."""
+    if c.terms is None:
+        return None
+    missing = absent_things(c.store, c.terms, c.synonym, c.without)
+    return _absent(missing) if missing else None
+
+
+def where(c: Case) -> Msg | None:
+    """A place or plan period the question names is in an article of the passages found (not
+    only in other articles).  Example: "宁夏 社区工作者 职业津贴" searched only in a document
+    about 湖北 -> "the bulletins mention 宁夏, but none of the passages found is about it"."""
+    t = c.terms
+    if t is None:
+        return None
+    articles = [c.store.article_text(h.row) for h in c.ranking]
+    elsewhere = [m.label for m in t.places if not any(n in a for a in articles for n in c.corpus_names(m))]
+    elsewhere += [label for label, forms in t.periods if not any(f in a for a in articles for f in forms)]
+    if elsewhere:
+        return Msg("verdict.elsewhere", "the bulletins mention {what}, but none of the passages found is about it",
+                   "简报提到了 {what}，但找到的段落都不是关于它的", what=", ".join(elsewhere))
+    return None
+
+
+def close(c: Case) -> Msg | None:
+    """The best passage's dense cosine reaches the threshold fitted for the model (moved by
+    ``strictness``).  Example: an English question whose best passage's cosine is 0.700, asked
+    of an e5-small index (needed 0.730) -> "no passage is close to the question (best
+    similarity 0.700, needed 0.730)"."""
+    threshold = similarity_threshold(c.query, c.model_id, c.strictness)
+    best = getattr(c.ranking, "best_similarity", None)
+    if threshold is None or best is None or best >= threshold:
+        return None
+    d = 3 if f"{best:.3f}" != f"{threshold:.3f}" else 4  # never "0.785, needed 0.785"
+    return Msg("verdict.far", "no passage is close to the question (best similarity {best}, needed {needed})",
+               "没有与问题足够接近的段落（最高相似度 {best}，需要 {needed}）",
+               best=f"{best:.{d}f}", needed=f"{threshold:.{d}f}")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the verdict: ``check(case)`` gives the reason it refuses (a Msg with ``code``),
+    or None; ``serves``: the questions it is there to refuse."""
+
+    name: str
+    check: Callable[[Case], Msg | None]
+    code: str
+    serves: str
+
+
+RULES = (
+    Rule("found", found, "verdict.nothing", "filters or a query that leave no passage at all"),
+    Rule("anchored", anchored, "verdict.no_word", "nonsense and questions sharing no word with the bulletins"),
+    Rule("named", named, "verdict.absent", "another region, year or plan period than the bulletins cover"),
+    Rule("things", things, "verdict.absent", "an attribute or thing the bulletins never name (a degree, a fee)"),
+    Rule("where", where, "verdict.elsewhere", "a place covered elsewhere, but not by the passages found"),
+    Rule("close", close, "verdict.far", "off-topic questions whose words happen to occur in the bulletins"),
+)
+RULE_NAMES = tuple(r.name for r in RULES)
+PARTS = {r.name: f"verdict rule: {r.serves}" for r in RULES} | {
+    x.name: f"verdict reading: {x.serves}" for x in READINGS}
+
+
+def judge(query: str, ranking, store, model_id: str, synonym=None, strictness: str = "normal",
+          without: frozenset = frozenset()) -> Verdict:
+    """Run :data:`RULES` in order; the first that refuses decides.  ``synonym(word) -> bool``:
+    does the corpus have a term meaning the same (the retriever's second model); ``strictness``:
+    "lenient" | "normal" | "strict", the similarity threshold's point (rule ``close``);
+    ``without``: rules and readings left out (names of :data:`PARTS`; other names are ignored:
+    they are the retriever's)."""
     check_strictness(strictness)
-    if not ranking:
-        return Verdict(False, "no passage of the bulletins (or of the chosen documents) matches the question")
-    terms = ranking.terms
-    if terms is not None:
-        if not terms.anchored:
-            return Verdict(False, "none of the question's words occurs in the bulletins")
-        names = {id(m): [n for p in m.places for n in p.names if mentioned(store, n)] for m in terms.places}
-        missing = [m.label for m in terms.places if not names[id(m)]]
-        missing += [y for y in terms.years if not mentioned(store, y)]
-        missing += [label for label, forms in terms.periods if not any(mentioned(store, f) for f in forms)]
-        if missing:
-            return Verdict(False, f"no bulletin mentions {', '.join(missing)}")
-        things = absent_things(store, terms, synonym)
-        if things:
-            return Verdict(False, f"no bulletin mentions {', '.join(things)}")
-        articles = [store.article_text(h.row) for h in ranking]
-        elsewhere = [m.label for m in terms.places if not any(n in a for a in articles for n in names[id(m)])]
-        elsewhere += [label for label, forms in terms.periods if not any(f in a for a in articles for f in forms)]
-        if elsewhere:
-            return Verdict(False, f"the bulletins mention {', '.join(elsewhere)}, but none of the passages "
-                                  "found is about it")
-    threshold = similarity_threshold(query, model_id, strictness)
-    best = ranking.best_similarity
-    if threshold is not None and best is not None and best < threshold:
-        d = 3 if f"{best:.3f}" != f"{threshold:.3f}" else 4  # never "0.785, needed 0.785"
-        return Verdict(False, f"no passage is close to the question (best similarity {best:.{d}f}, "
-                              f"needed {threshold:.{d}f})")
+    case = Case(query, ranking, store, model_id, synonym, strictness, frozenset(without))
+    for rule in RULES:
+        if rule.name in case.without:
+            continue
+        reason = rule.check(case)
+        if reason is not None:
+            return Verdict(False, reason, rule.name)
     return Verdict(True)
+
+
+def rules_markdown() -> str:
+    """The rules and readings as docs/verdict.md shows them (tests check the file holds this)."""
+    lines = ["| # | rule | refuses | reason code | example |", "|---|---|---|---|---|"]
+    for n, r in enumerate(RULES, 1):
+        example = " ".join(r.check.__doc__.split("Example:", 1)[1].split())
+        lines.append(f"| {n} | `{r.name}` | {r.serves} | `{r.code}` | {example} |")
+    lines += ["", "| reading | what counts as present | applied in |", "|---|---|---|"]
+    lines += [f"| `{x.name}` | {x.serves} | `qa/retrieve/{x.where}.py` |" for x in READINGS]
+    return "\n".join(lines)
