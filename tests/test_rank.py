@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.retrieve.fusion import DEFAULT, Fusion, lexical_share
+from qa.retrieve.fusion import Fusion, lexical_share
+from qa.retrieve.lists import DEFAULT
 
 METHODS = ["minmax", "rrf"]
 
@@ -111,3 +112,25 @@ def test_lexical_share_is_a_slope_from_the_floor_to_one():
 def test_default_fusion_weights_the_retrievers_lists():
     assert DEFAULT.weights["dense"] > 0 and DEFAULT.weights["lexical"] > 0
     assert all(w >= 0 for w in DEFAULT.weights.values())
+
+
+def test_every_list_is_declared_once_and_fusion_reads_the_table():
+    from qa.retrieve import lists
+
+    names = [x.name for x in lists.LISTS]
+    assert len(names) == len(set(names)) and set(DEFAULT.weights) == set(names)
+    assert all(DEFAULT.weights[x.name] == x.weight and x.serves and x.when for x in lists.LISTS)
+
+
+def test_docs_ranking_holds_the_generated_table_and_an_ablation_row_each():
+    from pathlib import Path
+
+    from qa.retrieve import lists
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "ranking.md").read_text(encoding="utf-8")
+    assert lists.lists_markdown() in text, "docs/ranking.md: paste qa.retrieve.lists.lists_markdown()"
+    ablation = text[text.index("## Ablation"):]
+    for name in [p for p in lists.PARTS if p != "second"]:
+        assert f"| `{name}` |" in ablation, f"docs/ranking.md has no ablation row for {name}"
+    doc = (Path(__file__).resolve().parents[1] / "qa" / "retrieve" / "retriever.py").read_text(encoding="utf-8")
+    assert "reciprocal rank fusion" not in doc.lower()

@@ -127,7 +127,7 @@ def test_a_named_person_is_a_list_of_the_fusion_not_a_re_sort(tmp_path, embedder
     """Semantic similarity alone prefers the bulletin that 'proposes' the most; the query names
     a person (乔恒, reached through the pinyin of the corpus's names), and the passages naming
     that person form one more rank list inside the fusion, with the weight measured on the dev
-    sets (qa/retrieve/fusion.py), instead of overriding the fused order afterwards (the re-sort that this
+    sets (qa/retrieve/lists.py), instead of overriding the fused order afterwards (the re-sort that this
     replaced fired on ordinary words whose pinyin spells a corpus term: Women -> 我们)."""
     corpus = tmp_path / "c"
     corpus.mkdir()
@@ -140,7 +140,7 @@ def test_a_named_person_is_a_list_of_the_fusion_not_a_re_sort(tmp_path, embedder
     index = tmp_path / "i"
     build_index(corpus, index, embedder)
     from qa import search
-    from qa.retrieve import fusion as rank
+    from qa.retrieve import lists as rank
 
     hits = search("What did Qiao Heng propose for social work?", k=2, index=index)
     by_source = {h.source: h for h in hits}

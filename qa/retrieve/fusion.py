@@ -10,8 +10,8 @@ Two fusion methods, both weighted, every weight a named parameter of :class:`Fus
 * ``"rrf"``: weighted reciprocal rank fusion (Cormack et al. 2009): rank r of list L earns
   ``w_L / (k + r)``.
 
-The values used by the retriever, with the measurements that chose them, are in
-:data:`DEFAULT`.  The fused score is reported *scaled*: divided by what a passage first in
+The weights the retriever uses, with the measurements that chose them, are declared with the
+lists themselves (``qa/retrieve/lists.py``).  The fused score is reported *scaled*: divided by what a passage first in
 every list that ran would earn, so 1.0 means "first in every list", and the score falls
 with rank by construction.  Nothing re-sorts the fused ranking afterwards: a signal
 worth having (a named place, term coverage) is one more list with its own weight.
@@ -83,22 +83,3 @@ def lexical_share(covered: float, floor: float) -> float:
     reached a corpus term).  A slope from ``floor`` (nothing reached) to 1, never a cliff."""
     covered = min(max(covered, 0.0), 1.0)
     return floor + (1.0 - floor) * covered
-
-
-# Weights fitted on the dev sets: ../shared/eval/dev.jsonl, benchmarks/extra_questions.jsonl and
-# both languages of ../shared/eval/xquad-dev, the rank lists of every question captured once and
-# fused offline for each setting of a grid (lexical 0/0.25/0.5, bigram 0/0.5/0.75/1/1.5,
-# e5_sentence 1/1.5/2, sentence_terms 0.25/0.5/0.75, names 0.5/1; dense fixed at 1), scored by
-# the mean hit@1 of the four sets.  The optimum chosen (mean 0.890; without the bigram list the
-# best was 0.879): dev 1.00, extra 0.80, xquad en 0.815, zh 0.943.  The optimum is flat: the
-# next five settings lie within 0.003.  "bigram" is scaled by the question's Chinese share, and
-# "lexical" and "sentence_terms" by the share of the question the lexical side sees
-# (lexical_share).  "asked" (the best sentence holding the kind of figure asked for, by its
-# share of the query terms; only for questions asking for a figure) was fitted on the same
-# captured lists afterwards (0 / 0.25 / 0.5 / 0.75 / 1): 0.5 is at or above 0 on every set
-# (extra 0.80 -> 0.825, xquad en 0.815 -> 0.819, dev and zh unchanged).  Min-max fusion beat RRF at every setting tried (xquad English hit@1 0.84
-# against 0.81, Chinese 0.94 against 0.93, before the bigram list).  The ensemble lists ("use",
-# "sentence") were not refitted: an ensemble index is opt-in.
-DEFAULT = Fusion(weights={"dense": 1.0, "e5_sentence": 1.5, "lexical": 0.25, "bigram": 1.0,
-                          "sentence_terms": 0.75, "names": 1.0, "asked": 0.5, "use": 0.5, "sentence": 0.5})
-LEXICAL_FLOOR = 0.2

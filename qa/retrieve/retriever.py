@@ -1,15 +1,14 @@
-"""Retrieve stage: dense (FAISS), lexical (BM25 over jieba tokens) and their fusion.
+"""Retrieve stage: the search as a sequence of steps, each a function.
 
-A search is a sequence of steps, each a function: understand the question against the
-index (``qa/retrieve/query.py``: its Chinese words, English words and phrases through CC-CEDICT,
-romanised names through the pinyin of the corpus's names, the places and years it names)
--> candidate lists (e5 passage similarity; weighted BM25) -> rescoring of the candidates
-(the best sentence's share of the query terms; the passages that name the question's
-places and people) -> fusion (``qa/retrieve/fusion.py``: weighted reciprocal rank fusion, the lexical
-lists weighted by how much of the question the lexical side sees) -> annotation (the
-answering sentence, the dense cosine).  An ensemble index (``--ensemble``) adds the second
-model's passage and best-sentence lists; the second model's nearest corpus terms can
-bridge English words CC-CEDICT does not reach (``word_bridge``)."""
+Understand the question against the index (``qa/retrieve/query.py``: its Chinese words, English
+words and phrases through CC-CEDICT, romanised names through the pinyin of the corpus's names,
+the places and years it names) -> the candidate lists over the index -> the rescoring lists over
+their candidates -> fusion -> annotation (the answering sentence, the dense cosine).  Which lists
+run, their weights, what scales them and which questions each serves are declared once, in
+``qa/retrieve/lists.py``; the fusion (``qa/retrieve/fusion.py``) is a min-max-normalised
+weighted sum of them.  An ensemble index (``--ensemble``) adds the second model's passage and
+best-sentence lists; the second model's nearest corpus terms can bridge English words CC-CEDICT
+does not reach (``word_bridge``)."""
 
 from __future__ import annotations
 
@@ -23,9 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from qa.ingest import metadata
+from qa.messages import Msg
 from qa.retrieve import fusion as rank
+from qa.retrieve import lists as ranked
+from qa.retrieve import verdict
 from qa.embed.model import Embedder, UseEmbedder
-from qa.retrieve.highlight import AnswerCue, answer_cue, asked_kinds, best_sentence, figure_kinds, with_antecedent
+from qa.retrieve.highlight import AnswerCue, answer_cue, best_sentence, with_antecedent
+from qa.retrieve.lists import term_weights
 from qa.text.tokens import bigrams
 from qa.retrieve.query import QueryTerms, understand
 from qa.text.chars import zh_share
@@ -33,18 +36,9 @@ from qa.index import stores
 from qa.index.base import IndexStore
 
 MODES = ("dense", "lexical", "hybrid")
-# parts of the hybrid that `bulletin-qa eval --ablation` leaves out one at a time
-ABLATIONS = {
-    "e5_sentence": "the best sentence's e5 similarity to the question",
-    "second": "the second model's passage and best-sentence lists (ensemble indexes only)",
-    "cedict": "the CC-CEDICT bridge for English words and phrases",
-    "pinyin": "the pinyin bridge for romanised names",
-    "words": "the second model's English-word-to-corpus-term bridge",
-    "sentence_terms": "the best sentence's share of the query terms",
-    "names": "the list of passages that name the question's places and people",
-    "bigram": "BM25 over character bigrams, weighted by the question's Chinese share",
-    "asked": "the best sentence holding the kind of figure the question asks for, by its share of the query terms",
-}
+# parts of the hybrid that `bulletin-qa eval --ablation` leaves out one at a time: the ranked lists and
+# bridges (qa/retrieve/lists.py), the verdict's rules and readings (qa/retrieve/verdict.py)
+ABLATIONS = ranked.PARTS | verdict.PARTS
 USE_WORD_BRIDGE = True  # measured against CC-CEDICT alone: see README "Figures"
 
 
@@ -73,10 +67,15 @@ def validate_query(query, k: int) -> str:
     q = "".join(c for c in q if unicodedata.category(c)[0] != "C" or c in "\t\n")
     q = " ".join(q.split())
     if not q:
-        raise ValueError("the query is empty: type a question or some keywords")
+        raise ValueError(Msg("search.empty", "the query is empty: type a question or some keywords",
+                             "问题为空：请输入问题或关键词"))
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
-        raise ValueError(f"k must be an integer from 1 to 100, not {k!r}")
+        raise ValueError(bad_k(k))
     return q[:2000]
+
+
+def bad_k(k) -> Msg:
+    return Msg("search.k", "k must be an integer from 1 to 100, not {k!r}", "k 必须是 1 到 100 之间的整数，不能是 {k!r}", k=k)
 
 
 class OneBlasThread:
@@ -133,7 +132,7 @@ class Retriever:
     runs (OneBlasThread); left out, the retriever loads models of its own and runs unguarded."""
 
     def __init__(self, index: "Path | str | stores.Live", embedder: Embedder | None = None,
-                 fusion: rank.Fusion = rank.DEFAULT, lexical_floor: float = rank.LEXICAL_FLOOR,
+                 fusion: rank.Fusion = ranked.DEFAULT, lexical_floor: float = ranked.LEXICAL_FLOOR,
                  word_bridge: bool = USE_WORD_BRIDGE, *, embedders=None, second=None, blas=None):
         self.live = index if isinstance(index, stores.Live) else stores.Live(index)
         self.index_dir = self.live.location
@@ -192,7 +191,7 @@ class Retriever:
                 words = [w for w in words if w not in (store.bridge or {})]
                 return dict(zip(words, map_words_each(self.second.embed_words(words), store))) if words else {}
         return understand(q, vocab, store.bridge, cedict="cedict" not in without,
-                          use_pinyin="pinyin" not in without, word_bridge=bridge)
+                          use_pinyin="pinyin" not in without, word_bridge=bridge, without=without)
 
     def _search(self, query: str, k: int, mode: str, sources: list[str] | None,
                 without: frozenset[str], where: "Where | None" = None) -> tuple[IndexStore, "Ranking"]:
@@ -209,56 +208,25 @@ class Retriever:
         pool = min(len(store.passages) if rows is None else len(rows), max(50, 4 * k))
         with self._stage("understand the question (tokens, bridges)"):
             terms = self.understand(store, q, without)
-        zh = zh_share(q)
-        lists, qvec, uq = self.candidates(store, q, terms, mode, pool, rows, without, zh)
-        fusion = rank.Fusion({mode: 1.0}, k=self.fusion.k)
+        s = ranked.Search(self, store, q, terms, mode, pool, rows, frozenset(without), zh_share(q))
+        if mode in ("dense", "hybrid"):
+            with self._stage("e5 query embedding"):
+                s.qvec = self.embedder.embed_queries([q])[0]
+        lists = ranked.run_lists(s, "candidates", self._stage)
         if mode == "hybrid":
-            with self._stage("rescoring (sentences, names)"):
-                lists |= self.rescore(store, terms, sorted({i for hits in lists.values() for i, _ in hits}), qvec, uq,
-                                      without)
-            fusion = self.hybrid_fusion(terms, zh)
+            s.candidates = sorted({i for hits in lists.values() for i, _ in hits})
+            lists |= ranked.run_lists(s, "rescoring", self._stage)
+        fusion = ranked.fusion_for(s, self.fusion, self.lexical_floor)
         with self._stage("fusion"):
             ranking = Ranking(Hit(f.row, f.score, f.ranks) for f in fusion.fuse(lists)[:k])
         ranking.terms = terms
         with self._stage("annotation (highlight, similarity)"):
-            self.annotate(store, ranking, lists, qvec, uq)
+            self.annotate(store, ranking, lists, s.qvec, s.uq)
         return store, ranking
 
     def _stage(self, name: str):
         """Times a stage for ``on_stage(name, seconds)`` when it is set; nothing otherwise."""
         return _Stage(self.on_stage, name) if self.on_stage is not None else contextlib.nullcontext()
-
-    def candidates(self, store: IndexStore, q: str, terms: QueryTerms, mode: str, pool: int, rows,
-                   without: frozenset[str], zh: float) -> tuple[dict[str, list[tuple[int, float]]], np.ndarray | None, np.ndarray | None]:
-        """The first rank lists, over the whole index (or the filtered rows): dense, lexical, and
-        for a hybrid search bigram (``zh``: the question's Chinese share, > 0) and the second model's (ensemble).
-        Returns them with the query vectors (e5, second model; None when not computed)."""
-        lists: dict[str, list[tuple[int, float]]] = {}
-        qvec = uq = None
-        if mode in ("dense", "hybrid"):
-            with self._stage("e5 query embedding"):
-                qvec = self.embedder.embed_queries([q])[0]
-            with self._stage("dense search"):
-                lists["dense"] = self.dense(store, qvec, pool, rows)
-        if mode in ("lexical", "hybrid"):
-            with self._stage("lexical search (BM25)"):
-                lists["lexical"] = self.lexical(store, terms.weights, pool, rows)
-        if mode == "hybrid":
-            if store.has_bigram and zh > 0 and "bigram" not in without:
-                with self._stage("bigram search (BM25)"):
-                    lists["bigram"] = self.bigram(store, q, pool, rows)
-            if store.has_second and "second" not in without:  # an ensemble index
-                with self._stage("second-model query embedding and search"):
-                    uq = self.second.embed_queries([q])[0]
-                    lists["use"] = store.dense(uq, pool, rows, second=True)
-        return lists, qvec, uq
-
-    def hybrid_fusion(self, terms: QueryTerms, zh: float) -> rank.Fusion:
-        """The fusion's weights for this question: the lexical lists scaled by the share of it
-        the lexical side can see, the bigram list by its Chinese share."""
-        share = rank.lexical_share(terms.covered, self.lexical_floor)
-        scaled = {name: self.fusion.weights.get(name, 0.0) * share for name in ("lexical", "sentence_terms")}
-        return self.fusion.with_weights(**scaled, bigram=self.fusion.weights.get("bigram", 0.0) * zh)
 
     def annotate(self, store: IndexStore, ranking: "Ranking", lists: dict, qvec, uq) -> None:
         """Each hit's answering sentence and dense similarity; the best similarity of the search."""
@@ -266,32 +234,11 @@ class Retriever:
         for h in ranking:
             h.highlight = self.highlight(store, h.row, cue, qvec, uq)
         if qvec is not None:
-            ranking.best_similarity = lists["dense"][0][1] if lists["dense"] else None
+            ranking.best_similarity = lists["dense"][0][1] if lists.get("dense") else None
             if ranking:
                 sims = store.passage_vectors([h.row for h in ranking]) @ qvec
                 for h, sim in zip(ranking, sims):
                     h.similarity = float(sim)
-
-    def rescore(self, store: IndexStore, terms: QueryTerms, candidates: list[int], qvec, uq,
-                without: frozenset[str]) -> dict[str, list[tuple[int, float]]]:
-        """More rank lists over the candidates: each one's best sentence by meaning (e5; and the
-        second model's on an ensemble index) and by the query's terms, and the passages naming
-        the question's places and people (by how many of them they name)."""
-        out: dict[str, dict[int, float]] = {}
-        if "e5_sentence" not in without:
-            out["e5_sentence"] = self.sentence_scores(store, qvec, candidates, e5=True)
-        if uq is not None:
-            out["sentence"] = self.sentence_scores(store, uq, candidates)
-        weights = term_weights(terms.weights, store.idf)
-        kinds = asked_kinds(terms.text) if "asked" not in without else frozenset()
-        every, holding = sentence_term_scores(store, weights, candidates, holding=kinds)  # one pass, both lists
-        if "sentence_terms" not in without:
-            out["sentence_terms"] = every
-        if kinds:
-            out["asked"] = holding
-        if terms.names and "names" not in without:
-            out["names"] = name_scores(store, terms.names, candidates)
-        return {name: sorted(scores.items(), key=lambda t: (-t[1], t[0])) for name, scores in out.items() if scores}
 
     def has_synonym(self, store: IndexStore, word: str) -> bool:
         """Does the corpus have a term that means ``word`` (the second model's cosine of the two
@@ -354,7 +301,8 @@ class Where:
         self.since = metadata.parse_bound(since)
         self.until = metadata.parse_bound(until, end=True)
         if self.since and self.until and self.since > self.until:
-            raise ValueError(f"since ({since}) is after until ({until})")
+            raise ValueError(Msg("filter.order", "since ({since}) is after until ({until})",
+                                 "起始日期（{since}）晚于截止日期（{until}）", since=since, until=until))
 
     def __bool__(self) -> bool:
         return bool(self.regions or self.since or self.until)
@@ -393,55 +341,4 @@ def map_words_each(word_vectors: np.ndarray, store: IndexStore) -> list[list[str
         row = terms @ w  # one product per word: a (words x terms) GEMM this thin is slower here
         best = np.argpartition(-row, top - 1)[:top]
         out.append([store.terms[j] for j in best[np.argsort(-row[best], kind="stable")] if row[j] >= WORD_BRIDGE_MIN])
-    return out
-
-
-def term_weights(weights: dict[str, float], idf) -> dict[str, float]:
-    """The query terms worth matching inside a sentence (words, not single characters, and
-    numbers), each weighted by its query weight times its IDF (floor 0.5)."""
-    return {t: w * max(idf(t), 0.5) for t, w in weights.items() if len(t) > 1 or t.isdigit()}
-
-
-def sentence_term_scores(store: IndexStore, weights: dict[str, float], rows: list[int],
-                         holding: frozenset = frozenset()) -> tuple[dict[int, float], dict[int, float]]:
-    """Each candidate scored by its best sentence's share of the (IDF-weighted) query terms
-    (``term_weights``): the passage whose single sentence holds the question's words is the
-    likelier answer.  Returns that, and with ``holding`` (kinds of figure, qa/retrieve/highlight.py) the
-    same over only the sentences holding one of them (the question asks "how many", and a
-    sentence with its words but no count does not answer it); both in one pass."""
-    total = sum(weights.values())
-    every: dict[int, float] = {}
-    held: dict[int, float] = {}
-    if not total:
-        return every, held
-    items = list(weights.items())
-    view = store.sentence_view
-    for i in rows:
-        _, sents, whole = view(i)
-        present = [(t, w) for t, w in items if t in whole]  # most terms miss most passages
-        if not present:
-            continue
-        best = best_held = 0.0
-        for sent in sents:
-            score = sum(w for t, w in present if t in sent)
-            if score > best:
-                best = score
-            if holding and score > best_held and holding & figure_kinds(sent):
-                best_held = score
-        if best:
-            every[i] = best / total
-        if best_held:
-            held[i] = best_held / total
-    return every, held
-
-
-def name_scores(store: IndexStore, names: list[str], rows: list[int]) -> dict[int, float]:
-    """The candidates whose text or article title names the question's places and people, by
-    how many of them they name (a passage of an article about 酒泉 carries the title)."""
-    out: dict[int, float] = {}
-    for i in rows:
-        text = store.passages[i]["embed_text"]
-        n = sum(1 for t in names if t in text)
-        if n:
-            out[i] = float(n)
     return out
