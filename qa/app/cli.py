@@ -197,7 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-k", type=int, default=5)
     sp.add_argument("--json", metavar="OUT", help="write the figures to this JSON file")
     sp.add_argument("--modes", default="dense,lexical,hybrid,naive")
-    sp.add_argument("--ablation", action="store_true", help="also the hybrid without each of its parts")
+    sp.add_argument("--ablation", action="store_true",
+                    help="also the hybrid without each of its parts: each ranked list, bridge, verdict rule and reading")
+    sp.add_argument("--off-topic", action="store_true",
+                    help="ask each corpus's questions of the other corpus (the bulletin sets of the xquad corpus "
+                         "given, the xquad sets of the bulletins) and print the share refused per language")
     sp.add_argument("--answers", action="store_true",
                     help="evaluate the answers instead of the retrieval: the share whose every sentence passed the "
                          "check and the share containing a key (with your model; without one, the extractive answers)")

@@ -20,7 +20,12 @@ under the cache folder; the others against ``--index`` / ``--corpus`` (the defau
 whose every sentence passed the check, the share of answerable questions whose answer text
 contains a key, and the share whose cited passages contain one.
 
-``--ablation`` adds the hybrid with each of its parts left out (``hybrid-no-<part>``).
+``--ablation`` adds the hybrid with each of its parts left out (``hybrid-no-<part>``): each ranked
+list and bridge (qa/retrieve/lists.py) and each rule and reading of the verdict
+(qa/retrieve/verdict.py).  A part of the verdict alone changes no ranking: its row re-judges the
+hybrid's passages.  ``--off-topic`` asks each set of the *other* corpus (a set with its own corpus
+of the bulletins, the others of the first own corpus among the files) and prints the share the
+verdict refuses, per language of the question.
 ``naive`` is the baseline a default LangChain pipeline gives: the default
 ``RecursiveCharacterTextSplitter`` (chunk_size 300, no Chinese separators), FAISS over the
 same model without e5 prefixes or titles, no lexical side.
@@ -118,6 +123,7 @@ def evaluate(questions: list[dict], modes: list[str], k: int = 5, index=None, co
     near_misses = [q for q in questions if not q["keys"]]
     results: dict = {"k": k, "questions": len(questions), "answerable": len(answerable),
                      "unanswerable": len(near_misses), "modes": {}, "misses": {}, "verdicts": {}}
+    cache: dict = {}  # question -> the hybrid's run and ranking, for the verdict's ablations
     for mode in modes:
         t0 = time.perf_counter()
         if mode == "naive":
@@ -128,10 +134,15 @@ def evaluate(questions: list[dict], modes: list[str], k: int = 5, index=None, co
             base_mode, without = mode, frozenset()
             if mode.startswith("hybrid-no-"):
                 base_mode, without = "hybrid", frozenset({mode.removeprefix("hybrid-no-")})
-            runs = []
-            for q in questions:
-                hits = index.search(q["q"], k=k, mode=base_mode, without=without)
-                runs.append(([p.text for p in hits], (hits.answered, hits.reason), hits[0].answers if hits else None))
+            if without and without <= VERDICT_ONLY:
+                runs = [rejudged(index, q["q"], k, without, cache) for q in questions]
+            else:
+                runs = []
+                for q in questions:
+                    hits = index.search(q["q"], k=k, mode=base_mode, without=without)
+                    runs.append(([p.text for p in hits], (hits.answered, hits.reason), hits[0].answers if hits else None))
+                    if mode == "hybrid":
+                        cache.setdefault(q["q"], {})["run"] = runs[-1]
         ms = 1000 * (time.perf_counter() - t0) / max(1, len(questions))
         by_id = {q["id"]: run for q, run in zip(questions, runs)}
         ranks = [answer_rank(q, by_id[q["id"]][0]) for q in answerable]
@@ -167,6 +178,34 @@ def evaluate(questions: list[dict], modes: list[str], k: int = 5, index=None, co
         results["misses"][mode] = [{"id": q["id"], "q": q["q"], "rank": r}
                                    for q, r in zip(answerable, ranks) if r != 1]
     return results
+
+
+def _verdict_only() -> frozenset:
+    """The verdict's parts that change no ranking: its rules, and the readings it applies itself
+    (``name_any_word`` and ``county`` change how the question is understood, so its passages)."""
+    from qa.retrieve import verdict
+
+    return frozenset(verdict.PARTS) - {x.name for x in verdict.READINGS if x.where != "verdict"}
+
+
+VERDICT_ONLY = _verdict_only()
+
+
+def rejudged(index, q: str, k: int, without: frozenset, cache: dict):
+    """The hybrid's passages for ``q`` (searched once per question) judged with ``without``."""
+    from qa.retrieve.verdict import judge
+
+    seen = cache.setdefault(q, {})
+    if "ranking" not in seen:
+        seen["ranking"] = index.retriever.search(q, k)
+    if "run" not in seen:
+        hits = index.search(q, k=k)
+        seen["run"] = ([p.text for p in hits], (hits.answered, hits.reason), hits[0].answers if hits else None)
+    store, ranking = seen["ranking"]
+    v = judge(q, ranking, store, store.manifest["settings"]["model"],
+              synonym=lambda word: index.retriever.has_synonym(store, word), without=without)
+    texts, _verdict, sentence = seen["run"]
+    return texts, (v.answered, v.reason), sentence
 
 
 def sentence_holds(question: dict, sentence: "str | list[str] | None") -> bool:
@@ -310,6 +349,44 @@ def ablation_modes(index) -> list[str]:
     return [f"hybrid-no-{part}" for part in ABLATIONS if part != "second" or ensemble]
 
 
+def off_topic(loaded: list[tuple[Path, list[dict]]], args) -> list[dict]:
+    """Each set asked of the other corpus: a set with its own corpus (xquad-dev) of ``--index`` /
+    ``--corpus`` (the bulletins), the others of the first own corpus among the files.  Rows:
+    set, asked of, and per language ("en": a question under half Chinese) the questions and the
+    share refused."""
+    from qa.app.api import Index
+    from qa.text.chars import zh_share
+
+    other = next((own_corpus(f) for f, _ in loaded if own_corpus(f)), None)
+    rows = []
+    for f, questions in loaded:
+        if own_corpus(f):
+            index, where = Index(args.index, corpus=args.corpus, settings=args.settings), "the bulletins"
+        elif other is not None:
+            index, where = index_for(other, args.settings), f"{other.parent.name}/corpus"
+        else:
+            raise SystemExit("eval --off-topic: give a set with its own corpus (xquad-dev) to ask the others of")
+        by_lang: dict[str, list[bool]] = {}
+        for q in questions:
+            r = index.search(q["q"], k=args.k)
+            by_lang.setdefault("zh" if zh_share(q["q"]) >= 0.5 else "en", []).append(not r.answered)
+        rows.append({"set": set_name(f), "asked_of": where,
+                     **{lang: {"questions": len(v), "refused": sum(v) / len(v)} for lang, v in by_lang.items()}})
+    return rows
+
+
+def off_topic_table(rows: list[dict]) -> str:
+    lines = ["| set | asked of | English refused | Chinese refused |", "|---|---|---|---|"]
+    cell = lambda r, lang: f"{r[lang]['refused']:.3f} ({r[lang]['questions']})" if lang in r else "–"  # noqa: E731
+    lines += [f"| {r['set']} | {r['asked_of']} | {cell(r, 'en')} | {cell(r, 'zh')} |" for r in rows]
+    total = {lang: [r[lang] for r in rows if lang in r] for lang in ("en", "zh")}
+    pooled = {lang: (sum(x["refused"] * x["questions"] for x in v) / sum(x["questions"] for x in v), sum(
+        x["questions"] for x in v)) for lang, v in total.items() if v}
+    lines.append("| all | | " + " | ".join(f"{pooled[lang][0]:.3f} ({pooled[lang][1]})" if lang in pooled else "–"
+                                           for lang in ("en", "zh")) + " |")
+    return "\n".join(lines)
+
+
 def set_index(path: Path, args):
     """The ``qa.Index`` a question set is asked against: of its own corpus (``index_for``), else of
     ``--index`` / ``--corpus``, with the settings the command read (``args.settings``)."""
@@ -326,6 +403,12 @@ def main(args) -> int:
     loaded = [(f, load_questions(f)) for f in files]  # every file checked before any work
     if getattr(args, "answers", False):
         return answers_main(args, loaded)
+    if getattr(args, "off_topic", False):
+        rows = off_topic(loaded, args)
+        print(off_topic_table(rows))
+        if args.json:
+            Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     sets = []
     for f, questions in loaded:
