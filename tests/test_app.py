@@ -364,19 +364,23 @@ def test_documents_table_shows_file_names_as_text(tmp_path):
     assert "已索引" in out and 'data-label="文件"' in out
 
 
-def test_messages_are_translated():
-    from qa.app.web.i18n import translate
-
-    assert translate("✓ added a.txt (1.0 KB); press Rebuild index to make it searchable", "zh").startswith("✓ 已添加 a.txt")
-    assert translate("no bulletin mentions 苏州 (Suzhou)", "zh") == "没有哪份简报提到 苏州 (Suzhou)"
-    msg = "✓ index rebuilt: 6 files, 66 passages; embedded 1 passages from 1 files, reused 65 (full rebuild) in 7.3s"
-    assert translate(msg, "zh") == "✓ 索引已重建：6 个文件，66 个段落；从 1 个文件向量化了 1 个段落，复用 65 个（完全重建），用时 7.3 秒"
-    assert translate(msg, "en") == msg
+def test_messages_are_said_in_the_page_language(tmp_path):
+    """The library's messages are Msg values (qa/messages.py): the page says them by their code's
+    Chinese template, never by parsing the English."""
+    from qa.app.web.i18n import say
     from qa.index.base import BuildReport
+    from qa.ingest.corpus import Corpus
 
+    saved, added = Corpus(tmp_path, max_upload_bytes=1 << 20).add("a.txt", "社会工作简报。".encode() * 40)
+    assert saved and say(added, "zh").startswith("✓ 已添加 a.txt") and say(added, "en") == str(added)
+    rep = BuildReport(version="v", files=6, passages=66, embedded_files=["x"], embedded_passages=1, reused_passages=65,
+                      full_rebuild=True, seconds=7.3)
+    assert rep.summary() == "6 files, 66 passages; embedded 1 passages from 1 files, reused 65 (full rebuild) in 7.3s"
+    assert say(rep.summary(), "zh") == "6 个文件，66 个段落；从 1 个文件向量化了 1 个段落，复用 65 个（完全重建），用时 7.3 秒"
     kept = BuildReport(version="v", files=5, passages=39, reused_passages=39, unchanged=True, seconds=0.2).summary()
-    zh = translate(f"✓ index rebuilt: {kept}", "zh")
+    zh = say(kept, "zh")
     assert zh.endswith("（没有变化：保留现有版本，未写入），用时 0.2 秒") and not re.search(r"[A-Za-z]", zh), zh
+    assert say("a library's own text", "zh") == "a library's own text"
 
 
 def test_rebuild_progress_follows_the_stages():
@@ -526,12 +530,15 @@ def test_model_answer_area_is_translated():
     from qa.generate.llm import Answer, Checked
 
     p = Passage("酒泉市新增300名持证社工。", "003.txt", "甘肃酒泉", 1, 2, 1.0, rank=1, highlight=(0, 12))
-    bad = Checked("总数达到9999名[1]。", [1], False, "not in the cited passage [1]: 9999")
+    from qa.generate.check import check_sentence
+    from qa.generate.llm import left_out
+
+    bad = Checked("总数达到9999名[1]。", [1], False, check_sentence("总数达到9999名[1]。", [1], [p])[1])
     good = Checked("酒泉市新增300名持证社工[1]。", [1], True, "")
     result = {"passages": [p], "similarity": [0.9], "answered": True, "reason": ""}
     a = Answer("酒泉 持证社工", passages=[p], answered=True, text="酒泉市新增300名持证社工[1]。", citations={1: p},
                generated=True, model="m", sentences=[good, bad], unsupported=[bad], done=True,
-               note="1 sentence of the model's answer did not pass the check and is left out (struck through)")
+               note=left_out(1))
     zh = render.render_generated("酒泉 持证社工", a, result, "zh")
     for word in ("问题：", "未通过核对", "所引段落 [1] 中没有：9999", "由 <b>m</b> 根据下面的段落撰写", "模型回答中有 1 句未通过核对"):
         assert word in zh, word

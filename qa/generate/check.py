@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from qa.messages import Msg
 from qa.retrieve.results import Passage
 from qa.text.figures import cn_value, figures_in, values_in, visible, vouched  # noqa: F401 (cn_value, figures_in: the parser's names here)
 
@@ -51,11 +52,13 @@ def check_sentence(sentence: str, markers: list[int], passages: list[Passage]) -
     and every number, percentage, year and place name in it occurs (after NFKC) in a passage
     it cites (its title included)."""
     if not markers:
-        return False, "cites no passage"
+        return False, Msg("check.no_cite", "cites no passage", "没有引用任何段落")
     beyond = [n for n in markers if not 1 <= n <= len(passages)]
     if beyond:
-        return False, (f"cites [{beyond[0]}], but only {len(passages)} passage"
-                       f"{'s were' if len(passages) != 1 else ' was'} retrieved")
+        return False, Msg("check.beyond", "cites [{n}], but only {k} passages were retrieved", "引用了 [{n}]，但只检索到 {k} 个段落",
+                          n=beyond[0], k=len(passages)) \
+            if len(passages) != 1 else Msg("check.beyond_one", "cites [{n}], but only 1 passage was retrieved",
+                                           "引用了 [{n}]，但只检索到 1 个段落", n=beyond[0])
     cited = "\n".join(f"{passages[n - 1].title}\n{passages[n - 1].text}" for n in markers)
     values = values_in(cited)
     flat = re.sub(r"\s+", "", visible(cited))
@@ -66,5 +69,10 @@ def check_sentence(sentence: str, markers: list[int], passages: list[Passage]) -
             missing.append(shown)
     if missing:
         which = "".join(f"[{n}]" for n in markers)
-        return False, f"not in the cited passage{'s' if len(markers) > 1 else ''} {which}: {', '.join(dict.fromkeys(missing))}"
+        what = ", ".join(dict.fromkeys(missing))
+        if len(markers) > 1:
+            return False, Msg("check.missing_many", "not in the cited passages {which}: {what}", "所引段落 {which} 中没有：{what}",
+                              which=which, what=what)
+        return False, Msg("check.missing", "not in the cited passage {which}: {what}", "所引段落 {which} 中没有：{what}",
+                          which=which, what=what)
     return True, ""

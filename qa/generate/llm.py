@@ -45,6 +45,7 @@ from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 from qa.generate.transport import MAX_TOKENS, ModelFailed, ModelWorker, _short  # noqa: F401 (MAX_TOKENS: its name here)
+from qa.messages import Msg
 from qa.retrieve.results import Passage, Results
 from qa.generate.check import MARKER, check_sentence
 from qa.settings import Settings
@@ -253,19 +254,23 @@ def stream_from(query: str, passages: Results, *, llm: LLMSettings | None = None
     base = Answer(query, passages=list(passages), answered=passages.answered, reason=passages.reason)
     settings = llm if llm is not None else llm_settings()
     if settings is None:
-        yield replace(extractive(base), note="no model configured (BULLETIN_QA_LLM_URL): the extractive answer")
+        yield replace(extractive(base), note=Msg("llm.no_model", "no model configured (BULLETIN_QA_LLM_URL): the "
+                                                 "extractive answer", "未配置模型（BULLETIN_QA_LLM_URL）：显示的是抽取的原文句子"))
         return
     if not passages:
-        yield replace(base, note="no passage found: nothing was sent to the model")
+        yield replace(base, note=Msg("llm.no_passage", "no passage found: nothing was sent to the model",
+                                     "没有找到段落：没有发送给模型"))
         return
     if not passages.answered:
-        yield replace(base, note=f"not sent to the model: the bulletins do not answer this ({passages.reason})")
+        yield replace(base, note=Msg("llm.not_sent", "not sent to the model: the bulletins do not answer this ({reason})",
+                                     "没有发送给模型：简报没有回答这个问题（{reason}）", reason=passages.reason))
         return
     reader = ReplyReader(base.passages, question_language(query))
     model, total = settings.model, TOTAL_TIMEOUTS * settings.timeout
     worker = ModelWorker(settings, build_messages(query, base.passages), stream)
     try:
-        late = ModelFailed(f"the model at {settings.where} did not finish within {total:g} s")
+        late = ModelFailed(Msg("llm.unfinished", "the model at {where} did not finish within {s:g} s",
+                               "{where} 上的模型在 {s:g} 秒内没有写完", where=settings.where, s=total))
         for kind, value in worker.events(time.monotonic() + total, late):
             if kind == "model":
                 model = base.model = value
@@ -280,7 +285,7 @@ def stream_from(query: str, passages: Results, *, llm: LLMSettings | None = None
         note = e.args[0] if isinstance(e, ModelFailed) else _failure_note(e, settings)
         log.info("%s", note)
         yield replace(extractive(base), model=model, sentences=reader.sentences, unsupported=reader.failed,
-                      note=f"{note}; the extractive answer is shown")
+                      note=extractive_shown(note))
         return
     finally:
         worker.stop.set()  # the reading thread ends at its next read (or its read timeout)
@@ -290,17 +295,51 @@ def stream_from(query: str, passages: Results, *, llm: LLMSettings | None = None
 def _failure_note(e: Exception, settings: LLMSettings) -> str:
     import openai
 
-    where = f"the model at {settings.where}"
-    tries = f" ({settings.max_retries + 1} attempts)" if settings.max_retries else ""
+    where = settings.where
+    tries = Msg("llm.attempts", " ({n} attempts)", "（尝试 {n} 次）", n=settings.max_retries + 1) if settings.max_retries else ""
     if isinstance(e, openai.APITimeoutError):
-        return f"{where} did not answer within {settings.timeout:g} s{tries}"
+        return Msg("llm.timeout", "the model at {where} did not answer within {s:g} s{tries}",
+                   "{where} 上的模型在 {s:g} 秒内没有回答{tries}", where=where, s=settings.timeout, tries=tries)
     if isinstance(e, openai.APIConnectionError):
-        cause = e.__cause__ or e
-        return f"{where} could not be reached{tries}: {_short(cause)}"
+        return Msg("llm.unreachable", "the model at {where} could not be reached{tries}: {cause}",
+                   "无法连接 {where} 上的模型{tries}：{cause}", where=where, tries=tries, cause=_short(e.__cause__ or e))
     if isinstance(e, openai.APIStatusError):
         body = e.body.get("message") if isinstance(e.body, dict) else None
-        return f"{where} returned an error: HTTP {e.status_code}" + (f" ({_short(body)})" if body else "")
-    return f"{where} returned something that is not a chat completion ({type(e).__name__}: {_short(e)})"
+        return Msg("llm.http", "the model at {where} returned an error: HTTP {status}{body}",
+                   "{where} 上的模型返回了错误：HTTP {status}{body}", where=where, status=e.status_code,
+                   body=f" ({_short(body)})" if body else "")
+    return not_chat(where, detail=f" ({type(e).__name__}: {_short(e)})")
+
+
+def join_notes(notes: list) -> "Msg | str":
+    """Notes one after the other, "; " between them (each said in the page's language)."""
+    if not notes:
+        return ""
+    if len(notes) == 1:
+        return notes[0]
+    return Msg("llm.notes", "{first}; {rest}", "{first}；{rest}", first=notes[0], rest=join_notes(notes[1:]))
+
+
+def left_out(n: int) -> Msg:
+    """The note on a model's answer ``n`` of whose sentences failed the check."""
+    if n == 1:
+        return Msg("llm.one_failed", "1 sentence of the model's answer did not pass the check and is left out (struck "
+                   "through)", "模型回答中有 1 句未通过核对，已删去（以删除线标出）")
+    return Msg("llm.some_failed", "{n} sentences of the model's answer did not pass the check and are left out "
+               "(struck through)", "模型回答中有 {n} 句未通过核对，已删去（以删除线标出）", n=n)
+
+
+def not_chat(where: str, stream: bool = False, detail: str = "") -> Msg:
+    if stream:
+        return Msg("llm.not_stream", "the model at {where} returned something that is not a chat completion stream",
+                   "{where} 上的模型返回的不是聊天回复", where=where)
+    return Msg("llm.not_chat", "the model at {where} returned something that is not a chat completion{detail}",
+               "{where} 上的模型返回的不是聊天回复{detail}", where=where, detail=detail)
+
+
+def extractive_shown(note) -> Msg:
+    """A note of the model's answer followed by "the extractive answer is shown"."""
+    return Msg("llm.extractive", "{note}; the extractive answer is shown", "{note}；显示的是抽取的原文句子", note=note)
 
 
 # --------------------------------------------------------------------------- reading the reply
@@ -457,28 +496,31 @@ class ReplyReader:
                        sentences=list(self.sentences), unsupported=self.failed, done=done)
 
     def final(self, base: Answer, settings: LLMSettings) -> Answer:
-        where = f"the model at {settings.where}"
+        where = settings.where
         said = re.sub(r"[\W_]+", "", _visible(self.raw, True)).lower()
         if not said:
-            return replace(extractive(base), note=f"{where} returned an empty answer; the extractive answer is shown")
+            return replace(extractive(base), note=extractive_shown(Msg(
+                "llm.empty", "the model at {where} returned an empty answer", "{where} 上的模型返回了空回答", where=where)))
         if any(re.sub(r"\W+", "", n).lower() in said for n in NO_ANSWER) and not any(c.markers for c in self.sentences):
             return replace(extractive(base), sentences=list(self.sentences),
-                           note=f"{where} found no answer in the passages; the extractive answer is shown")
+                           note=extractive_shown(Msg("llm.no_answer", "the model at {where} found no answer in the "
+                                                     "passages", "{where} 上的模型认为段落中没有答案", where=where)))
         result = self.answer(base, done=True)
         if not result.generated:
             n = len(self.failed)
             return replace(extractive(base), sentences=result.sentences, unsupported=result.unsupported,
-                           note=f"no sentence of the model's answer passed the check ({n} struck out); "
-                                "the extractive answer is shown")
+                           note=extractive_shown(Msg("llm.none_passed", "no sentence of the model's answer passed "
+                                                     "the check ({n} struck out)", "模型回答中没有一句通过核对（删去 {n} 句）", n=n)))
         notes = []
         if result.unsupported:
-            n = len(result.unsupported)
-            notes.append(f"{n} sentence{'s' if n > 1 else ''} of the model's answer did not pass the check "
-                         f"and {'are' if n > 1 else 'is'} left out (struck through)")
+            notes.append(left_out(len(result.unsupported)))
         if self.full:
-            notes.append(f"the model's answer was longer than what is read of it ({MAX_SENTENCES} sentences, "
-                         f"{MAX_REPLY_CHARS:,} characters) and was cut there")
+            notes.append(Msg("llm.cut", "the model's answer was longer than what is read of it ({n} sentences, {chars} "
+                             "characters) and was cut there", "模型的回答超过了读取上限（{n} 句，{chars} 个字符），在此截断",
+                             n=MAX_SENTENCES, chars=f"{MAX_REPLY_CHARS:,}"))
         if self.repeated:
-            notes.append(f"{self.repeated} repeated sentence{'s' if self.repeated > 1 else ''} left out")
-        result.note = "; ".join(notes)
+            notes.append(Msg("llm.repeated", "{n} repeated sentences left out", "已删去 {n} 句重复的句子", n=self.repeated)
+                         if self.repeated > 1 else Msg("llm.repeated_one", "1 repeated sentence left out",
+                                                       "已删去 1 句重复的句子"))
+        result.note = join_notes(notes)
         return result

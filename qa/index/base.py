@@ -14,6 +14,8 @@ from typing import Container, Protocol, Sequence
 
 import numpy as np
 
+from qa.messages import Msg
+
 from qa.index.vectors import top_k
 from qa.text.sentences import sentences
 
@@ -142,20 +144,23 @@ class BuildReport:
     seconds: float = 0.0
     nodes: dict = field(default_factory=dict)  # a Ray build: node id -> {"files": read, "texts": embedded}
 
-    def summary(self) -> str:
-        s = (f"{self.files} files, {self.passages} passages; embedded {self.embedded_passages} passages "
-             f"from {len(self.embedded_files)} files, reused {self.reused_passages}")
-        if self.removed_files:
-            s += f", removed {len(self.removed_files)} files"
-        if self.full_rebuild:
-            s += " (full rebuild)"
-        if self.unchanged:
-            s += " (nothing changed: the live version is kept)"
-        if self.skipped:
-            s += f"; skipped {len(self.skipped)} files"
-        if self.nodes:
-            s += f"; on {len(self.nodes)} Ray node{'s' if len(self.nodes) != 1 else ''}"
-        return s + f" in {self.seconds:.1f}s"
+    def summary(self) -> Msg:
+        removed = Msg("build.removed", ", removed {n} files", "，移除 {n} 个文件", n=len(self.removed_files)) \
+            if self.removed_files else ""
+        full = Msg("build.full", " (full rebuild)", "（完全重建）") if self.full_rebuild else ""
+        unchanged = Msg("build.unchanged", " (nothing changed: the live version is kept)",
+                        "（没有变化：保留现有版本，未写入）") if self.unchanged else ""
+        skipped = Msg("build.skipped_n", "; skipped {n} files", "；跳过 {n} 个文件", n=len(self.skipped)) \
+            if self.skipped else ""
+        nodes = "" if not self.nodes else Msg("build.nodes", "; on {n} Ray nodes", "；在 {n} 个 Ray 节点上", n=len(self.nodes)) \
+            if len(self.nodes) != 1 else Msg("build.node", "; on 1 Ray node", "；在 1 个 Ray 节点上")
+        return Msg("build.summary", "{files} files, {passages} passages; embedded {embedded} passages from {efiles} "
+                   "files, reused {reused}{removed}{full}{unchanged}{skipped}{nodes} in {seconds}s",
+                   "{files} 个文件，{passages} 个段落；从 {efiles} 个文件向量化了 {embedded} 个段落，复用 {reused} 个"
+                   "{removed}{full}{unchanged}{skipped}{nodes}，用时 {seconds} 秒",
+                   files=self.files, passages=self.passages, embedded=self.embedded_passages,
+                   efiles=len(self.embedded_files), reused=self.reused_passages, removed=removed, full=full,
+                   unchanged=unchanged, skipped=skipped, nodes=nodes, seconds=f"{self.seconds:.1f}")
 
 
 class PassageViews:

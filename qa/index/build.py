@@ -17,6 +17,7 @@ import numpy as np
 from qa.embed.cache import CachedEmbedder
 from qa.embed.model import Embedder
 from qa.files import file_sha256
+from qa.messages import Msg, of_exception
 from qa.index.base import BuildReport
 from qa.index.bm25 import LEXICAL_VERSION, bridge_terms, name_terms, pinyin_bridge
 from qa.ingest.chunk import chunk_document, chunk_settings
@@ -154,7 +155,7 @@ def _prepare_here(read, corpus, chunk_size: int, chunk_overlap: int):
             try:
                 doc = read(path, name, root=corpus)
             except (IngestError, OSError) as e:
-                yield name, str(e), None
+                yield name, of_exception(e), None
                 continue
             yield name, doc, chunk_document(doc, chunk_size, chunk_overlap)
     return prepare
@@ -200,15 +201,22 @@ def _plan(corpus, target, settings, rebuild, progress, prepare) -> _BuildPlan:
     return plan
 
 
+def skipped(name: str, why) -> Msg:
+    return Msg("build.skipped", "skipped {name}: {why}", "已跳过 {name}：{why}", name=name, why=why)
+
+
 def _skip_unreadable(corpus, report: BuildReport) -> None:
     """Name the files no reader takes and the symlinks that lead out of the corpus."""
     for p in unsupported_files(corpus):
-        msg = f"skipped {p.relative_to(corpus).as_posix()}: unsupported file type (readable: {', '.join(SUFFIXES)})"
+        msg = skipped(p.relative_to(corpus).as_posix(), Msg(
+            "build.unsupported", "unsupported file type (readable: {suffixes})", "不支持的文件类型（可读取：{suffixes}）",
+            suffixes=", ".join(SUFFIXES)))
         log.warning(msg)
         report.skipped.append(msg)
     for p in outside_files(corpus):
-        msg = (f"skipped {p.relative_to(corpus).as_posix()}: its real path is outside the corpus folder "
-               "(a symlink to elsewhere); not read")
+        msg = skipped(p.relative_to(corpus).as_posix(), Msg(
+            "build.outside", "its real path is outside the corpus folder (a symlink to elsewhere); not read",
+            "它的真实路径在语料库文件夹之外（指向别处的符号链接）；未读取"))
         log.warning(msg)
         report.skipped.append(msg)
 
@@ -218,7 +226,7 @@ def _file_entry(name, doc, chunks, plan: _BuildPlan, prev, dates) -> list:
     returned; [] and a warning naming it when it could not be read (``doc`` is then the
     error's text)."""
     if chunks is None:
-        msg = f"skipped {name}: {doc}"
+        msg = skipped(name, doc)
         log.warning(msg)
         plan.report.skipped.append(msg)
         return []

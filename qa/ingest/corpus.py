@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 from qa.files import file_sha256
+from qa.messages import Msg, of_exception
 from qa.ingest.formats import IngestError, decode_bytes
 from qa.ingest.read import SUFFIXES, list_corpus, read_document
 
@@ -34,45 +35,72 @@ def human_size(n: int) -> str:
 def check_name(name: str) -> str:
     """The file name to save under, or ValueError: a plain, visible name with an indexable suffix."""
     if not isinstance(name, str) or not name.strip():
-        raise ValueError("the file has no name")
+        raise ValueError(Msg("corpus.no_name", "the file has no name", "文件没有名字"))
     name = unicodedata.normalize("NFC", name.strip())
     if "/" in name or "\\" in name or ".." in name:
-        raise ValueError(f"{name!r}: give a plain file name (no folders, no '..')")
+        raise ValueError(Msg("corpus.folders", "{name!r}: give a plain file name (no folders, no '..')",
+                             "{name!r}：请使用普通文件名（不含文件夹和“..”）", name=name))
     if any(unicodedata.category(c)[0] == "C" for c in name):
-        raise ValueError(f"{name!r}: the file name contains control characters")
+        raise ValueError(Msg("corpus.control", "{name!r}: the file name contains control characters",
+                             "{name!r}：文件名含有控制字符", name=name))
     if name.startswith("."):
-        raise ValueError(f"{name!r}: hidden files (name starting with '.') are not accepted")
+        raise ValueError(Msg("corpus.hidden", "{name!r}: hidden files (name starting with '.') are not accepted",
+                             "{name!r}：不接受隐藏文件（以“.”开头）", name=name))
     if any(c in BAD_NAME_CHARS for c in name):
-        raise ValueError(f"{name!r}: the file name contains one of {''.join(sorted(BAD_NAME_CHARS))}")
+        raise ValueError(Msg("corpus.bad_chars", "{name!r}: the file name contains one of {chars}",
+                             "{name!r}：文件名含有下列字符之一：{chars}", name=name, chars="".join(sorted(BAD_NAME_CHARS))))
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
-        raise ValueError(f"the file name is too long ({MAX_NAME_BYTES} bytes at most)")
+        raise ValueError(Msg("corpus.long_name", "the file name is too long ({n} bytes at most)",
+                             "文件名过长（最多 {n} 字节）", n=MAX_NAME_BYTES))
     if Path(name).suffix.lower() not in SUFFIXES:
-        raise ValueError(f"{name!r}: only {', '.join(SUFFIXES)} files can be indexed")
+        raise ValueError(Msg("corpus.suffix", "{name!r}: only {suffixes} files can be indexed",
+                             "{name!r}：只能索引 {suffixes} 文件", name=name, suffixes=", ".join(SUFFIXES)))
     return name
 
 
 def check_content(name: str, data: bytes, max_bytes: int) -> None:
     """ValueError unless the bytes look like a readable document of the file's type."""
     if len(data) > max_bytes:
-        raise ValueError(f"{name}: {human_size(len(data))} is larger than the {human_size(max_bytes)} limit")
+        raise ValueError(too_large(name, human_size(len(data)), human_size(max_bytes)))
     if not data.strip():
-        raise ValueError(f"{name}: the file is empty")
+        raise ValueError(Msg("corpus.empty", "{name}: the file is empty", "{name}：文件为空", name=name))
     suffix = Path(name).suffix.lower()
     if suffix == ".pdf":
         if not data.startswith(b"%PDF-"):
-            raise ValueError(f"{name}: not a PDF file")
+            raise ValueError(Msg("corpus.not_pdf", "{name}: not a PDF file", "{name}：不是 PDF 文件", name=name))
     elif suffix == ".docx":
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as z:
                 if "word/document.xml" not in z.namelist():
-                    raise ValueError(f"{name}: not a Word .docx document")
+                    raise zipfile.BadZipFile
         except zipfile.BadZipFile:
-            raise ValueError(f"{name}: not a Word .docx document") from None
+            raise ValueError(Msg("corpus.not_docx", "{name}: not a Word .docx document", "{name}：不是 Word .docx 文档",
+                                 name=name)) from None
     else:
         try:
             decode_bytes(data, name)
         except IngestError as e:
-            raise ValueError(f"refused: {e}") from None
+            raise ValueError(refused(e)) from None
+
+
+def too_large(name: str, size: str, limit: str) -> Msg:
+    return Msg("corpus.too_large", "{name}: {size} is larger than the {limit} limit", "{name}：{size} 超过了 {limit} 的上限",
+               name=name, size=size, limit=limit)
+
+
+def refused(e: BaseException) -> Msg:
+    """A file a reader does not take: "refused: <the reader's reason>"."""
+    return Msg("corpus.refused", "refused: {e}", "已拒绝：{e}", e=of_exception(e))
+
+
+def failed(message) -> Msg:
+    """"✗ <message>": a file that was not added."""
+    return Msg("corpus.not_added", "✗ {m}", "✗ 未添加：{m}", m=message)
+
+
+def not_deleted(message) -> Msg:
+    """"✗ <message>": a file that was not deleted."""
+    return Msg("corpus.not_deleted", "✗ {m}", "✗ 未删除：{m}", m=message)
 
 
 class Corpus:
@@ -108,19 +136,23 @@ class Corpus:
             name = check_name(name)
             check_content(name, data, self.max_upload_bytes)
         except ValueError as e:
-            return False, f"✗ {e}"
+            return False, failed(of_exception(e))
         corpus = self.folder
         corpus.mkdir(parents=True, exist_ok=True)
         target = corpus / name
         if target.resolve().parent != corpus.resolve():  # belt and braces: the name cannot leave the corpus
-            return False, f"✗ {name!r}: not a plain file name"
+            return False, failed(Msg("corpus.not_plain", "{name!r}: not a plain file name", "{name!r}：不是普通文件名",
+                                     name=name))
         digest = hashlib.sha256(data).hexdigest()
         with self._lock:
             for other in self.files():
                 if self.sha256(other) == digest:
-                    return False, f"✗ {name}: same content as {other}, which is already in the corpus"
+                    return False, failed(Msg("corpus.same", "{name}: same content as {other}, which is already in the "
+                                             "corpus", "{name}：内容与语料库中已有的 {other} 相同", name=name, other=other))
             if target.exists():
-                return False, f"✗ {name}: a different file with this name is already in the corpus (delete it first)"
+                return False, failed(Msg("corpus.other_same_name", "{name}: a different file with this name is already "
+                                         "in the corpus (delete it first)", "{name}：语料库中已有同名的另一个文件（请先删除它）",
+                                         name=name))
             # the indexer must be able to read it: try it on a hidden staging file inside the corpus
             staging = corpus / f".upload-{uuid.uuid4().hex}{Path(name).suffix.lower()}"
             try:
@@ -128,21 +160,25 @@ class Corpus:
                 try:
                     read_document(staging, name, settings=self.settings)
                 except (IngestError, OSError, ValueError) as e:
-                    return False, f"✗ refused: {e}"
+                    return False, failed(refused(e))
                 with open(target, "xb") as f:
                     f.write(data)
             except FileExistsError:
-                return False, f"✗ {name}: a file with this name is already in the corpus"
+                return False, failed(Msg("corpus.same_name", "{name}: a file with this name is already in the corpus",
+                                         "{name}：语料库中已有同名文件", name=name))
             finally:
                 staging.unlink(missing_ok=True)
-        return True, f"✓ added {name} ({human_size(len(data))}); press Rebuild index to make it searchable"
+        return True, Msg("corpus.added", "✓ added {name} ({size}); press Rebuild index to make it searchable",
+                         "✓ 已添加 {name}（{size}）；点击“重建索引”后即可检索", name=name, size=human_size(len(data)))
 
     def delete(self, name: str) -> tuple[bool, str]:
         """Remove one file of the corpus, named as :meth:`files` names it; (deleted, message)."""
         if not name:
-            return False, "✗ pick a bulletin to delete"
+            return False, not_deleted(Msg("corpus.pick", "pick a bulletin to delete", "请选择要删除的简报"))
         with self._lock:
             if name not in self.files():
-                return False, f"✗ {name!r} is not a file of the corpus"
+                return False, not_deleted(Msg("corpus.not_file", "{name!r} is not a file of the corpus", "{name!r} 不是语料库中的文件",
+                                         name=name))
             (self.folder / name).unlink()
-        return True, f"✓ deleted {name}; press Rebuild index to drop its passages from the answers"
+        return True, Msg("corpus.deleted", "✓ deleted {name}; press Rebuild index to drop its passages from the answers",
+                         "✓ 已删除 {name}；点击“重建索引”后它的段落将不再出现在回答中", name=name)

@@ -30,6 +30,8 @@ import logging
 import re
 from html.parser import HTMLParser
 
+from qa.messages import Msg
+
 log = logging.getLogger(__name__)
 
 INDENT = "\u3000\u3000"  # marks the start of a paragraph for the cleaning
@@ -59,7 +61,8 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
     if b"\x00" in data[:4096]:
         enc = _utf16_without_bom(data)
         if enc is None:
-            raise IngestError(f"{name}: looks binary (NUL bytes), not a text file")
+            raise IngestError(Msg("read.nul", "{name}: looks binary (NUL bytes), not a text file",
+                              "{name}：像是二进制文件（含 NUL 字节），不是文本", name=name))
         return _check_text(data.decode(enc), name), enc
     for enc in ("utf-8", "gb18030"):
         try:
@@ -73,7 +76,8 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
 
     best = from_bytes(data).best()
     if best is None:
-        raise IngestError(f"{name}: cannot detect a text encoding (binary or damaged file)")
+        raise IngestError(Msg("read.encoding", "{name}: cannot detect a text encoding (binary or damaged file)",
+                              "{name}：无法识别文本编码（二进制或损坏的文件）", name=name))
     return _check_text(str(best), name), best.encoding
 
 
@@ -150,7 +154,8 @@ def _check_text(text: str, name: str) -> str:
         raise IngestError(f"{name}: file has no text")
     bad = sum(1 for c in sample if (ord(c) < 32 and c not in "\t\n\r\f") or 0xE000 <= ord(c) <= 0xF8FF)
     if bad > max(8, len(sample) // 50):
-        raise IngestError(f"{name}: looks binary ({bad} control characters in the first {len(sample)})")
+        raise IngestError(Msg("read.control", "{name}: looks binary ({bad} control characters in the first {n})",
+                              "{name}：像是二进制文件（前 {n} 个字符中有 {bad} 个控制字符）", name=name, bad=bad, n=len(sample)))
     return text
 
 

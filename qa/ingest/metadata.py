@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import date as _date
 
 from qa.ingest.masthead import Masthead, read_masthead
+from qa.messages import Msg
 from qa.text.lexicon import Place, places
 from qa.text.chars import HAN
 
@@ -156,7 +157,8 @@ def resolve_regions(names) -> list[Place]:
         found = ps.by_name.get(key) or ([table[key]] if key in table else None) \
             or ps.pinyin.get(re.sub(r"[\s'’-]", "", key.lower()))
         if not found:
-            raise ValueError(f"unknown region {key!r}: give a province, prefecture or county (湖北, 酒泉市, 夹江县)")
+            raise ValueError(Msg("filter.region", "unknown region {key!r}: give a province, prefecture or county "
+                                 "(湖北, 酒泉市, 夹江县)", "未知地区 {key!r}：请填写省、地级市或县（如 湖北、酒泉市、夹江县）", key=key))
         out += [p for p in found if p not in out]
     return out
 
@@ -250,11 +252,11 @@ def parse_bound(value, end: bool = False) -> _date | None:
         return None
     if isinstance(value, _date):
         return value
-    if not isinstance(value, str):
-        raise ValueError(f"a date must be YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}")
-    m = re.fullmatch(r"\s*(\d{4})(?:\s*[-./年]\s*(\d{1,2})(?:\s*[-./月]\s*(\d{1,2}))?)?\s*[月日]?\s*", value)
+    m = re.fullmatch(r"\s*(\d{4})(?:\s*[-./年]\s*(\d{1,2})(?:\s*[-./月]\s*(\d{1,2}))?)?\s*[月日]?\s*", value) \
+        if isinstance(value, str) else None
     if not m:
-        raise ValueError(f"a date must be YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}")
+        raise ValueError(Msg("filter.date_form", "a date must be YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}",
+                             "日期应写作 年、年-月 或 年-月-日，不能是 {value!r}", value=value))
     y, mo, d = int(m.group(1)), m.group(2), m.group(3)
     try:
         if d:
@@ -267,7 +269,7 @@ def parse_bound(value, end: bool = False) -> _date | None:
             return _date.fromordinal(nxt.toordinal() - 1)
         return _date(y, 12, 31) if end else _date(y, 1, 1)
     except ValueError:
-        raise ValueError(f"not a date: {value!r}") from None
+        raise ValueError(Msg("filter.not_date", "not a date: {value!r}", "不是有效日期：{value!r}", value=value)) from None
 
 
 def in_dates(value: str, since: _date | None, until: _date | None) -> bool:

@@ -97,7 +97,7 @@ class Results(list):
     def verdict(self, lang: str = "en", say=None) -> str:
         """The verdict in a word or a sentence, for an export's column: "answered", or "not
         answered: <reason>" (in ``lang``: "zh" gives 已回答 / 未回答：<原因>; ``say(reason, lang)``
-        puts a reason that is no qa.messages.Msg into ``lang``, e.g. the page's translate)."""
+        puts a reason that is no qa.messages.Msg into ``lang``, e.g. the page's say)."""
         reason = self.reason.in_lang(lang) if hasattr(self.reason, "in_lang") else str(self.reason or "")
         if say is not None and not hasattr(self.reason, "in_lang"):
             reason = say(reason, lang)

@@ -11,7 +11,7 @@ import time
 import uuid
 from pathlib import Path
 
-from qa.app.web.i18n import text, translate
+from qa.app.web.i18n import say, text
 from qa.app.web.render import bulletin_name, cite
 
 
@@ -65,7 +65,7 @@ def cell(value) -> str:
 
 def verdict_of(passages, lang: str) -> str:
     """The verdict of the results (qa.Results.verdict); "" for a plain list, which carries none."""
-    return passages.verdict(lang, translate) if hasattr(passages, "verdict") else ""
+    return passages.verdict(lang, say) if hasattr(passages, "verdict") else ""
 
 
 def _prune(folder: Path, seconds: float) -> None:

@@ -11,6 +11,8 @@ from qa.app.web.filters import filter_note
 from qa.app.web.i18n import text
 from qa.app.web.render import esc, missing_index_html, render_answer, render_cards, render_generated
 from qa.index.base import IndexDamaged, IndexMissing
+from qa.messages import Msg, of_exception
+from qa.retrieve.retriever import bad_k
 
 
 class BuildProgress:
@@ -76,7 +78,7 @@ def ask(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Index
     except IndexDamaged as e:
         return f'<div class="qa-answer qa-none">{qa_i18n.text("damaged", lang, e=esc(index.redact(e)))}</div>', ""
     except (ValueError, TypeError) as e:
-        return f'<div class="qa-answer qa-none">{esc(qa_i18n.translate(index.redact(e), lang))}</div>', ""
+        return f'<div class="qa-answer qa-none">{esc(index.redact(qa_i18n.say(of_exception(e), lang)))}</div>', ""
     note = filter_note(lambda: run_search(query, k, mode, None, index, strictness=strictness), result, index,
                        sources, regions, since, until, lang)
     return render_answer(query, result, lang) + note, render_cards(result, index, lang, corpus)
@@ -112,7 +114,7 @@ def ask_llm(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: I
         yield f'<div class="qa-answer qa-none">{qa_i18n.text("damaged", lang, e=esc(index.redact(e)))}</div>', ""
         return
     except (ValueError, TypeError) as e:
-        yield f'<div class="qa-answer qa-none">{esc(qa_i18n.translate(index.redact(e), lang))}</div>', ""
+        yield f'<div class="qa-answer qa-none">{esc(index.redact(qa_i18n.say(of_exception(e), lang)))}</div>', ""
         return
     result = {"passages": first.passages, "similarity": [p.similarity for p in first.passages],
               "answered": first.answered, "reason": first.reason}
@@ -128,30 +130,27 @@ def answer_api_result(query: str, k=5, mode: str = "hybrid", sources=None, index
                       strictness: str = "normal") -> dict:
     """``qa.answer()`` for the ``/answer`` endpoint: ``Answer.to_dict()``."""
     if isinstance(k, bool) or not isinstance(k, (int, float)) or k != int(k):
-        raise ValueError(f"k must be an integer from 1 to 100, not {k!r}")
+        raise ValueError(bad_k(k))
     if sources is not None and (not isinstance(sources, list) or not all(isinstance(s, str) for s in sources)):
         raise ValueError(f"sources must be a list of file names (or null for all), not {sources!r}")
     return index.answer(query, int(k), llm=llm, mode=mode, sources=sources or None,
                         strictness=strictness or "normal").to_dict()
 
 
-def rebuild_index(corpus: Path, index: Index, from_scratch: bool = False, progress=None, lang: str = "en") -> str:
+def rebuild_index(corpus: Path, index: Index, from_scratch: bool = False, progress=None, lang: str = "en") -> list[Msg]:
     """Build ``index`` (a qa.Index) from ``corpus``; ``progress(fraction, desc=...)`` follows the
-    stage that takes the time (qa.app.web.render.BuildProgress).  The message is plain text (the
-    page shows it as text)."""
+    stage that takes the time (qa.app.web.render.BuildProgress).  The message: its lines, each a
+    Msg (``qa_i18n.say`` gives the page's language; the page shows it as text, through
+    ``index.redact``)."""
     report = BuildProgress(progress, lang).report
 
     try:
         Path(corpus).mkdir(parents=True, exist_ok=True)
         rep = index.build(corpus, rebuild=bool(from_scratch), progress=report, wait=0)
-    except RuntimeError as e:
-        return f"✗ not rebuilt: {index.redact(e)}"
-    except (FileNotFoundError, OSError, ValueError) as e:
-        return f"✗ not rebuilt: {index.redact(e)}"
-    msg = f"✓ index rebuilt: {rep.summary()}"
-    if rep.skipped:
-        msg += "\n" + "\n".join(f"⚠ {s}" for s in rep.skipped)
-    return msg
+    except (RuntimeError, FileNotFoundError, OSError, ValueError) as e:
+        return [Msg("build.failed", "✗ not rebuilt: {e}", "✗ 未重建：{e}", e=of_exception(e))]
+    return [Msg("build.done", "✓ index rebuilt: {summary}", "✓ 索引已重建：{summary}", summary=rep.summary())] + [
+        ("⚠ ", s) for s in rep.skipped]
 
 
 def status_html(index: Index, lang: str = "en") -> str:

@@ -5,17 +5,19 @@ Two halves:
 * ``ui_translations()`` - the static labels, buttons and headings, keyed for Gradio's own
   ``gr.I18n`` (the browser's language picks them; Gradio falls back to English for a
   language it has no table for).
-* ``text()`` / ``translate()`` - what the server writes into the page after an event (answers,
+* ``text()`` / ``say()`` - what the server writes into the page after an event (answers,
   cards, messages, the library's errors and verdict reasons), in the language of the request
   (``lang_of``: the browser's first Accept-Language tag, the same preference Gradio's
   frontend reads; no header, as from ``gradio_client``, gives English, so the API is unchanged).
 
-The CLI stays English.
+The library's messages and the verdict's reasons are :class:`qa.messages.Msg` values: ``say()``
+formats their Chinese template with their arguments; nothing here parses English.  The CLI stays
+English.
 """
 
 from __future__ import annotations
 
-import re
+from qa.messages import in_lang
 
 ZH_LOCALES = ("zh-CN", "zh")  # tables given to gr.I18n for Chinese browsers
 
@@ -263,115 +265,12 @@ def text(key: str, lang: str = "en", **kw):
     return s.format(**kw) if kw and isinstance(s, str) else s
 
 
-# messages of the library and the page, English -> Chinese (the first pattern that matches)
-_MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(a, re.S), b) for a, b in [
-    (r"^✓ added (.+) \((.+?)\); press Rebuild index to make it searchable$", r"✓ 已添加 \1（\2）；点击“重建索引”后即可检索"),
-    (r"^✓ deleted (.+); press Rebuild index to drop its passages from the answers$",
-     r"✓ 已删除 \1；点击“重建索引”后它的段落将不再出现在回答中"),
-    (r"^✗ pick a bulletin to delete$", "✗ 请选择要删除的简报"),
-    (r"^✗ (.+) is not a file of the corpus$", r"✗ \1 不是语料库中的文件"),
-    (r"^✗ (.+): same content as (.+), which is already in the corpus$", r"✗ \1：内容与语料库中已有的 \2 相同"),
-    (r"^✗ (.+): a different file with this name is already in the corpus \(delete it first\)$",
-     r"✗ \1：语料库中已有同名的另一个文件（请先删除它）"),
-    (r"^✗ (.+): a file with this name is already in the corpus$", r"✗ \1：语料库中已有同名文件"),
-    (r"^✗ (.+): (.+) is larger than the (.+) limit$", r"✗ \1：\2 超过了 \3 的上限"),
-    (r"^✗ (.+): cannot read the upload \((.+)\)$", r"✗ \1：无法读取上传的文件（\2）"),
-    (r"^✗ (.+): the file is empty$", r"✗ \1：文件为空"),
-    (r"^✗ (.+): not a PDF file$", r"✗ \1：不是 PDF 文件"),
-    (r"^✗ (.+): not a Word \.docx document$", r"✗ \1：不是 Word .docx 文档"),
-    (r"^✗ (.+): not a plain file name$", r"✗ \1：不是普通文件名"),
-    (r"^✗ (.+): give a plain file name \(no folders, no '\.\.'\)$", r"✗ \1：请使用普通文件名（不含文件夹和“..”）"),
-    (r"^✗ (.+): the file name contains control characters$", r"✗ \1：文件名含有控制字符"),
-    (r"^✗ (.+): hidden files \(name starting with '\.'\) are not accepted$", r"✗ \1：不接受隐藏文件（以“.”开头）"),
-    (r"^✗ (.+): the file name contains one of (.+)$", r"✗ \1：文件名含有下列字符之一：\2"),
-    (r"^✗ the file name is too long \(200 bytes at most\)$", "✗ 文件名过长（最多 200 字节）"),
-    (r"^✗ the file has no name$", "✗ 文件没有名字"),
-    (r"^✗ (.+): only (.+) files can be indexed$", r"✗ \1：只能索引 \2 文件"),
-    (r"^✗ refused: (.+): looks binary(.*)$", r"✗ 已拒绝：\1 像是二进制文件，不是文本\2"),
-    (r"^✗ refused: (.+): cannot detect a text encoding \(binary or damaged file\)$",
-     r"✗ 已拒绝：\1 无法识别文本编码（二进制或损坏的文件）"),
-    (r"^✗ refused: (.+)$", r"✗ 已拒绝：\1"),
-    (r"^✗ not rebuilt: another `bulletin-qa index` is building (.+); wait for it to finish \(or pass --wait\)$",
-     r"✗ 未重建：另一个 `bulletin-qa index` 正在建立 \1 的索引，请等它完成"),
-    (r"^✗ not rebuilt: (.+)$", r"✗ 未重建：\1"),
-    (r"^the query is empty: type a question or some keywords$", "问题为空：请输入问题或关键词"),
-    (r"^k must be an integer from 1 to 100, not (.+)$", r"k 必须是 1 到 100 之间的整数，不能是 \1"),
-    (r"^unknown region (.+?): give a province, prefecture or county .*$",
-     r"未知地区 \1：请填写省、地级市或县（如 湖北、酒泉市、夹江县）"),
-    (r"^a date must be YYYY, YYYY-MM or YYYY-MM-DD, not (.+)$", r"日期应写作 年、年-月 或 年-月-日，不能是 \1"),
-    (r"^not a date: (.+)$", r"不是有效日期：\1"),
-    (r"^since \((.+)\) is after until \((.+)\)$", r"起始日期（\1）晚于截止日期（\2）"),
-    (r"^no passage of the bulletins \(or of the chosen documents\) matches the question$",
-     "简报（或所选文档）中没有与问题匹配的段落"),
-    (r"^none of the question's words occurs in the bulletins$", "问题中的词语在简报中都没有出现"),
-    (r"^no bulletin mentions (.+)$", r"没有哪份简报提到 \1"),
-    (r"^the bulletins mention (.+), but none of the passages found is about it$",
-     r"简报提到了 \1，但找到的段落都不是关于它的"),
-    (r"^no passage is close to the question \(best similarity (.+), needed (.+)\)$",
-     r"没有与问题足够接近的段落（最高相似度 \1，需要 \2）"),
-    (r"^strictness must be one of (.+), not (.+)$", r"严格程度只能是 \1 之一，不能是 \2"),
-    # the model's answer (qa/generate/llm.py): notes and the check's reasons
-    (r"^no model configured \(BULLETIN_QA_LLM_URL\): the extractive answer$",
-     "未配置模型（BULLETIN_QA_LLM_URL）：显示的是抽取的原文句子"),
-    (r"^no passage found: nothing was sent to the model$", "没有找到段落：没有发送给模型"),
-    (r"^not sent to the model: the bulletins do not answer this \((.+)\)$",
-     lambda m: f"没有发送给模型：简报没有回答这个问题（{translate(m.group(1), 'zh')}）"),
-    (r"^the model at (.+?) did not answer within ([\d.]+) s(?: \((\d+) attempts\))?$",
-     lambda m: f"{m.group(1)} 上的模型在 {m.group(2)} 秒内没有回答" + (f"（尝试 {m.group(3)} 次）" if m.group(3) else "")),
-    (r"^the model at (.+?) did not finish within ([\d.]+) s$", r"\1 上的模型在 \2 秒内没有写完"),
-    (r"^the model at (.+?) could not be reached(?: \((\d+) attempts\))?: (.+)$",
-     lambda m: f"无法连接 {m.group(1)} 上的模型" + (f"（尝试 {m.group(2)} 次）" if m.group(2) else "")
-     + f"：{m.group(3)}"),
-    (r"^the model at (.+?) returned an error: (HTTP \d+.*)$", r"\1 上的模型返回了错误：\2"),
-    (r"^the model at (.+?) returned something that is not a chat completion( stream)?(.*)$",
-     r"\1 上的模型返回的不是聊天回复\3"),
-    (r"^the model at (.+?) returned an empty answer$", r"\1 上的模型返回了空回答"),
-    (r"^the model at (.+?) found no answer in the passages$", r"\1 上的模型认为段落中没有答案"),
-    (r"^no sentence of the model's answer passed the check \((\d+) struck out\)$",
-     r"模型回答中没有一句通过核对（删去 \1 句）"),
-    (r"^(\d+) sentences? of the model's answer did not pass the check and (?:is|are) left out \(struck through\)$",
-     r"模型回答中有 \1 句未通过核对，已删去（以删除线标出）"),
-    (r"^cites no passage$", "没有引用任何段落"),
-    (r"^cites \[(\d+)\], but only (\d+) passages? (?:was|were) retrieved$", r"引用了 [\1]，但只检索到 \2 个段落"),
-    (r"^not in the cited passages? ((?:\[\d+\])+): (.+)$", r"所引段落 \1 中没有：\2"),
-]]
-
-_SUMMARY = [(re.compile(a), b) for a, b in [
-    (r"(\d+) files, (\d+) passages; embedded (\d+) passages from (\d+) files, reused (\d+)",
-     r"\1 个文件，\2 个段落；从 \4 个文件向量化了 \3 个段落，复用 \5 个"),
-    (r", removed (\d+) files", r"，移除 \1 个文件"),
-    (r" \(full rebuild\)", "（完全重建）"),
-    (r" \(nothing changed: the live version is kept\)", "（没有变化：保留现有版本，未写入）"),
-    (r"; skipped (\d+) files", r"；跳过 \1 个文件"),
-    (r" in ([\d.]+)s$", r"，用时 \1 秒"),
-]]
-
-
-def translate(message: str, lang: str) -> str:
-    """A message of the library or the page in the page's language (unchanged in English, and
-    when no pattern knows it)."""
-    if lang != "zh" or not message:
-        return message
-    lines = message.split("\n")
-    out = []
-    for line in lines:
-        if line.startswith("✓ index rebuilt: "):
-            s = line[len("✓ index rebuilt: "):]
-            for pat, rep in _SUMMARY:
-                s = pat.sub(rep, s)
-            out.append("✓ 索引已重建：" + s)
-            continue
-        if line.endswith("; the extractive answer is shown"):  # a note of the model's answer
-            out.append(translate(line[:-len("; the extractive answer is shown")], lang)
-                       + "；显示的是抽取的原文句子")
-            continue
-        prefix = ""
-        if line.startswith("⚠ ") or line.startswith("- ⚠ "):
-            prefix, line = "⚠ ", line.split("⚠ ", 1)[1]
-            line = re.sub(r"^skipped (.+?): ", r"已跳过 \1：", line)
-        for pat, rep in _MESSAGES:
-            if pat.match(line):
-                line = pat.sub(rep, line, count=1)
-                break
-        out.append(prefix + line)
-    return "\n".join(out)
+def say(message, lang: str = "en") -> str:
+    """A message of the library or the page in ``lang``: a :class:`qa.messages.Msg` by its own
+    template (never by parsing its English); a list, one item a line; a tuple, its items side by
+    side ("⚠ ", a Msg); anything else (a library's own error text, a file name) as it is."""
+    if isinstance(message, list):
+        return "\n".join(say(m, lang) for m in message)
+    if isinstance(message, tuple):
+        return "".join(say(m, lang) for m in message)
+    return in_lang(message, lang)

@@ -85,7 +85,7 @@ def render_answer(query: str, result: dict, lang: str = "en") -> str:
         return f'<div class="qa-answer qa-none">{asked}<p>{qa_i18n.text("no_passage", lang)}</p></div>'
     top = passages[0]
     if result["answered"] is False:
-        reason = esc(qa_i18n.translate(result["reason"], lang))
+        reason = esc(qa_i18n.say(result["reason"], lang))
         return f'<div class="qa-answer qa-none">{asked}<p>{qa_i18n.text("not_answered", lang, reason=reason)}</p></div>'
     sentence = top.answer or top.text
     title = cite(top, lang) if lang == "zh" else top.citation
@@ -175,7 +175,7 @@ def linked_markers(escaped: str, passages, lang: str = "en") -> str:
 def _generated_body(query: str, a, lang: str) -> str:
     """The model's sentences (checked ones as text, failed ones struck through with the reason),
     or, when it gave nothing usable, the extractive answer and what it wrote."""
-    t, tr, passages = qa_i18n.text, qa_i18n.translate, a.passages
+    t, tr, passages = qa_i18n.text, qa_i18n.say, a.passages
     if a.generated or not a.done:
         parts = []
         for c in a.sentences:
@@ -217,6 +217,6 @@ def render_generated(query: str, a, result: dict, lang: str = "en") -> str:
         who = t("model_not_used", lang, model=model)
     cited = sorted(a.citations.items()) if a.done else []
     refs = "".join(f'<div class="qa-citation">[{n}] {esc(cite(p, lang))}</div>' for n, p in cited)
-    note = f'<div class="qa-note">⚠ {esc(qa_i18n.translate(a.note, lang))}</div>' if a.note and a.done else ""
+    note = f'<div class="qa-note">⚠ {esc(qa_i18n.say(a.note, lang))}</div>' if a.note and a.done else ""
     return (f'<div class="qa-answer qa-llm{" qa-llm-writing" if not a.done else ""}">{asked_html(query, lang)}{body}'
             f'<div class="qa-model">{who}</div>{note}{refs}</div>')

@@ -18,7 +18,9 @@ from qa.app.web.layout import Page, static
 from qa.app.web.live import live_passages
 from qa.app.web.render import esc
 from qa.index.base import IndexDamaged
-from qa.ingest.corpus import human_size
+from qa.ingest.corpus import failed, human_size, too_large
+from qa.messages import Msg
+from qa.retrieve.retriever import bad_k
 
 
 # the queue's slots: searches and model answers have their own, so a model that hangs (until the
@@ -140,7 +142,7 @@ def wire_api(page: Page) -> None:
         lenient, normal or strict, how close a passage must be to count as an answer."""
         try:
             if isinstance(k, bool) or not isinstance(k, (int, float)) or k != int(k):  # 2.5, True, "5"
-                raise ValueError(f"k must be an integer from 1 to 100, not {k!r}")
+                raise ValueError(bad_k(k))
             _list_of_str(sources, "file names", "sources")
             _list_of_str(regions, "place names", "regions")
             return search_api_result(query, int(k), mode, sources, page.index, regions or None, since or None,
@@ -172,14 +174,15 @@ def wire_upload(page: Page) -> None:
                 size = p.stat().st_size
                 if size > page.library.max_upload_bytes:
                     limit = human_size(page.library.max_upload_bytes)
-                    msgs.append(f"✗ {p.name}: {human_size(size)} is larger than the {limit} limit")
+                    msgs.append(failed(too_large(p.name, human_size(size), limit)))
                     continue
                 data = p.read_bytes()
             except OSError as e:
-                msgs.append(f"✗ {p.name}: cannot read the upload ({e})")
+                msgs.append(failed(Msg("upload.unreadable", "{name}: cannot read the upload ({e})",
+                                       "{name}：无法读取上传的文件（{e}）", name=p.name, e=str(e))))
                 continue
             msgs.append(page.library.add(p.name, data)[1])
-        msg = "<br>".join(esc(qa_i18n.translate(m, lang)) for m in msgs) or esc(qa_i18n.text("choose_files", lang))
+        msg = "<br>".join(esc(qa_i18n.say(m, lang)) for m in msgs) or esc(qa_i18n.text("choose_files", lang))
         return (msg, None, *refresh(page, lang), "", gr.Column(visible=False))  # the rebuild's message is stale
 
     c.add_btn.click(on_upload, [c.files], [c.upload_msg, c.files, *c.listing, c.build_msg, c.confirm_box],
@@ -190,7 +193,8 @@ def wire_upload(page: Page) -> None:
         try:
             data = base64.b64decode(content_base64 or "", validate=True)
         except (binascii.Error, ValueError):
-            return {"saved": False, "file": filename, "message": "✗ the content is not valid base64"}
+            return {"saved": False, "file": filename, "message": failed(Msg("upload.base64", "the content is not valid base64",
+                                                                            "内容不是有效的 base64"))}
         saved, message = page.library.add(filename, data)
         return {"saved": saved, "file": filename, "message": message}
 
@@ -214,7 +218,7 @@ def wire_delete(page: Page) -> None:
 
     def on_delete(name, request: gr.Request = None):
         lang = page.lang_of(request)
-        return (esc(qa_i18n.translate(page.library.delete(name)[1], lang)), *refresh(page, lang), "",
+        return (esc(qa_i18n.say(page.library.delete(name)[1], lang)), *refresh(page, lang), "",
                 gr.Column(visible=False))
 
     c.confirm_btn.click(on_delete, [c.to_delete], [c.upload_msg, *c.listing, c.build_msg, c.confirm_box],
@@ -238,7 +242,8 @@ def wire_rebuild_and_load(page: Page, demo: gr.Blocks) -> None:
     def on_rebuild(from_scratch, request: gr.Request = None, progress=gr.Progress()):
         lang = page.lang_of(request)
         progress(0, desc=qa_i18n.text("starting", lang))
-        msg = esc(qa_i18n.translate(rebuild_index(page.corpus, page.index, from_scratch, progress, lang), lang))
+        msg = esc(page.index.redact(qa_i18n.say(rebuild_index(page.corpus, page.index, from_scratch, progress, lang),
+                                                lang)))
         msg = msg.replace("\n", "<br>")  # shown as text: escaped, lines kept, never Markdown
         return (msg, *refresh(page, lang), "")  # the upload's "press Rebuild" is stale now
 
