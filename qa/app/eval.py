@@ -131,18 +131,7 @@ def evaluate(questions: list[dict], modes: list[str], k: int = 5, index=None, co
             t0 = time.perf_counter()
             runs = [(base.search(q["q"], k), None, None) for q in questions]
         else:
-            base_mode, without = mode, frozenset()
-            if mode.startswith("hybrid-no-"):
-                base_mode, without = "hybrid", frozenset({mode.removeprefix("hybrid-no-")})
-            if without and without <= VERDICT_ONLY:
-                runs = [rejudged(index, q["q"], k, without, cache) for q in questions]
-            else:
-                runs = []
-                for q in questions:
-                    hits = index.search(q["q"], k=k, mode=base_mode, without=without)
-                    runs.append(([p.text for p in hits], (hits.answered, hits.reason), hits[0].answers if hits else None))
-                    if mode == "hybrid":
-                        cache.setdefault(q["q"], {})["run"] = runs[-1]
+            runs = mode_runs(index, questions, mode, k, cache)
         ms = 1000 * (time.perf_counter() - t0) / max(1, len(questions))
         by_id = {q["id"]: run for q, run in zip(questions, runs)}
         ranks = [answer_rank(q, by_id[q["id"]][0]) for q in answerable]
@@ -178,6 +167,23 @@ def evaluate(questions: list[dict], modes: list[str], k: int = 5, index=None, co
         results["misses"][mode] = [{"id": q["id"], "q": q["q"], "rank": r}
                                    for q, r in zip(answerable, ranks) if r != 1]
     return results
+
+
+def mode_runs(index, questions: list[dict], mode: str, k: int, cache: dict) -> list[tuple]:
+    """(passage texts, (answered, reason), marked sentences) of each question in one mode; a
+    verdict part's ablation re-judges the hybrid's passages (``rejudged``)."""
+    base_mode, without = mode, frozenset()
+    if mode.startswith("hybrid-no-"):
+        base_mode, without = "hybrid", frozenset({mode.removeprefix("hybrid-no-")})
+    if without and without <= VERDICT_ONLY:
+        return [rejudged(index, q["q"], k, without, cache) for q in questions]
+    runs = []
+    for q in questions:
+        hits = index.search(q["q"], k=k, mode=base_mode, without=without)
+        runs.append(([p.text for p in hits], (hits.answered, hits.reason), hits[0].answers if hits else None))
+        if mode == "hybrid":
+            cache.setdefault(q["q"], {})["run"] = runs[-1]
+    return runs
 
 
 def _verdict_only() -> frozenset:

@@ -317,7 +317,7 @@ def join_notes(notes: list) -> "Msg | str":
         return ""
     if len(notes) == 1:
         return notes[0]
-    return Msg("llm.notes", "{first}; {rest}", "{first}；{rest}", first=notes[0], rest=join_notes(notes[1:]))
+    return Msg("llm.notes", "{first}; {rest}", "{first}；此外，{rest}", first=notes[0], rest=join_notes(notes[1:]))
 
 
 def left_out(n: int) -> Msg:
