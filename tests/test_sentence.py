@@ -7,6 +7,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa.retrieve.highlight import (COUNT, DATE, DURATION, MONEY, NAME_SHARE, PERCENT, QUANTITY, Asked, answer_cue,
@@ -246,3 +247,71 @@ def test_a_lower_case_place_asks_the_same(seed_index, question):
     _, index = seed_index
     p = answering(search(question, k=10, index=index), "新增300名左右持证上岗社会工作者")
     assert p is not None and "300名" in flat(p.answer)
+
+
+# --------------------------------------------------------------------------- the fitted scorer
+
+
+def test_the_fitted_scorer_is_packaged_with_its_features_and_held_out_figures():
+    """sentence_weights.json (benchmarks/fit_sentence.py) reads the features the code computes,
+    and records its held-out figures, each set's no lower than the hand rule it replaced."""
+    from qa.retrieve.highlight import FEATURES, sentence_model
+
+    model = sentence_model()
+    assert model is not None and model["features"] == list(FEATURES)
+    assert len(model["weights"]) == len(model["mean"]) == len(model["scale"]) == len(FEATURES)
+    for name, fig in model["held_out"].items():
+        assert fig["one_mark"] >= fig["hand_rule"] - 0.01, name
+
+
+def marks_of(sentences: list[str], weights: dict[str, float], asked=Asked(), sims=None) -> list[str]:
+    from qa.retrieve.highlight import marked_sentences
+
+    text, spans = "", []
+    for s in sentences:
+        spans.append((len(text), len(text) + len(s)))
+        text += s
+    return [text[a:b] for a, b in marked_sentences(spans, [norm(s) for s in sentences], weights, sims, asked,
+                                                    text=text)]
+
+
+def test_the_scorer_marks_the_sentence_with_the_words_and_the_figure_asked():
+    sentences = ["为加强社会工作人才队伍建设，全县召开专题会议。", "会议要求各乡镇高度重视。",
+                 "全县新开发社工岗位120余个。", "下一步将继续推进相关工作。"]
+    marks = marks_of(sentences, {"社工": 1.0, "岗位": 1.0, "开发": 1.0}, Asked(frozenset({COUNT})),
+                     sims=np.array([0.80, 0.78, 0.86, 0.77]))
+    assert marks[0] == sentences[2]
+
+
+def test_a_second_sentence_is_marked_only_when_it_scores_close(tmp_path, monkeypatch):
+    """With the packaged ``close`` two clearly different sentences get one mark; with a ``close``
+    larger than any gap, the runner-up is marked too, after the answering sentence."""
+    import json
+
+    from qa.retrieve import highlight
+
+    sentences = ["全县新开发社工岗位120余个。", "会议要求各乡镇高度重视。", "天气晴朗。"]
+    weights, asked, sims = {"社工": 1.0, "岗位": 1.0}, Asked(frozenset({COUNT})), np.array([0.9, 0.7, 0.6])
+    assert marks_of(sentences, weights, asked, sims) == [sentences[0]]
+    wide = dict(highlight.sentence_model(), close=1e9)
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps(wide))
+    monkeypatch.setattr(highlight, "_WEIGHTS", path)
+    highlight.sentence_model.cache_clear()
+    try:
+        marks = marks_of(sentences, weights, asked, sims)
+    finally:
+        monkeypatch.undo()
+        highlight.sentence_model.cache_clear()
+    assert len(marks) == 2 and marks[0] == sentences[0]
+
+
+def test_the_certificate_holders_not_the_exam_sign_ups(seed_index):
+    """Issue 28's example: 82.9万 sign-ups were marked for the number certified; the next
+    sentence of the same passage gives 66万余人."""
+    from qa import search
+
+    _, index = seed_index
+    p = search("全国取得社会工作者职业水平证书的人数", k=5, index=index)[0]
+    assert "66万" in flat(p.answer) and "82.9万" not in flat(" ".join(p.answers))
+    assert p.to_dict()["answers"] == p.answers and p.marks[0] == p.highlight

@@ -245,7 +245,8 @@ def passage_of(row: dict, hit, rank: int) -> Passage:
                    rank, hit.highlight, hit.ranks, row.get("article", 0), hit.similarity,
                    row.get("page_start"), row.get("page_end"), publication or "",
                    row.get("region", ""), row.get("date", ""), row.get("issuer", ""),
-                   list(row.get("region_codes") or []), issue=row.get("issue", ""), issue_date=row.get("issue_date", ""))
+                   list(row.get("region_codes") or []), list(getattr(hit, "marks", [])),
+                   issue=row.get("issue", ""), issue_date=row.get("issue_date", ""))
 
 
 def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.PathLike | None = None,

@@ -67,8 +67,7 @@ def cmd_search(args) -> int:
               + (f"  {p.region}" if p.region else ""))
         print(f"    {p.citation}")
         text = p.text
-        if p.highlight:
-            s, e = p.highlight
+        for s, e in sorted(p.marks or ([p.highlight] if p.highlight else []), reverse=True):
             text = f"{text[:s]}【{text[s:e]}】{text[e:]}"
         print("    " + text.replace("\n", "\n    "))
         print()

@@ -32,13 +32,18 @@ classifiers are closed classes of the languages, the places come from the divisi
 
 from __future__ import annotations
 
+import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from qa.retrieve.query import QueryTerms
+from qa.text.chars import CJK_CHAR as _CJK
+from qa.text.tokens import bigrams
 
 FIGURE_BONUS = 0.5  # added to a sentence's term share when it holds a figure of the kind asked
 OTHER_FIGURE_SHARE = 0.5  # share of the bonus for another quantity (a count when a share is asked)
@@ -132,6 +137,7 @@ class Asked:
 class AnswerCue:
     weights: dict[str, float]  # query term -> weight for choosing the answering sentence
     asked: Asked = field(default_factory=Asked)  # what the question asks for (true when a figure)
+    grams: frozenset = frozenset()  # the question's Chinese character bigrams (NFKC, lower-case)
 
 
 def answer_cue(terms: QueryTerms) -> AnswerCue:
@@ -140,7 +146,13 @@ def answer_cue(terms: QueryTerms) -> AnswerCue:
     # a name, or a word cut out of one (万山区 -> 山区, 夹江县 -> 夹江)
     w = {t: v * (NAME_SHARE if any(t in n for n in names) else 1.0) for t, v in terms.weights.items()}
     places = tuple(dict.fromkeys(p for m in terms.places for p in m.places))
-    return AnswerCue(w, Asked(asked_kinds(terms.text), places))
+    return AnswerCue(w, Asked(asked_kinds(terms.text), places), question_grams(terms.text))
+
+
+def question_grams(question: str) -> frozenset:
+    """The Chinese character bigrams of a question, names left out (they are every sentence's)."""
+    q = unicodedata.normalize("NFKC", question).lower()
+    return frozenset(g for g in bigrams(q) if len(g) == 2 and all(_CJK.match(c) for c in g))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -218,3 +230,118 @@ def with_antecedent(spans: list[tuple[int, int]], texts: list[str], chosen: tupl
     if text is not None and "\n" in text[prev[1]:chosen[0]]:
         return chosen
     return prev[0], chosen[1]
+
+
+# --------------------------------------------------------------------------- the fitted scorer
+#
+# The sentence marked is the one a small linear scorer puts first among its passage's sentences
+# (a conditional logit: a softmax over the passage's sentences), over the features below; its
+# weights are fitted by ``benchmarks/fit_sentence.py`` on every dev set (held-out folds by
+# article reported there) and kept in ``sentence_weights.json`` beside this file.  When the
+# second sentence scores within ``close`` of the first, both are marked.
+
+_WEIGHTS = Path(__file__).with_name("sentence_weights.json")
+FEATURES = (
+    "sim",  # e5 similarity of the sentence (its article's title as context) to the question
+    "sim_gap",  # ... less the passage's best: how it stands in the context of its passage
+    "prev_sim_gap", "next_sim_gap",  # the neighbours' (the question's words before, the fact after)
+    "terms",  # share of the question's IDF-weighted terms (names at NAME_SHARE)
+    "terms_gap",  # ... less the passage's best
+    "local_terms",  # the same, each term weighted by how few of the passage's sentences hold it
+    "local_gap",
+    "prev_terms", "next_terms",  # the neighbours' share
+    "grams",  # share of the question's Chinese character bigrams it holds
+    "grams_gap",
+    "figure",  # holds a figure of the kind asked
+    "other_figure",  # holds another quantity while an amount is asked
+    "no_figure",  # holds none while one is asked
+    "elsewhere",  # names only places other than the asked ones (another sentence names one)
+    "first", "last", "position",  # where it stands in the passage (0 .. 1)
+    "length",  # log of its length in characters
+    "anaphor",  # opens with a pronoun or a demonstrative (takes in the sentence before)
+)
+
+
+@lru_cache(maxsize=1)
+def sentence_model() -> dict | None:
+    """The fitted scorer (``sentence_weights.json``): its features, their mean and scale, the
+    weights and ``close``; None when the file is missing or was fitted on other features."""
+    try:
+        model = json.loads(_WEIGHTS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return model if tuple(model.get("features", ())) == FEATURES else None
+
+
+def _neighbours(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each sentence's previous and next value; the passage's lowest where there is none."""
+    low = float(values.min()) if len(values) else 0.0
+    prev = np.concatenate([[low], values[:-1]]) if len(values) else values
+    nxt = np.concatenate([values[1:], [low]]) if len(values) else values
+    return prev, nxt
+
+
+def sentence_features(texts: list[str], weights: dict[str, float], sims: np.ndarray | None,
+                      asked: Asked, grams: frozenset = frozenset()) -> np.ndarray:
+    """One row of ``FEATURES`` per sentence (``texts``: NFKC, lower-cased), as the scorer reads them."""
+    n = len(texts)
+    total = sum(weights.values()) or 1.0
+    held_terms = [[t for t in weights if t in s] for s in texts]
+    terms = np.array([sum(weights[t] for t in ts) / total for ts in held_terms])
+    df: dict[str, int] = {}
+    for ts in held_terms:
+        for t in ts:
+            df[t] = df.get(t, 0) + 1
+    local = np.array([sum(weights[t] * np.log1p(n / df[t]) for t in ts) for ts in held_terms]) / (total * np.log1p(n))
+    share = np.array([sum(1 for g in grams if g in s) / len(grams) for s in texts]) if grams else np.zeros(n)
+    sim = np.asarray(sims, dtype=float) if sims is not None else np.zeros(n)
+    want = asked.kinds
+    held = [figure_kinds(s) for s in texts]
+    figure = np.array([bool(want and h & want) for h in held], dtype=float)
+    other = np.array([bool(want - {DATE} and not h & want and h - {DATE}) for h in held], dtype=float)
+    none = np.array([bool(want) for _ in texts], dtype=float) * (1 - figure) * (1 - other)
+    prev_sim, next_sim = _neighbours(sim - sim.max())
+    prev_terms, next_terms = _neighbours(terms)
+    pos = np.arange(n, dtype=float)
+    columns = {
+        "sim": sim, "sim_gap": sim - sim.max(), "prev_sim_gap": prev_sim, "next_sim_gap": next_sim,
+        "terms": terms, "terms_gap": terms - terms.max(), "prev_terms": prev_terms, "next_terms": next_terms,
+        "local_terms": local, "local_gap": local - local.max(),
+        "grams": share, "grams_gap": share - share.max(), "figure": figure, "other_figure": other,
+        "no_figure": none, "elsewhere": np.array(_elsewhere(texts, asked.places), dtype=float),
+        "first": (pos == 0).astype(float), "last": (pos == n - 1).astype(float),
+        "position": pos / max(n - 1, 1), "length": np.log1p([len(s) for s in texts]),
+        "anaphor": np.array([bool(_ANAPHOR.match(s)) for s in texts], dtype=float),
+    }
+    return np.column_stack([columns[f] for f in FEATURES])
+
+
+def sentence_scores(features: np.ndarray, model: dict) -> np.ndarray:
+    """The scorer's score of each sentence (the features standardised, times the weights)."""
+    mean, scale = np.asarray(model["mean"]), np.asarray(model["scale"])
+    return ((features - mean) / scale) @ np.asarray(model["weights"])
+
+
+def marked_sentences(spans: list[tuple[int, int]], texts: list[str], weights: dict[str, float],
+                     sims: np.ndarray | None, asked: Asked, grams: frozenset = frozenset(),
+                     text: str | None = None) -> list[tuple[int, int]]:
+    """The spans to mark, the answering sentence first: the fitted scorer's best sentence, and
+    the second when it scores within the model's ``close`` of it; each widened to its antecedent
+    (:func:`with_antecedent`).  Without a fitted model: :func:`best_sentence` alone."""
+    model = sentence_model()
+    if model is None or len(spans) == 1:
+        return [with_antecedent(spans, texts, best_sentence(spans, texts, weights, sims, asked), text)]
+    scores = sentence_scores(sentence_features(texts, weights, sims, asked, grams), model)
+    order = np.argsort(-scores, kind="stable")
+    picked = [int(order[0])]
+    if scores[order[0]] - scores[order[1]] < model.get("close", 0.0):
+        picked.append(int(order[1]))
+    return joined([with_antecedent(spans, texts, spans[i], text) for i in picked])
+
+
+def joined(marks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Two marks that overlap become one (a widened sentence holding the other)."""
+    if len(marks) == 2 and max(marks[0][0], marks[1][0]) < min(marks[0][1], marks[1][1]):
+        return [(min(m[0] for m in marks), max(m[1] for m in marks))]
+    return marks
+

@@ -27,7 +27,7 @@ from qa.retrieve import fusion as rank
 from qa.retrieve import lists as ranked
 from qa.retrieve import verdict
 from qa.embed.model import Embedder, UseEmbedder
-from qa.retrieve.highlight import AnswerCue, answer_cue, best_sentence, with_antecedent
+from qa.retrieve.highlight import AnswerCue, answer_cue, marked_sentences
 from qa.retrieve.lists import term_weights
 from qa.text.tokens import bigrams
 from qa.retrieve.query import QueryTerms, understand
@@ -49,6 +49,7 @@ class Hit:
     ranks: dict = field(default_factory=dict)
     highlight: tuple[int, int] | None = None
     similarity: float | None = None  # dense (e5) cosine of query and passage
+    marks: list = field(default_factory=list)  # the marked spans, the answering sentence first
 
 
 class Ranking(list):
@@ -232,7 +233,8 @@ class Retriever:
         """Each hit's answering sentence and dense similarity; the best similarity of the search."""
         cue = answer_cue(ranking.terms)
         for h in ranking:
-            h.highlight = self.highlight(store, h.row, cue, qvec, uq)
+            h.marks = self.highlight(store, h.row, cue, qvec, uq)
+            h.highlight = h.marks[0] if h.marks else None
         if qvec is not None:
             ranking.best_similarity = lists["dense"][0][1] if lists.get("dense") else None
             if ranking:
@@ -273,21 +275,26 @@ class Retriever:
         best = np.maximum.reduceat(vectors @ uq, starts)
         return dict(zip(rows.tolist(), best.tolist()))
 
-    def highlight(self, store: IndexStore, row: int, cue: AnswerCue, qvec, uq) -> tuple[int, int] | None:
-        """The answering sentence of a hit; its sentences' e5 similarity to the question
-        (``qvec``, when the index has e5 sentence vectors) or else the second model's (``uq``,
-        ensemble) joins the question's terms in choosing it."""
-        spans, texts, _ = store.sentence_view(row)
+    def highlight(self, store: IndexStore, row: int, cue: AnswerCue, qvec, uq) -> list[tuple[int, int]]:
+        """The marked sentences of a hit, the answering one first (qa/retrieve/highlight.py
+        ``marked_sentences``); its sentences' e5 similarity to the question (``qvec``, when the
+        index has e5 sentence vectors) or else the second model's (``uq``, ensemble) joins the
+        question's terms, figures and places in choosing them."""
+        spans, texts, sims = self.sentence_sims(store, row, qvec, uq)
         if not spans:
-            return None
-        sims = None
+            return []
+        return marked_sentences(spans, texts, term_weights(cue.weights, store.idf), sims, cue.asked, cue.grams,
+                                store.passages[row]["text"])
+
+    def sentence_sims(self, store: IndexStore, row: int, qvec, uq) -> tuple[list, list[str], np.ndarray | None]:
+        """A passage's sentence spans, their texts (NFKC, lower-case) and their similarity to the
+        question (e5's, else the second model's; None when the index has neither)."""
+        spans, texts, _ = store.sentence_view(row)
         for q, e5 in ((qvec, True), (uq, False)):
-            found = store.sentence_vectors([row], e5=e5) if q is not None else None
+            found = store.sentence_vectors([row], e5=e5) if q is not None and spans else None
             if found is not None and int(found[1][0]) == len(spans):
-                sims = found[0] @ q
-                break
-        chosen = best_sentence(spans, texts, term_weights(cue.weights, store.idf), sims, asked=cue.asked)
-        return with_antecedent(spans, texts, chosen, store.passages[row]["text"])
+                return spans, texts, found[0] @ q
+        return spans, texts, None
 
 
 class Where:

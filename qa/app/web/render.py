@@ -55,10 +55,16 @@ esc = html.escape
 
 
 def marked(text: str, span) -> str:
-    if not span:
-        return esc(text)
-    s, e = span
-    return f"{esc(text[:s])}<mark>{esc(text[s:e])}</mark>{esc(text[e:])}"
+    """``text`` escaped, with ``span`` (a (start, end) pair, or a list of them: every marked
+    sentence, the answering one first) in <mark>."""
+    spans = sorted(span) if isinstance(span, list) else [span] if span else []
+    out, at = [], 0
+    for s, e in spans:
+        if s < at:
+            continue
+        out.append(f"{esc(text[at:s])}<mark>{esc(text[s:e])}</mark>")
+        at = e
+    return "".join(out) + esc(text[at:])
 
 
 ASKED_SHOWN = 200  # characters of the question echoed above the answer (a long one ends in …)
@@ -112,7 +118,7 @@ def render_cards(result: dict, index: Index, lang: str = "en", corpus: Path | No
         if full:
             pos = full.find(p.text)
             if pos >= 0:
-                body = (f'{esc(full[:pos])}<span class="qa-here">{marked(p.text, p.highlight)}</span>'
+                body = (f'{esc(full[:pos])}<span class="qa-here">{marked(p.text, p.marks or p.highlight)}</span>'
                         f'{esc(full[pos + len(p.text):])}')
             else:
                 body = esc(full)
@@ -142,7 +148,7 @@ def render_cards(result: dict, index: Index, lang: str = "en", corpus: Path | No
             f'<div class="qa-meta"><span class="qa-filename">{esc(p.source)}</span> · {where} · '
             f'<span class="qa-score" title="{esc(score_title(p, lang))}">{esc(t("score", lang, s=f"{p.score:.2f}"))}'
             f'</span>{sim_txt}</div>'
-            f'<div class="qa-text">{marked(p.text, p.highlight)}</div>'
+            f'<div class="qa-text">{marked(p.text, p.marks or p.highlight)}</div>'
             f'<div class="qa-actions">{copy_button(p, lang)}{link}</div>{context}</div>')
     out.append(f'<div class="qa-meta qa-score-note">{esc(t("score_note", lang))}</div>')
     return "\n".join(out)
