@@ -30,6 +30,7 @@ from qa.retrieve.results import Passage, Results
 from qa.retrieve.retriever import OneBlasThread, Retriever
 from qa.retrieve.verdict import judge
 from qa.settings import Settings
+from qa.text.variants import simplified
 
 PROJECT = Path(__file__).resolve().parents[2]  # the checkout: qa/app/api.py -> ./
 
@@ -173,7 +174,7 @@ class Index:
                                        regions=regions, since=since, until=until)
         out = Results()
         out.best_similarity = hits.best_similarity
-        verdict = judge(query, hits, store, store.manifest["settings"]["model"],
+        verdict = judge(simplified(query), hits, store, store.manifest["settings"]["model"],
                         synonym=lambda word: retriever.has_synonym(store, word), strictness=strictness,
                         without=frozenset(without))
         out.answered, out.reason = verdict.answered, verdict.reason

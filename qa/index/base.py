@@ -18,6 +18,7 @@ from qa.messages import Msg
 
 from qa.index.vectors import top_k
 from qa.text.sentences import sentences
+from qa.text.variants import simplified
 
 
 class IndexStore(Protocol):
@@ -195,7 +196,8 @@ class PassageViews:
                 if key not in parts:
                     parts[key] = [p.get("title") or ""]
                 parts[key].append(p["text"])  # overlapping passages repeat a little: harmless here
-            self._articles = {k: unicodedata.normalize("NFKC", "\n".join(v)).lower() for k, v in parts.items()}
+            self._articles = {k: simplified(unicodedata.normalize("NFKC", "\n".join(v))).lower()
+                              for k, v in parts.items()}
         return self._articles
 
     def article_passages(self, source: str, article: int) -> list[dict]:
@@ -224,7 +226,7 @@ class PassageViews:
         vectors were made), each sentence NFKC-normalised and lower-cased, and the whole text so."""
         out = self._sentences.get(row)
         if out is None:
-            text = self.passages[row]["text"]
+            text = simplified(self.passages[row]["text"])  # the same spans (qa/text/variants.py)
             spans = sentences(text)
             texts = [unicodedata.normalize("NFKC", text[a:b]).lower() for a, b in spans]
             out = self._sentences[row] = (spans, texts, unicodedata.normalize("NFKC", text).lower())

@@ -23,6 +23,7 @@ from qa.index.bm25 import LEXICAL_VERSION, bridge_terms, name_terms, pinyin_brid
 from qa.ingest.chunk import chunk_document, chunk_settings
 from qa.ingest.read import SUFFIXES, IngestError, list_corpus, outside_files, read_document, unsupported_files
 from qa.text.sentences import sentences
+from qa.text.variants import simplified
 
 log = logging.getLogger(__name__)
 
@@ -312,10 +313,11 @@ def sentence_texts(rows: list[dict]) -> list[str]:
     highlight chooses among).  Sets ``row["esent"] = [first, count]``."""
     out: list[str] = []
     for row in rows:
-        spans = sentences(row["text"])
+        text = simplified(row["text"])  # Traditional seen in Simplified, as the questions (same spans)
+        spans = sentences(text)
         row["esent"] = [len(out), len(spans)]
-        title = row.get("title") or ""
-        out += [f"{title}\n{row['text'][a:b]}" if title else row["text"][a:b] for a, b in spans]
+        title = simplified(row.get("title") or "")
+        out += [f"{title}\n{text[a:b]}" if title else text[a:b] for a, b in spans]
     return out
 
 
@@ -335,7 +337,7 @@ def _second_vectors(second, rows: list[dict], row_vectors: list, old) -> tuple[n
             todo.append(i)
     if todo:
         use[todo] = second.embed_passages([rows[i]["embed_text"] for i in todo])
-        sents = [[rows[i]["text"][a:b] for a, b in sentences(rows[i]["text"])] for i in todo]
+        sents = [[t[a:b] for a, b in sentences(t)] for t in (simplified(rows[i]["text"]) for i in todo)]
         vecs = second.embed_passages([x for ss in sents for x in ss])
         pos = 0
         for i, ss in zip(todo, sents):

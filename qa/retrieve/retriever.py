@@ -30,6 +30,7 @@ from qa.embed.model import Embedder, UseEmbedder
 from qa.retrieve.highlight import AnswerCue, answer_cue, marked_sentences
 from qa.retrieve.lists import term_weights
 from qa.text.tokens import bigrams
+from qa.text.variants import simplified
 from qa.retrieve.query import QueryTerms, understand
 from qa.text.chars import zh_share
 from qa.index import stores
@@ -199,7 +200,7 @@ class Retriever:
         """The search as a sequence: check the request, understand the question (bridges), the
         candidate lists, the rescoring lists (hybrid), the fusion, the annotation of the hits.
         Each stage is reported to ``on_stage`` when it is set (benchmarks/run.py times them)."""
-        q = validate_query(query, k)
+        q = simplified(validate_query(query, k))  # Traditional read as Simplified (qa/text/variants.py)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         if not set(without) <= set(ABLATIONS):

@@ -9,6 +9,7 @@ import unicodedata
 from typing import Callable
 
 from qa.text.chars import CJK, jieba_ready
+from qa.text.variants import simplified
 
 _STOP = set(
     "的 了 和 与 及 或 是 在 对 为 将 把 被 等 之 其 这 那 也 都 而 并 从 以 于 由 向 中 上 下 个 有 要 "
@@ -18,9 +19,10 @@ _STOP = set(
 _WORD = re.compile(rf"[a-z]+(?:['’][a-z]+)?|\d+(?:\.\d+)?%?|[{CJK}]+")
 
 def _tokens(text: str, cut: Callable[[str], list[str]]) -> list[str]:
-    """NFKC, lower case; Latin words and numbers whole (stop words out), each Chinese run cut by ``cut``."""
+    """NFKC, lower case, Simplified characters (qa/text/variants.py); Latin words and numbers whole
+    (stop words out), each Chinese run cut by ``cut``."""
     out: list[str] = []
-    for m in _WORD.finditer(unicodedata.normalize("NFKC", text).lower()):
+    for m in _WORD.finditer(simplified(unicodedata.normalize("NFKC", text)).lower()):
         w = m.group(0)
         if w[0].isascii():
             if w not in _STOP:
