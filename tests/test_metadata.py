@@ -237,6 +237,8 @@ ISSUE_PAGE = ("{top}\n\n喀什启动社区社工站项目\n\n3月5日，喀什�
      "民政工作简报", "2021年第12期（总第125期）", "2021-11-15"),
     ("中国社会报\n2021年11月15日", "中国社会报", "", "2021-11-15"),
     ("2021年11月15日 星期一\n中国社会报 第5版", "中国社会报", "", "2021-11-15"),
+    ("CHINA SOCIETY NEWS 中国社会报\n国内统一连续出版物号 CN11-0045 邮发代号 1-45\n"
+     "2021年11月15日 星期一 第5版 责任编辑：张三 美编：李四", "中国社会报", "", "2021-11-15"),
 ])
 def test_a_masthead_names_the_publication_and_issue_never_an_article(tmp_path, top, publication, issue, issue_date):
     """Masthead lines at the top of an issue give its publication, issue and date; they are no

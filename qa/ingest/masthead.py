@@ -4,7 +4,7 @@ the issue's date, as the file prints them at its top or as its file name gives t
 A file that holds several articles (a newspaper page, an issue of a bulletin) is cited by its
 publication and issue, never by one of its articles.  The masthead is the run of short lines at
 the very top of the file that are no article's: lines made of issue facts (第32期, 2024年第3期,
-总第125期, a date, 星期一, 第5版, "…编 / 主办"), a name in 《》, a running head (a name between
+总第125期, a date, 星期一, 第5版, "…编 / 主办", 责任编辑：…, CN11-0045), a name in 《》, a running head (a name between
 Latin letters or a page number: "Social Work 05社会工作"), and a name standing next to an issue
 line.  A bare name beside a bare date names the publication only when it reads as one (in 《》,
 or ending 报 / 简报 / 周刊 / 杂志 / 通讯 / 动态 …): a headline over its dateline does not.  The
@@ -30,6 +30,11 @@ _FULL_DATE = re.compile(r"(?<!\d)(\d{4})\s*(?:年\s*(\d{1,2})\s*月\s*(\d{1,2})\
                         r"|(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
 _WEEKDAY = re.compile(r"(?:星期|礼拜|周)[一二三四五六日天]")
 _PAGE = re.compile(rf"第?\s*[{_NUM}]+\s*版|[A-Z]?\d{{1,2}}\s*版")
+# the imprint a masthead or a page header prints: who runs, edits or lays out the page, its serial numbers
+_IMPRINT_KEY = "(?:主管|主办|承办|出版|编印|责任编辑|责编|编辑|美编|校对|版式|组版|值班主任|总编辑|社长)"
+_IMPRINT = re.compile(rf"{_IMPRINT_KEY}\s*[:：]\s*[{HAN}A-Za-z·]{{2,30}}?(?=\s|$|{_IMPRINT_KEY}\s*[:：])"
+                      rf"|(?:国内统一连续出版物号|连续出版物号|邮发代号|刊号)\s*[:：]?\s*[A-Z]{{0,2}}\s*[\d\-－/]+"
+                      rf"|\bCN\s*\d{{2}}\s*[-－]\s*\d{{4}}(?:\s*/\s*[A-Z])?")
 _PUBLISHER = re.compile(rf"[{HAN}（）()]{{2,30}}(?:编印|编发|主办|主编|编)$")
 _RUNNING = re.compile(rf"([A-Za-z0-9\s·•|｜_\-—.:：/]*?)\s*([{HAN}]{{2,20}})\s*([A-Za-z0-9\s·•|｜_\-—.:：/]*)")
 _BOOK = re.compile(r"^《([^《》]{2,24})》$")
@@ -107,11 +112,12 @@ def _read_line(text: str) -> _Line | None:
     out.date, rest = _date_in(rest)
     rest, n_week = _WEEKDAY.subn(" ", rest)
     rest, n_page = _PAGE.subn(" ", rest)
+    rest, n_imprint = _IMPRINT.subn(" ", rest)
     rest = rest.strip()
     pub = _PUBLISHER.search(rest.replace(" ", ""))
     if pub:
         rest = ""
-    out.strong = bool(out.issue or n_week or n_page or pub)
+    out.strong = bool(out.issue or n_week or n_page or n_imprint or pub)
     out.facts = bool(out.strong or out.date)
     name = rest.replace(" ", "")
     book = _BOOK.match(name)
