@@ -319,6 +319,10 @@ class Embedder:
         if self.backend != "torch":
             self.model_id = self.model_id.replace("@", f"+{self.backend}@", 1) if "@" in self.model_id \
                 else f"{self.model_id}+{self.backend}"
+        if self.backend == "onnx-int8":  # the export's recipe: vectors of another recipe never mix
+            from qa.embed.onnx import EXPORT_VERSION  # (2: per-row scales, the same bytes in any batch)
+
+            self.model_id += f"-x{EXPORT_VERSION}"
         if prefixes is None:
             prefixes = E5_PREFIXES if "e5" in self.model_name.lower() else {"query": "", "passage": ""}
         self.prefixes = prefixes

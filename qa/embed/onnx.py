@@ -10,9 +10,14 @@ The recipe (measured before the work; the speed and agreement figures are in doc
    opset 17)``, dynamic batch and sequence axes;
 2. ``onnxruntime.transformers.optimizer.optimize_model(model_type="bert", num_heads=12,
    hidden_size=384)`` fuses EmbedLayerNorm, Attention, BiasGelu, SkipLayerNorm;
-3. ``quantize_dynamic``: QInt8 weights, per channel, reduced range, symmetric weights,
-   MatMulConstBOnly, ``DefaultTensorType=1`` (FLOAT; without it the fused graph fails with
-   "Unable to find data type for weight").
+3. the fused Attention split into its QKV MatMul and a float MultiHeadAttention
+   (qa/embed/rowquant.py);
+4. ``quantize_dynamic`` of the MatMuls and the embedding table: QInt8 weights, per channel,
+   reduced range, symmetric weights, MatMulConstBOnly, ``DefaultTensorType=1`` (FLOAT; without
+   it the fused graph fails with "Unable to find data type for weight");
+5. each activation quantised per token row instead of per tensor (qa/embed/rowquant.py), so a
+   text's vector is the same alone and in any batch: a fresh build, an incremental one and
+   the embedding cache give the same bytes.
 
 The result is cached beside the converted model, in a folder keyed by the hash of the
 converted weights and :data:`EXPORT_VERSION`, so it is built once per machine (≈1 min).
@@ -37,7 +42,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-EXPORT_VERSION = "1"  # bump when the export/optimise/quantise recipe changes
+EXPORT_VERSION = "2"  # bump when the export/optimise/quantise recipe changes (2: per-row activation scales)
 MAX_LENGTH = 512
 SHORT_QUERY_TOKENS = 64  # a query up to this many tokens is embedded on one thread
 
@@ -77,11 +82,11 @@ def export_int8(model_dir: Path, out_dir: Path | None = None, *, cache: Path) ->
 
 
 def _export(model_dir: Path, out_dir: Path, cache: Path) -> None:
-    import onnx
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers.optimizer import optimize_model
     from transformers import AutoConfig, AutoModel
+
+    from qa.embed.rowquant import attention_to_matmul, quantize
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".onnx-export-", dir=out_dir.parent))
@@ -114,11 +119,9 @@ def _export(model_dir: Path, out_dir: Path, cache: Path) -> None:
         opt = optimize_model(str(fp32), model_type="bert", num_heads=config.num_attention_heads,
                              hidden_size=config.hidden_size)
         fusions = opt.get_fused_operator_statistics()
+        attention_to_matmul(opt.model)
         opt.save_model_to_file(str(fused))
-        quantize_dynamic(str(fused), str(tmp / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True,
-                         reduce_range=True,
-                         extra_options={"WeightSymmetric": True, "MatMulConstBOnly": True,
-                                        "DefaultTensorType": onnx.TensorProto.FLOAT})
+        quantize(fused, tmp / "model.onnx")
         for f in (fp32, fused):
             f.unlink()
         for extra in tmp.glob("*.data"):
@@ -128,7 +131,8 @@ def _export(model_dir: Path, out_dir: Path, cache: Path) -> None:
             {"source": str(model_dir), "weights_sha256": weights_hash(model_dir, cache), "export": EXPORT_VERSION,
              "fusions": fusions, "hidden_size": config.hidden_size,
              "recipe": "eager attention; torch.onnx.export dynamo=False opset 17; ORT bert optimizer; "
-                       "quantize_dynamic QInt8 per-channel reduce_range WeightSymmetric MatMulConstBOnly"},
+                       "Attention -> MatMul + MultiHeadAttention; quantize_dynamic QInt8 per-channel reduce_range "
+                       "WeightSymmetric MatMulConstBOnly; activations per row, symmetric, zero point 128"},
             indent=1))
         if out_dir.exists():
             shutil.rmtree(out_dir)
@@ -194,8 +198,8 @@ class OnnxEncoder:
             mask[r, :len(e.ids)] = 1
         hidden = self.session(threads).run(None, {"input_ids": ids, "attention_mask": mask,
                                                   "token_type_ids": np.zeros_like(ids)})[0]
-        m = mask[:, :, None].astype(np.float32)
-        return (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+        # each row pooled over its own tokens only: the same sums whatever the batch's width
+        return np.stack([hidden[r, :len(e.ids)].sum(axis=0) / len(e.ids) for r, e in enumerate(encs)])
 
     def encode(self, texts, prompt: str | None = None, batch_size: int = 16, normalize_embeddings: bool = True,
                convert_to_numpy: bool = True, show_progress_bar: bool = False, short_on_one_thread: bool = False,
