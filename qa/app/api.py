@@ -178,6 +178,7 @@ class Index:
                         synonym=lambda word: retriever.has_synonym(store, word), strictness=strictness,
                         without=frozenset(without))
         out.answered, out.reason = verdict.answered, verdict.reason
+        out.listing, out.items = bool(hits.listing), tuple(i + 1 for i in hits.items)
         out.extend(passage_of(store.passages[h.row], h, rank) for rank, h in enumerate(hits, 1))
         return out
 

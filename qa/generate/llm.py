@@ -46,6 +46,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from qa.generate.transport import MAX_TOKENS, ModelFailed, ModelWorker, _short  # noqa: F401 (MAX_TOKENS: its name here)
 from qa.messages import Msg
+from qa.retrieve.listing import list_text
 from qa.retrieve.results import Passage, Results
 from qa.generate.check import MARKER, check_sentence
 from qa.settings import Settings
@@ -216,6 +217,7 @@ class Answer:
     reason: str = ""
     sentences: list[Checked] = field(default_factory=list)
     done: bool = True
+    items: tuple = ()  # a list question's items: the ranks of the passages listed (qa/retrieve/listing.py)
 
     def to_dict(self) -> dict:
         return {"query": self.query, "text": self.text,
@@ -223,13 +225,17 @@ class Answer:
                 "passages": [p.to_dict() for p in self.passages], "generated": self.generated,
                 "answered": self.answered, "reason": self.reason,
                 "unsupported": [c.to_dict() for c in self.unsupported], "note": self.note,
-                "model": self.model, "sentences": [c.to_dict() for c in self.sentences], "done": self.done}
+                "model": self.model, "sentences": [c.to_dict() for c in self.sentences], "done": self.done,
+                "items": list(self.items)}
 
 
 def extractive(base: Answer) -> Answer:
-    """The answer without a model: the best passage's answering sentence, cited [1]."""
+    """The answer without a model: the best passage's answering sentence, cited [1]; a list
+    question's items one per line, each cited (qa/retrieve/listing.py ``list_text``)."""
     if not base.passages or not base.answered:
         return replace(base, text="", citations={}, generated=False)
+    if len(listed := [base.passages[r - 1] for r in base.items if 0 < r <= len(base.passages)]) >= 2:
+        return replace(base, text=list_text(listed), citations={p.rank: p for p in listed}, generated=False)
     top = base.passages[0]
     return replace(base, text=f"{(top.answer or top.text).strip()}[1]", citations={1: top}, generated=False)
 
@@ -251,7 +257,8 @@ def stream_from(query: str, passages: Results, *, llm: LLMSettings | None = None
                 stream: bool = True) -> Iterator[Answer]:
     """Partial answers (``done`` False) as the model's sentences arrive and are checked, then
     the final one (``done`` True).  Nothing unchecked is ever in a yielded answer."""
-    base = Answer(query, passages=list(passages), answered=passages.answered, reason=passages.reason)
+    base = Answer(query, passages=list(passages), answered=passages.answered, reason=passages.reason,
+                  items=tuple(getattr(passages, "items", ())))
     settings = llm if llm is not None else llm_settings()
     if settings is None:
         yield replace(extractive(base), note=Msg("llm.no_model", "no model configured (BULLETIN_QA_LLM_URL): the "

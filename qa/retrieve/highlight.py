@@ -345,3 +345,17 @@ def joined(marks: list[tuple[int, int]]) -> list[tuple[int, int]]:
         return [(min(m[0] for m in marks), max(m[1] for m in marks))]
     return marks
 
+
+def through_semicolons(spans: list[tuple[int, int]], mark: tuple[int, int], text: str) -> tuple[int, int]:
+    """``mark`` carried on to the end of its sentence when it ends in a semicolon: in Chinese
+    typography ；separates the items of one enumeration ("要广泛宣传…；要扩大队伍…；…。"), which a
+    list question asks for whole (the splitter cuts at ；, qa/text/sentences.py).  Stops at a line
+    break, at a 。！？ or at the passage's end."""
+    start, end = mark
+    for a, b in spans:
+        if a < end:
+            continue
+        if a != end or not text[start:end].rstrip().endswith(("；", ";")) or "\n" in text[end:a + 1]:
+            break
+        end = b
+    return start, end

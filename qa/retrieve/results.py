@@ -93,6 +93,8 @@ class Results(list):
     best_similarity: float | None = None
     answered: bool = False
     reason: str = ""
+    listing: bool = False  # a list question ("哪些省份…", "which provinces…": qa/retrieve/listing.py)
+    items: tuple = ()  # a list question's items: the ranks of the passages the answer lists
 
     def verdict(self, lang: str = "en", say=None) -> str:
         """The verdict in a word or a sentence, for an export's column: "answered", or "not
@@ -109,4 +111,5 @@ class Results(list):
         """The verdict and the passages, as the command line's --json and the /search endpoint give
         them: {"answered", "reason", "reason_code", "passages": [Passage.to_dict(), ...]}."""
         return {"answered": bool(self.answered), "reason": str(self.reason or ""),
-                "reason_code": getattr(self.reason, "code", ""), "passages": [p.to_dict() for p in self]}
+                "reason_code": getattr(self.reason, "code", ""), "listing": bool(self.listing),
+                "items": list(self.items), "passages": [p.to_dict() for p in self]}

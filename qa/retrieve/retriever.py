@@ -27,7 +27,8 @@ from qa.retrieve import fusion as rank
 from qa.retrieve import lists as ranked
 from qa.retrieve import verdict
 from qa.embed.model import Embedder, UseEmbedder
-from qa.retrieve.highlight import AnswerCue, answer_cue, marked_sentences
+from qa.retrieve.highlight import AnswerCue, answer_cue, joined, marked_sentences, through_semicolons
+from qa.retrieve.listing import diversify, items_of, list_intent
 from qa.retrieve.lists import term_weights
 from qa.text.tokens import bigrams
 from qa.text.variants import simplified
@@ -60,6 +61,8 @@ class Ranking(list):
 
     best_similarity: float | None = None
     terms: QueryTerms | None = None
+    listing = None  # a list question's ListIntent (qa/retrieve/listing.py), else None
+    items: tuple = ()  # for a list question: the indexes of the hits that are its items
 
 
 def validate_query(query, k: int) -> str:
@@ -220,8 +223,13 @@ class Retriever:
             lists |= ranked.run_lists(s, "rescoring", self._stage)
         fusion = ranked.fusion_for(s, self.fusion, self.lexical_floor)
         with self._stage("fusion"):
-            ranking = Ranking(Hit(f.row, f.score, f.ranks) for f in fusion.fuse(lists)[:k])
-        ranking.terms = terms
+            fused = fusion.fuse(lists)
+            intent = list_intent(q)
+            if intent:  # a list question: one passage per article (place) in the top k (qa/retrieve/listing.py)
+                at = {f.row: f for f in fused}
+                fused = [at[r] for r in diversify([f.row for f in fused], store.passages, k, intent)]
+            ranking = Ranking(Hit(f.row, f.score, f.ranks) for f in fused[:k])
+        ranking.terms, ranking.listing = terms, intent
         with self._stage("annotation (highlight, similarity)"):
             self.annotate(store, ranking, lists, s.qvec, s.uq)
         return store, ranking
@@ -236,6 +244,12 @@ class Retriever:
         for h in ranking:
             h.marks = self.highlight(store, h.row, cue, qvec, uq)
             h.highlight = h.marks[0] if h.marks else None
+        if ranking.listing:  # the items of a list question, each marked through its enumeration's ；
+            for h in ranking:
+                spans, text = store.sentence_view(h.row)[0], store.passages[h.row]["text"]
+                h.marks = joined([through_semicolons(spans, m, text) for m in h.marks])
+                h.highlight = h.marks[0] if h.marks else None
+            ranking.items = items_of(store, ranking, cue, term_weights(cue.weights, store.idf))
         if qvec is not None:
             ranking.best_similarity = lists["dense"][0][1] if lists.get("dense") else None
             if ranking:
