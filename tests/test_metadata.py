@@ -254,10 +254,11 @@ def test_a_masthead_names_the_publication_and_issue_never_an_article(tmp_path, t
     "",  # no masthead at all
     "2021年11月15日",  # a bare date line is no publication's name
     "湖北社工专业人才达8万人",  # a headline with a figure is no running head
+    "全市第5期社工培训班开班\n2021年11月15日",  # an issue number inside a headline's words is no issue
 ])
 def test_no_masthead_no_publication(tmp_path, top):
     head, arts = _describe(tmp_path, "page.txt", ISSUE_PAGE.format(top=top))
-    assert head.publication == ""
+    assert (head.publication, head.issue) == ("", "")
     assert "喀什启动社区社工站项目" in arts[0][0] or "湖北" in arts[0][0]
 
 

@@ -120,6 +120,8 @@ def _read_line(text: str) -> _Line | None:
     out.strong = bool(out.issue or n_week or n_page or n_imprint or pub)
     out.facts = bool(out.strong or out.date)
     name = rest.replace(" ", "")
+    if name and name not in re.sub(r"\s+", "", t):
+        return None  # the facts stood inside the words (全市第5期社工培训班开班): a headline, no masthead
     book = _BOOK.match(name)
     if book:
         out.name, out.book = book.group(1), True
