@@ -873,3 +873,88 @@ def test_date_filter_says_how_many_articles_are_undated(day_page, zh_desktop):
         assert f"{len(indexed)} 篇文章中有 {undated} 篇没有日期，日期筛选已把它们排除在外" in note, note
     else:
         assert f"全部 {len(indexed)} 篇文章都有日期" in note, note
+
+
+def test_rebuild_pressed_during_an_upload_waits_for_it(day_page, zh_desktop, tmp_path):
+    """Add and Rebuild pressed together: the rebuild takes the new file (it waited for the upload),
+    and its message stays (the upload's came first)."""
+    from selenium.webdriver.common.by import By
+
+    url = day_page[0]
+    upload = tmp_path / "dingxi.txt"
+    upload.write_text("定西社工简报\n\n定西市安定区社会工作服务站建设\n\n安定区建成社工站11个，服务群众3200人次。\n"
+                      "（据安定区民政局）\n", encoding="utf-8")
+    wait = open_page(zh_desktop, url)
+    zh_desktop.find_elements(By.CSS_SELECTOR, "button[role=tab]")[1].click()
+    time.sleep(1)
+    zh_desktop.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(upload))
+    wait.until(lambda d: d.execute_script("return document.body.textContent.includes('dingxi')"))  # received
+    zh_desktop.find_element(By.CSS_SELECTOR, "#add").click()
+    zh_desktop.find_element(By.CSS_SELECTOR, "#rebuild").click()  # at once, while the upload is checked
+    wait.until(lambda d: "✓" in d.find_element(By.CSS_SELECTOR, "#build-msg").text)
+    time.sleep(1)  # a late upload message would wipe the rebuild's (as it did)
+    build = zh_desktop.find_element(By.CSS_SELECTOR, "#build-msg").text
+    assert "没有变化" not in build and "从 1 个文件向量化" in build, build
+    row = next(r for r in zh_desktop.find_elements(By.CSS_SELECTOR, "#documents tr.qa-doc-row") if "dingxi.txt" in r.text)
+    assert "已索引" in row.text, row.text
+
+
+def test_card_note_says_what_a_lower_cards_mark_is_and_delete_list_names_bulletins(day_page, zh_desktop):
+    """The note under the cards no longer says every marked sentence answers (lower cards mark the
+    passage's nearest sentence); the delete list shows each bulletin's name with its file."""
+    from selenium.webdriver.common.by import By
+
+    url = day_page[0]
+    wait = open_page(zh_desktop, url)
+    ask_here(zh_desktop, wait, QUESTION)
+    note = zh_desktop.find_element(By.CSS_SELECTOR, "#cards .qa-score-note").text
+    assert "高亮的句子就是回答问题的句子" not in note and "与问题最接近的句子" in note and "不一定回答" in note, note
+    zh_desktop.find_elements(By.CSS_SELECTOR, "button[role=tab]")[1].click()
+    box = zh_desktop.find_element(By.CSS_SELECTOR, "#to-delete input")
+    zh_desktop.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    box.click()
+    box.send_keys("003")
+    options = wait.until(lambda d: [li.text.strip() for li in d.find_elements(By.CSS_SELECTOR, "ul.options li, [role=option]")
+                                    if li.is_displayed()])
+    assert "湖北多措并举提升社会工作人才队伍建设水平 · 003_41b0a890d9bd57ab.txt" in options, options
+    box.send_keys(Keys_escape())
+
+
+def Keys_escape():
+    from selenium.webdriver.common.keys import Keys
+
+    return Keys.ESCAPE
+
+
+def test_model_answer_citations_have_a_copy_button(llm_page_url, zh_desktop):
+    from selenium.webdriver.common.by import By
+
+    url, _server = llm_page_url
+    wait = open_page(zh_desktop, url)
+    ask_here(zh_desktop, wait, "酒泉 持证上岗社会工作者 总数达到多少")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#answer .qa-llm")
+               and not d.find_elements(By.CSS_SELECTOR, "#answer .qa-llm-writing"))
+    buttons = zh_desktop.find_elements(By.CSS_SELECTOR, "#answer .qa-llm .qa-citation .qa-copy")
+    assert buttons and buttons[0].text == "复制引用"
+    ref = buttons[0].find_element(By.XPATH, "..").text
+    assert buttons[0].get_attribute("data-citation") in ref and "003_41b0a890d9bd57ab.txt" in ref
+
+
+def test_rebuild_sent_during_an_upload_waits_for_it_through_the_server(day_page):
+    """The same race through the page's server, the two requests sent together (gradio_client):
+    the rebuild waits in the corpus's queue behind the upload and indexes the new file."""
+    from gradio_client import Client
+
+    from tests.test_formats import make_pdf
+
+    url, corpus, _index = day_page
+    pdf = make_pdf(corpus.parent / "pingliang.pdf", [["平凉市崆峒区社工站建设情况。"] * 20,
+                                                     ["崆峒区建成社工站15个，配备社工人员42名。"] * 20])
+    client = Client(url, verbose=False)
+    add = client.submit("pingliang.pdf", base64.b64encode(pdf.read_bytes()).decode(), api_name="/add_document")
+    rebuild = client.submit(False, api_name="/rebuild")
+    assert add.result()["saved"]
+    msg = rebuild.result()[0]
+    assert msg.startswith("✓") and "没有变化" not in msg and "nothing changed" not in msg, msg
+    docs = {d["file"]: d["state"] for d in client.predict(api_name="/documents")}
+    assert docs["pingliang.pdf"] == "indexed", docs

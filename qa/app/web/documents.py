@@ -169,3 +169,14 @@ def source_choices(index: Index) -> list[tuple[str, str]]:
         doc = (info.get(name) or {}).get("doc_title") or ""
         out.append((f"{doc} · {name}" if doc and doc != name else name, name))
     return out
+
+
+def delete_choices(corpus: Corpus, index: Index) -> list[tuple[str, str]]:
+    """(bulletin name · file, file) of the corpus's files, for the delete list: a reader knows a
+    bulletin by its name (a file not indexed yet has only its file name)."""
+    info = document_info(live_passages(index))
+    out = []
+    for name in corpus.files():
+        doc = (info.get(name) or {}).get("doc_title") or ""
+        out.append((f"{doc} · {name}" if doc and doc != name else name, name))
+    return out

@@ -181,11 +181,11 @@ TEXT = {
     "open_page": ("Open the original at p. {p}", "打开原文件第{p}页"),
     "score_note": ("How to read a card: the score is 1.00 when every retrieval list that ran ranked the passage "
                    "first (in dense or lexical mode, its one list), and falls with rank; it compares the passages "
-                   "of this question only and is not a probability. The marked sentence is the one that answers. "
+                   "of this question only and is not a probability. In each card the marked sentence is the passage's sentence closest to the question: only the answer above, from card [1], is given as the answer; a lower card's marked sentence may not answer. "
                    "Where it comes from: the bulletin, the article, its region and date, the file and its lines; "
                    "the original file opens from the card.",
                    "如何阅读卡片：得分 1.00 表示参与检索的每个列表都把该段落排在第一（稠密或词法模式只有一个列表），"
-                   "排名越靠后得分越低；它只在本问题的结果之间比较，不是概率。高亮的句子就是回答问题的句子。"
+                   "排名越靠后得分越低；它只在本问题的结果之间比较，不是概率。每张卡片中高亮的是该段落里与问题最接近的句子：只有上方来自卡片 [1] 的回答被当作答案，下面卡片的高亮句不一定回答了问题。"
                    "出处：简报、文章、地区和日期、文件及行号；可从卡片打开原文件。"),
     "score_tip": ("1.00 = first in every retrieval list that ran; relative, not a probability",
                   "1.00 = 每个检索列表都排第一；相对值，不是概率"),

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from qa.app.api import Index
-from qa.app.web.documents import documents_view, region_choices, source_choices
+from qa.app.web.documents import delete_choices, documents_view, region_choices, source_choices
 from qa.app.web.i18n import Sessions
 from qa.app.web.live import live_passages
 from qa.ingest.corpus import Corpus
@@ -109,7 +109,8 @@ def docs_tab(page: Page, i18n) -> None:
             c.add_btn = gr.Button(i18n("add"), variant="primary", elem_id="add")
             c.upload_msg = gr.HTML(elem_id="upload-msg", elem_classes="qa-msg")  # text, never Markdown
     with gr.Row(elem_id="qa-delete-row"):
-        c.to_delete = gr.Dropdown(choices=page.library.files(), label=i18n("to_delete"), scale=3,
+        c.to_delete = gr.Dropdown(choices=delete_choices(page.library, page.index), label=i18n("to_delete"),
+                                  scale=3,
                                   elem_id="to-delete")
         c.del_btn = gr.Button(i18n("delete"), variant="stop", scale=1, elem_id="delete")
     with gr.Column(visible=False, elem_id="confirm-delete") as c.confirm_box:

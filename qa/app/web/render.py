@@ -222,7 +222,8 @@ def render_generated(query: str, a, result: dict, lang: str = "en") -> str:
     else:
         who = t("model_not_used", lang, model=model)
     cited = sorted(a.citations.items()) if a.done else []
-    refs = "".join(f'<div class="qa-citation">[{n}] {esc(cite(p, lang))}</div>' for n, p in cited)
+    refs = "".join(f'<div class="qa-citation">[{n}] {esc(cite(p, lang))} {copy_button(p, lang)}</div>'
+                   for n, p in cited)
     note = f'<div class="qa-note">⚠ {esc(qa_i18n.say(a.note, lang))}</div>' if a.note and a.done else ""
     return (f'<div class="qa-answer qa-llm{" qa-llm-writing" if not a.done else ""}">{asked_html(query, lang)}{body}'
             f'<div class="qa-model">{who}</div>{note}{refs}</div>')

@@ -10,7 +10,8 @@ from pathlib import Path
 import gradio as gr
 
 from qa.app.web import i18n as qa_i18n
-from qa.app.web.documents import documents_api_result, documents_view, region_choices, source_choices
+from qa.app.web.documents import (delete_choices, documents_api_result, documents_view, region_choices,
+                                  source_choices)
 from qa.app.web.export import export_files
 from qa.app.web.handlers import (answer_api_result, ask, ask_llm, rebuild_index, run_search, search_api_result,
                                  status_html)
@@ -32,7 +33,8 @@ ANSWER_SLOTS = 4
 def refresh(page: Page, lang: str = "en") -> tuple:
     """The documents table, the delete and filter choices, the banner (after a corpus change):
     the values of ``page.c.listing``."""
-    return (documents_view(page.library, page.index, lang), gr.Dropdown(choices=page.library.files(), value=None),
+    return (documents_view(page.library, page.index, lang),
+            gr.Dropdown(choices=delete_choices(page.library, page.index), value=None),
             gr.Dropdown(choices=source_choices(page.index)),
             gr.Dropdown(choices=region_choices(live_passages(page.index))), status_html(page.index, lang))
 
@@ -247,8 +249,10 @@ def wire_rebuild_and_load(page: Page, demo: gr.Blocks) -> None:
         msg = msg.replace("\n", "<br>")  # shown as text: escaped, lines kept, never Markdown
         return (msg, *refresh(page, lang), "")  # the upload's "press Rebuild" is stale now
 
+    # in the corpus's queue, behind an upload or a delete pressed before it (issue 31: Rebuild pressed
+    # while an upload was checked rebuilt the old corpus, and the upload's message then wiped its own)
     c.rebuild_btn.click(on_rebuild, [c.scratch], [c.build_msg, *c.listing, c.upload_msg], api_name="rebuild",
-                        concurrency_id="build", concurrency_limit=1, show_progress_on=[c.build_msg])
+                        concurrency_id="corpus", concurrency_limit=1, show_progress_on=[c.build_msg])
 
     def on_load(language, request: gr.Request = None):
         return refresh(page, page.sessions.remember(request, language))
