@@ -913,10 +913,16 @@ def test_card_note_says_what_a_lower_cards_mark_is_and_delete_list_names_bulleti
     box = zh_desktop.find_element(By.CSS_SELECTOR, "#to-delete input")
     zh_desktop.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
     box.click()
-    box.send_keys("003")
+    box.send_keys("_")  # every seed file
     options = wait.until(lambda d: [li.text.strip() for li in d.find_elements(By.CSS_SELECTOR, "ul.options li, [role=option]")
                                     if li.is_displayed()])
-    assert "湖北多措并举提升社会工作人才队伍建设水平 · 003_41b0a890d9bd57ab.txt" in options, options
+    from gradio_client import Client
+
+    named = {d["file"]: d["doc_title"] for d in Client(url, verbose=False).predict(api_name="/documents")
+             if d["doc_title"] and d["doc_title"] != d["file"]}
+    assert named, "no seed bulletin has a name"  # 001's masthead, 社会工作
+    for file, name in named.items():
+        assert f"{name} · {file}" in options, options
     box.send_keys(Keys_escape())
 
 
