@@ -881,9 +881,7 @@ def test_rebuild_pressed_during_an_upload_waits_for_it(day_page, zh_desktop, tmp
     from selenium.webdriver.common.by import By
 
     url = day_page[0]
-    upload = tmp_path / "dingxi.txt"
-    upload.write_text("定西社工简报\n\n定西市安定区社会工作服务站建设\n\n安定区建成社工站11个，服务群众3200人次。\n"
-                      "（据安定区民政局）\n", encoding="utf-8")
+    upload = slow_pdf(tmp_path / "dingxi.pdf")  # a second or more to check
     wait = open_page(zh_desktop, url)
     zh_desktop.find_elements(By.CSS_SELECTOR, "button[role=tab]")[1].click()
     time.sleep(1)
@@ -895,7 +893,7 @@ def test_rebuild_pressed_during_an_upload_waits_for_it(day_page, zh_desktop, tmp
     time.sleep(1)  # a late upload message would wipe the rebuild's (as it did)
     build = zh_desktop.find_element(By.CSS_SELECTOR, "#build-msg").text
     assert "没有变化" not in build and "从 1 个文件向量化" in build, build
-    row = next(r for r in zh_desktop.find_elements(By.CSS_SELECTOR, "#documents tr.qa-doc-row") if "dingxi.txt" in r.text)
+    row = next(r for r in zh_desktop.find_elements(By.CSS_SELECTOR, "#documents tr.qa-doc-row") if "dingxi.pdf" in r.text)
     assert "已索引" in row.text, row.text
 
 
@@ -951,16 +949,39 @@ def test_rebuild_sent_during_an_upload_waits_for_it_through_the_server(day_page)
     the rebuild waits in the corpus's queue behind the upload and indexes the new file."""
     from gradio_client import Client
 
-    from tests.test_formats import make_pdf
-
     url, corpus, _index = day_page
-    pdf = make_pdf(corpus.parent / "pingliang.pdf", [["平凉市崆峒区社工站建设情况。"] * 20,
-                                                     ["崆峒区建成社工站15个，配备社工人员42名。"] * 20])
+    pdf = slow_pdf(corpus.parent / "pingliang.pdf")
     client = Client(url, verbose=False)
     add = client.submit("pingliang.pdf", base64.b64encode(pdf.read_bytes()).decode(), api_name="/add_document")
+    # the upload is in the server's queue (or already being checked) before the rebuild is sent
+    from gradio_client.utils import Status
+
+    deadline = time.time() + 30
+    while add.status().code in (Status.STARTING, Status.JOINING_QUEUE) and time.time() < deadline:
+        time.sleep(0.005)
     rebuild = client.submit(False, api_name="/rebuild")
     assert add.result()["saved"]
     msg = rebuild.result()[0]
     assert msg.startswith("✓") and "没有变化" not in msg and "nothing changed" not in msg, msg
     docs = {d["file"]: d["state"] for d in client.predict(api_name="/documents")}
     assert docs["pingliang.pdf"] == "indexed", docs
+
+
+def slow_pdf(path: Path) -> Path:
+    """A two-page PDF whose first page is 20,000 drawn lines: a second or more to check on upload
+    (pypdf parses its drawing), two short passages to index."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    c = canvas.Canvas(str(path))
+    c.setFont("STSong-Light", 12)
+    c.drawString(72, 760, "平凉市崆峒区社工站建设情况。")
+    for i in range(20000):
+        c.line(72 + i % 400, 100 + i % 500, 80 + i % 300, 110 + i % 450)
+    c.showPage()
+    c.setFont("STSong-Light", 12)
+    c.drawString(72, 760, "崆峒区建成社工站15个，配备社工人员42名。")
+    c.save()
+    return path
