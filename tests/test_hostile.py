@@ -19,6 +19,7 @@ Properties (precise definitions):
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 from pathlib import Path
 
@@ -500,3 +501,72 @@ def test_the_csv_export_neutralises_spreadsheet_formulas(tmp_path):
     cells = [c for row in rows[1:] for c in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r") or (c[:1] == "-" and c != "-0.5000")]
     assert rows[1][0] == "'=1+1 问题" and "'" + hostile[0] in rows[1] and "-0.5000" in rows[1]
+
+
+# --------------------------------------------------------------------------- issue 31, finding 8: one line, not a traceback
+
+
+@pytest.mark.slow
+def test_postgres_killed_during_a_build_is_one_line(seed_index, tmp_path):
+    """`bulletin-qa index` into a database whose server is SIGKILLed while the build embeds: exit 1,
+    one line naming the database, no psycopg traceback."""
+    import os
+    import shutil
+    import signal
+    import tempfile
+
+    pgserver = pytest.importorskip("pgserver")
+    import psycopg
+
+    from tests.test_reliability import Build, grow_corpus
+
+    base = Path(tempfile.mkdtemp(prefix="bulletin-qa-pgk-"))
+    base.chmod(0o755)
+    srv = pgserver.get_server(base / "data", cleanup_mode="stop")
+    try:
+        with psycopg.connect(srv.get_uri(), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE killdb")
+        corpus = tmp_path / "corpus"
+        shutil.copytree(seed_index[0], corpus)
+        grow_corpus(corpus, 4)
+        b = Build(corpus, srv.get_uri("killdb"))
+        assert b.wait_for(b.embedding_midway), b.err[-2000:]
+        os.kill(int((base / "data" / "postmaster.pid").read_text().split()[0]), signal.SIGKILL)
+        rc = b.finish()
+        lines = [x for x in re.split(r"[\r\n]", b.err) if "error" in x or "Traceback" in x or "psycopg" in x]
+        assert rc == 1 and len(lines) == 1 and "Traceback" not in b.err, b.err[-3000:]
+        assert re.search(r"error: lost the PostgreSQL database killdb on .* during the build: .*unchanged", lines[0])
+    finally:
+        try:
+            srv.cleanup()
+        except Exception:  # noqa: BLE001 - the server was killed
+            pass
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_bad_k_and_non_text_content_are_one_line_errors_of_the_served_api(tmp_path_factory, seed_index):
+    """/search with k = Infinity, NaN or 1e30, /answer-less page; /add_document with a number as
+    the file name or a list as the content: a clear message, never OverflowError or TypeError."""
+    from gradio_client import Client
+
+    from tests.conftest import serve_seed_copy
+
+    demo, url, corpus, *_ = serve_seed_copy(tmp_path_factory, seed_index, "badargs")
+    try:
+        import httpx
+
+        client = Client(url, verbose=False)
+        for k in ("Infinity", "-Infinity", "NaN", "1e30"):  # raw JSON: gradio_client refuses to send them
+            r = httpx.post(f"{url}gradio_api/call/search", timeout=60,
+                           content=f'{{"data": ["社会工作", {k}, "hybrid", null, null, null, null, "normal"]}}'.encode(),
+                           headers={"Content-Type": "application/json"})
+            events = httpx.get(f"{url}gradio_api/call/search/{r.json()['event_id']}", timeout=120).text
+            assert "event: error" in events and "k must be an integer" in events, (k, events[-500:])
+        before = sorted(p.name for p in corpus.iterdir())
+        for name, content in (("a.txt", ["5rWL"]), (5, "5rWL"), ("a.txt", {"x": 1})):
+            out = client.predict(name, content, api_name="/add_document")
+            assert out["saved"] is False and "must be text" in out["message"], out
+        assert sorted(p.name for p in corpus.iterdir()) == before
+    finally:
+        demo.close()

@@ -80,6 +80,9 @@ def _psycopg():
     except ImportError:
         raise RuntimeError("a postgresql:// index needs the PostgreSQL extra: pip install 'bulletin-qa[postgres]' "
                            "(psycopg 3 and pgvector)") from None
+    # psycopg warns when it cannot end a pipeline on a lost connection ("error ignored terminating");
+    # the error itself reaches the caller as one line (DatabaseUnavailable)
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     return psycopg
 
 

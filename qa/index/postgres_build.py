@@ -18,7 +18,7 @@ from qa.embed.model import Embedder
 from qa.index import pg_lexical
 from qa.index.base import BuildReport, IndexDamaged, IndexMissing, IndexWriteError
 from qa.index.build import cluster_for, build_locked, default_second_model
-from qa.index.postgres import (connect, Database, DatabaseSetupError, describe, _exists, _EXTENSION_HELP,
+from qa.index.postgres import (connect, Database, DatabaseSetupError, DatabaseUnavailable, describe, _exists, _EXTENSION_HELP,
                                _load, LOCK_KEY, _one_line, _other_version, _psycopg, _read_live,
                                _register_vector, SCHEMA_VERSION, _sql, _t, _TABLES, _vector, _VERSION_TABLE)
 from qa.ingest.chunk import CHUNK_OVERLAP, CHUNK_SIZE
@@ -344,6 +344,9 @@ def build_index(corpus, url: str, embedder: Embedder | None = None, *, rebuild: 
         return build_locked(Path(corpus), target, embedder, second, ensemble, rebuild, chunk_size, chunk_overlap,
                             progress, t0, read=functools.partial(read_document, settings=settings),
                             cluster=cluster_for(settings))
+    except _psycopg().Error as e:  # the server went away mid-build (killed, restarted, the network)
+        raise DatabaseUnavailable(f"lost the PostgreSQL {describe(url)} during the build: {_one_line(e, url)}; the "
+                                  "live index is unchanged, and the next build resumes from what was embedded") from None
     finally:
         if cache_conn is not None:
             cache_conn.close()

@@ -3,6 +3,7 @@ results), the rebuild with its progress, and the page's reads of the live index.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from qa.app.api import Index
@@ -129,7 +130,7 @@ def ask_llm(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: I
 def answer_api_result(query: str, k=5, mode: str = "hybrid", sources=None, index=None, llm=None,
                       strictness: str = "normal") -> dict:
     """``qa.answer()`` for the ``/answer`` endpoint: ``Answer.to_dict()``."""
-    if isinstance(k, bool) or not isinstance(k, (int, float)) or k != int(k):
+    if isinstance(k, bool) or not isinstance(k, (int, float)) or not math.isfinite(k) or k != int(k):
         raise ValueError(bad_k(k))
     if sources is not None and (not isinstance(sources, list) or not all(isinstance(s, str) for s in sources)):
         raise ValueError(f"sources must be a list of file names (or null for all), not {sources!r}")

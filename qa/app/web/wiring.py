@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from pathlib import Path
 
 import gradio as gr
@@ -115,6 +116,14 @@ def wire_ask(page: Page) -> None:
                                **search))
 
 
+def whole_k(k) -> int:
+    """k from an API call: a whole number (2.5, True, "5", Infinity and NaN are refused with a
+    ValueError, which the endpoint turns into its one-line error)."""
+    if isinstance(k, bool) or not isinstance(k, (int, float)) or not math.isfinite(k) or k != int(k):
+        raise ValueError(bad_k(k))
+    return int(k)
+
+
 def _list_of_str(value, what: str, name: str) -> None:
     if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
         raise ValueError(f"{name} must be a list of {what} (or null for all), not {value!r}")
@@ -143,8 +152,7 @@ def wire_api(page: Page) -> None:
         YYYY-MM or YYYY-MM-DD (an article without a date is outside a date filter); strictness:
         lenient, normal or strict, how close a passage must be to count as an answer."""
         try:
-            if isinstance(k, bool) or not isinstance(k, (int, float)) or k != int(k):  # 2.5, True, "5"
-                raise ValueError(bad_k(k))
+            whole_k(k)
             _list_of_str(sources, "file names", "sources")
             _list_of_str(regions, "place names", "regions")
             return search_api_result(query, int(k), mode, sources, page.index, regions or None, since or None,
@@ -192,6 +200,9 @@ def wire_upload(page: Page) -> None:
 
     def add_document(filename: str, content_base64: str) -> dict:
         """Add one bulletin given its file name and its bytes in base64: {saved, file, message}."""
+        if not isinstance(filename, str) or not isinstance(content_base64, (str, type(None))):
+            return {"saved": False, "file": filename if isinstance(filename, str) else repr(filename),
+                    "message": "✗ filename and content_base64 must be text (the content as base64)"}
         try:
             data = base64.b64decode(content_base64 or "", validate=True)
         except (binascii.Error, ValueError):
