@@ -5,8 +5,8 @@ The cluster runs inside a network namespace of the test's own (``unshare -n``, l
 outside one, Ray binds the machine's public address and looks itself up through a public
 resolver (/work/shared/notes: "Past one machine").  A head and a second node, each with one CPU
 and its own temp dir; tests/ray_job.py makes the builds there and the tests read what it wrote.
-Two of the seed bulletins, embedded one text per model call (BULLETIN_QA_BATCH=1), so a vector
-depends on its text alone whatever batch it travels in.
+Two of the seed bulletins, in the model's usual batches: a vector depends on its text alone
+(per-row int8 scales, qa/embed/onnx.py), whatever batch it travels in on whichever node.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def cluster_builds(tmp_path_factory):
     script = f"""
 set -e
 ip link set lo up
-export RAY_USAGE_STATS_ENABLED=0 RAY_AUTH_MODE=disabled BULLETIN_QA_BATCH=1
+export RAY_USAGE_STATS_ENABLED=0 RAY_AUTH_MODE=disabled
 {ray_cmd} start --head --port {PORT} --num-cpus 1 --temp-dir {head_tmp} --include-dashboard false \\
     --disable-usage-stats --node-ip-address 127.0.0.1 >{out}/head.log 2>&1
 {ray_cmd} start --address 127.0.0.1:{PORT} --num-cpus 1 --temp-dir {node_tmp} \\
