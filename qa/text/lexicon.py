@@ -412,9 +412,9 @@ _UNIT_CHARS = frozenset("省市县区州盟旗委")  # an administrative unit (�
 @lru_cache(maxsize=1024)  # small: a text may be a whole first paragraph (sentence.places_in caches its own)
 def word_boundaries(text: str) -> frozenset:
     """The offsets where jieba's words of ``text`` begin and end."""
-    from qa.text.chars import jieba_ready
+    from qa.text.chars import jieba_tokenize
 
-    return frozenset(b for _w, a, e in jieba_ready().tokenize(text) for b in (a, e))
+    return frozenset(b for _w, a, e in jieba_tokenize(text) for b in (a, e))
 
 
 _PLACES: Places | None = None
