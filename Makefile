@@ -1,6 +1,7 @@
 # The two commands of the README: `make serve` and `make test`.
 # Each creates .venv if missing, installs torch==2.13.0 first (the CPU build; an unpinned
-# torch would pull a multi-GB CUDA build), then the project with its test extras.
+# torch would pull a multi-GB CUDA build), then the project with its test and OCR extras.
+# Debian packages: antiword and catdoc (old Word files), fonts-wqy-microhei (scanned test pages).
 PY      ?= python3
 VENV    ?= .venv
 BIN      = $(VENV)/bin
@@ -18,7 +19,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,ocr]'
 	touch $@
 
 setup: $(VENV)/.installed

@@ -59,6 +59,9 @@ class Settings:
     read_seconds: float = _setting(120.0, float, "time limit for reading one file; past it the file is skipped and "
                                                  "named")
     read_memory_mb: int = _setting(1024, int, "memory limit (address space) of the worker that reads files")
+    ocr_memory_mb: int = _setting(2560, int, "memory limit (address space) of the worker that reads PDFs and images: "
+                                              "OCR's ONNX Runtime and OpenCV take ~0.9 GB of it before a page, a "
+                                              "page ~0.6 GB more")
     read_worker: bool = _setting(True, bool, "read files in a limited worker process (0/off: in this process)")
     max_upload_bytes: int = _setting(5 * 1024 * 1024, int, "largest file the page accepts as an upload")
     user: str | None = _setting(None, str, "page login name (required, with PASSWORD, to serve beyond 127.0.0.1)")

@@ -230,3 +230,43 @@ def test_markdown_blocks_are_read_on_their_own_lines():
     assert out[6] == INDENT + "指标 目标" and out[7] == "" and out[8] == INDENT + "乡镇社工站覆盖率 百分之百"
     assert out[11] == INDENT + "代码块一行"
     assert out[13] == "转义 *星号* 与 & 实体，snake_case 与 5 * 3 保留，删除线 与 图片说明 取文字。"
+
+
+def _unpunctuated(path: Path, n_bytes: int) -> Path:
+    """Chinese characters without a punctuation mark, a space or a line break (issue 31, finding 7)."""
+    import random
+
+    rnd = random.Random(7)
+    han = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    path.write_text("".join(rnd.choice(han) for _ in range(n_bytes // 3)), encoding="utf-8")
+    return path
+
+
+def test_unpunctuated_file_is_prepared_under_the_read_limits(tmp_path):
+    """Reading and chunking a 2 MB file without punctuation happen in the reading worker: with the
+    default limits its passages come back; with a limit it cannot meet it is named and skipped
+    instead of holding the build (finding 7: 2 MB kept the page's Rebuild busy ~14.5 min)."""
+    from qa.settings import Settings
+
+    p = _unpunctuated(tmp_path / "wall.txt", 2 * 1024 * 1024)
+    s = Settings()
+    try:
+        doc = read_document(p, root=tmp_path, settings=s, chunking=(500, 100))
+    except IngestError as e:  # a machine too busy for the limit: named, not hanging
+        assert "wall.txt" in str(e) and "limit" in str(e)
+    else:
+        assert doc.chunks and all(len(c.text) <= 500 for c in doc.chunks)
+        assert sum(len(c.text) for c in doc.chunks) >= len(doc.text) * 0.99
+    with pytest.raises(IngestError, match=r"wall\.txt: reading it took longer than the 1 s limit"):
+        read_document(p, root=tmp_path, settings=s.replace(read_seconds=1.0), chunking=(500, 100))
+
+
+def test_jieba_pieces_cover_the_text_linearly():
+    """The pieces jieba gets (qa.text.chars.pieces) are bounded and cover the text in order."""
+    from qa.text.chars import JIEBA_PIECE, jieba_tokenize, pieces
+
+    text = "社会工作" * 300 + "，" + "民政" * 500 + "。末尾"
+    got = list(pieces(text))
+    assert "".join(p for _, p in got) == text
+    assert all(len(p) <= JIEBA_PIECE and text[o:o + len(p)] == p for o, p in got)
+    assert all(text[a:e] == w for w, a, e in jieba_tokenize(text))

@@ -248,7 +248,8 @@ def passage_of(row: dict, hit, rank: int) -> Passage:
                    row.get("page_start"), row.get("page_end"), publication or "",
                    row.get("region", ""), row.get("date", ""), row.get("issuer", ""),
                    list(row.get("region_codes") or []), list(getattr(hit, "marks", [])),
-                   issue=row.get("issue", ""), issue_date=row.get("issue_date", ""))
+                   issue=row.get("issue", ""), issue_date=row.get("issue_date", ""),
+                   ocr=bool(row.get("ocr")), boxes=list(row.get("boxes") or []))
 
 
 def search(query: str, k: int = 5, *, mode: str = "hybrid", index: str | os.PathLike | None = None,

@@ -16,10 +16,10 @@ def _progress_bar():
 
     def progress(stage: str, done: int, total: int):
         bar = bars.get(stage)
-        if bar is None:
+        if bar is None or done < bar.n or total != bar.total:  # a new file's OCR pages: a new bar
             bar = bars[stage] = tqdm(total=total, desc={"read": "reading files", "embed": "embedding passages", "embed sentences": "embedding sentences",
-                                                          "lexical": "word index", "write": "writing"}.get(stage, stage),
-                                     unit="file" if stage == "read" else "passage", leave=False, file=sys.stderr)
+                                                          "lexical": "word index", "write": "writing", "ocr": "OCR pages"}.get(stage, stage),
+                                     unit={"read": "file", "ocr": "page"}.get(stage, "passage"), leave=False, file=sys.stderr)
         bar.n = done
         bar.refresh()
         if done >= total:

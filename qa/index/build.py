@@ -80,7 +80,7 @@ def build_locked(corpus, target, embedder, second, ensemble, rebuild, chunk_size
         finally:
             cluster.close()
     return _build(corpus, target, embedder, second, ensemble, rebuild, chunk_size, chunk_overlap, progress, t0,
-                  settings, _prepare_here(read, corpus, chunk_size, chunk_overlap))
+                  settings, _prepare_here(read, corpus, chunk_size, chunk_overlap, progress))
 
 
 def _build(corpus, target, embedder, second, ensemble, rebuild, chunk_size, chunk_overlap, progress, t0, settings,
@@ -148,17 +148,18 @@ class _BuildPlan:
         return np.asarray(self.old.vectors) if self.old is not None else None
 
 
-def _prepare_here(read, corpus, chunk_size: int, chunk_overlap: int):
-    """Read and chunk files one after another in this process: yields (name, document or the
-    error's text, chunks)."""
+def _prepare_here(read, corpus, chunk_size: int, chunk_overlap: int, progress=None):
+    """Read and chunk files one after another (each in the reading worker): yields (name,
+    document or the error's text, chunks)."""
     def prepare(jobs):
         for path, name in jobs:
-            try:
-                doc = read(path, name, root=corpus)
+            try:  # read and chunked in the reading worker, under its limits (qa/ingest/worker.py)
+                doc = read(path, name, root=corpus, chunking=(chunk_size, chunk_overlap), progress=pages)
             except (IngestError, OSError) as e:
                 yield name, of_exception(e), None
                 continue
-            yield name, doc, chunk_document(doc, chunk_size, chunk_overlap)
+            yield name, doc, doc.chunks if doc.chunks is not None else chunk_document(doc, chunk_size, chunk_overlap)
+    pages = (lambda done, total: progress("ocr", done, total)) if progress else None  # OCR pages of a file
     return prepare
 
 
@@ -239,6 +240,10 @@ def _file_entry(name, doc, chunks, plan: _BuildPlan, prev, dates) -> list:
     plan.files[name] = entry
     if "undecodable lines" in doc.encoding:
         msg = f"read {name} in part: {doc.encoding.split('(', 1)[1].rstrip(')')} (neither UTF-8 nor GB18030)"
+        log.warning(msg)
+        plan.report.warnings.append(msg)
+    for why in doc.meta.get("skipped_pages", []):  # a scanned page over the read limits (qa/ingest/worker.py)
+        msg = f"read {name} without {why}"
         log.warning(msg)
         plan.report.warnings.append(msg)
     return chunks

@@ -19,9 +19,9 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 
-from qa.ingest.formats import page_range
+from qa.ingest.formats import ocr_region, page_range
 from qa.ingest.read import Block, Document, _ends_sentence
-from qa.text.chars import HAN, jieba_ready
+from qa.text.chars import HAN, jieba_cut, jieba_ready
 from qa.text.sentences import sentences
 from qa.text.variants import simplified
 from qa.ingest.masthead import read_masthead
@@ -60,6 +60,8 @@ class Chunk:
     issue: str = ""  # the issue of the publication (doc_title) and its date (qa/ingest/masthead.py)
     issue_date: str = ""
     headline: bool = True  # the title is a headline printed in the file, not made of the first sentence
+    ocr: bool = False  # its text was read by OCR from a scan or a photo
+    boxes: list = field(default_factory=list)  # OCR: its outline on each page, [[page, x0, y0, x1, y1]] (fractions)
 
     @property
     def embed_text(self) -> str:
@@ -411,7 +413,7 @@ def _names(text: str) -> set[str]:
 
 
 def _title_words(text: str) -> set[str]:
-    return {w.lower() for w in jieba_ready().lcut(text) if len(w) >= 2 and not w.isspace() and not _PUNCT.match(w)}
+    return {w.lower() for w in jieba_cut(text) if len(w) >= 2 and not w.isspace() and not _PUNCT.match(w)}
 
 
 def join_title(lines: list[str]) -> str:
@@ -451,9 +453,10 @@ def chunk_document(doc: Document, chunk_size: int = CHUNK_SIZE, chunk_overlap: i
                 start = text.find(body)
             end = start + len(body) - 1
             pages = page_range(doc.meta, lines[start], lines[end]) or (None, None)
+            ocr, boxes = ocr_region(doc.meta, lines[start], lines[end])
             chunks.append(Chunk(doc.source, art.title, lines[start], lines[end], body, a_no, len(chunks), *pages,
                                 doc_title=head.publication, issue=head.issue, issue_date=head.issue_date, region=meta.region, region_codes=list(meta.region_codes),
-                                date=meta.date, issuer=meta.issuer, headline=art.headline))
+                                date=meta.date, issuer=meta.issuer, headline=art.headline, ocr=ocr, boxes=boxes))
     return chunks
 
 
@@ -470,7 +473,7 @@ def _code_fingerprint() -> str:
 
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for f in [here / n for n in ("read.py", "formats.py", "chunk.py", "metadata.py", "masthead.py")] + [here.parent / "text" / "sentences.py"]:
+    for f in [here / n for n in ("read.py", "formats.py", "chunk.py", "metadata.py", "masthead.py", "ocr.py")] + [here.parent / "text" / "sentences.py"]:
         if f.exists():
             h.update(f.read_bytes())
     return h.hexdigest()[:16]

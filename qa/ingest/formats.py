@@ -30,18 +30,14 @@ import logging
 import re
 from html.parser import HTMLParser
 
+from qa.ingest.errors import INDENT, IngestError  # noqa: F401 - both are also read from here
 from qa.messages import Msg
 
 log = logging.getLogger(__name__)
 
-INDENT = "\u3000\u3000"  # marks the start of a paragraph for the cleaning
 
 
 # --------------------------------------------------------------------------- text and its encoding
-
-
-class IngestError(ValueError):
-    """A file that cannot be read as text (binary, empty, undecodable)."""
 
 
 def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
@@ -159,12 +155,23 @@ def _check_text(text: str, name: str) -> str:
     return text
 
 
-def extract(suffix: str, data: bytes, name: str) -> tuple[str, str, dict]:
-    """(text, encoding label, meta) of a file's bytes, by suffix (".pdf", ".docx", ...)."""
+def extract(suffix: str, data: bytes, name: str, ocr=None) -> tuple[str, str, dict]:
+    """(text, encoding label, meta) of a file's bytes, by suffix (".pdf", ".docx", ...).  ``ocr``
+    (:class:`qa.ingest.ocr.OcrJob`): scanned PDF pages and images are read by OCR."""
+    from qa.ingest.ocr import IMAGE_SUFFIXES, OcrJob, read_image
+
+    if suffix.lower() in IMAGE_SUFFIXES or suffix.lower() == ".pdf":
+        job = ocr if ocr is not None else OcrJob(None, "")
+        fn = read_image if suffix.lower() in IMAGE_SUFFIXES else read_pdf
+        return _extract_with(lambda d, n: fn(d, n, job), suffix, data, name)
     fn = EXTRACTORS.get(suffix.lower())
     if fn is None:
         text, enc = decode_bytes(data, name)
         return text, enc, {"format": "txt"}
+    return _extract_with(fn, suffix, data, name)
+
+
+def _extract_with(fn, suffix: str, data: bytes, name: str) -> tuple[str, str, dict]:
     try:
         return fn(data, name)
     except IngestError:
@@ -173,6 +180,22 @@ def extract(suffix: str, data: bytes, name: str) -> tuple[str, str, dict]:
         raise IngestError(f"{name}: too deeply nested to read ({e})") from e
     except Exception as e:  # noqa: BLE001 - a parser failing on a damaged file is a skipped file
         raise IngestError(f"{name}: cannot read this {suffix} file ({type(e).__name__}: {e})") from e
+
+
+def ocr_region(meta: dict, start_line: int, end_line: int) -> tuple[bool, list]:
+    """Did extracted lines start_line..end_line come from OCR, and their outline on each page:
+    ``[[page, x0, y0, x1, y1], ...]`` (fractions of the page), for the viewer."""
+    boxes = meta.get("ocr_boxes") if meta else None
+    if not boxes:
+        return False, []
+    pages = meta["pages"]
+    by_page: dict[int, list] = {}
+    for i in range(max(start_line, 1) - 1, min(end_line, len(boxes))):
+        b = boxes[i]
+        if b is not None:
+            u = by_page.setdefault(pages[i], list(b))
+            u[:] = [min(u[0], b[0]), min(u[1], b[1]), max(u[2], b[2]), max(u[3], b[3])]
+    return bool(by_page), [[p, *u] for p, u in sorted(by_page.items())]
 
 
 def page_range(meta: dict, start_line: int, end_line: int) -> tuple[int, int] | None:
@@ -188,7 +211,9 @@ def page_range(meta: dict, start_line: int, end_line: int) -> tuple[int, int] | 
 # --------------------------------------------------------------------------- PDF
 
 
-def read_pdf(data: bytes, name: str) -> tuple[str, str, dict]:
+def read_pdf(data: bytes, name: str, ocr=None) -> tuple[str, str, dict]:
+    """A PDF's text layer, page by page; a page without one is read by OCR when ``ocr`` (an
+    :class:`qa.ingest.ocr.OcrJob`) is given."""
     import logging
 
     import pypdf
@@ -204,29 +229,45 @@ def read_pdf(data: bytes, name: str) -> tuple[str, str, dict]:
             raise IngestError(f"{name}: the PDF is encrypted ({e})") from e
         if not ok:
             raise IngestError(f"{name}: the PDF is encrypted with a password")
-    lines: list[str] = []
-    pages: list[int] = []
-    failed = []
+    texts, failed = [], []
     for no, page in enumerate(reader.pages, start=1):
         try:
-            text = page.extract_text() or ""
+            texts.append(page.extract_text() or "")
         except Exception as e:  # noqa: BLE001 - one bad page does not lose the others
             failed.append(f"page {no}: {type(e).__name__}")
-            text = ""
+            texts.append("")
+    scanned = [no for no, t in enumerate(texts, 1) if not t.strip()]  # a failed page too: OCR may read it
+    got, skipped = {}, []
+    if scanned and ocr is not None:  # pages without a text layer go through OCR (qa/ingest/ocr.py)
+        from qa.ingest.ocr import ocr_pages, pdf_renderer
+
+        got, skipped = ocr_pages(ocr, scanned, pdf_renderer(data))
+    out = {"lines": [], "pages": [], "boxes": []}
+    for no, text in enumerate(texts, start=1):
+        if no in got:
+            from qa.ingest.ocr import put_lines
+
+            put_lines(out, no, got[no])
+            continue
         page_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         if page_lines and page_lines[-1] == "":
             page_lines.pop()
-        if not page_lines:
-            page_lines = [""]
-        lines += page_lines
-        pages += [no] * len(page_lines)
-    if not any(line.strip() for line in lines):
+        page_lines = page_lines or [""]
+        out["lines"] += page_lines
+        out["pages"] += [no] * len(page_lines)
+        out["boxes"] += [None] * len(page_lines)
+    if not any(line.strip() for line in out["lines"]):
         raise IngestError(f"{name}: the PDF has no text layer (a scan?) - nothing to index"
-                          + (f"; unreadable {', '.join(failed)}" if failed else ""))
-    meta = {"format": "pdf", "pages": pages, "page_count": len(reader.pages)}
+                          + (f"; unreadable {', '.join(failed)}" if failed else "")
+                          + (f"; {'; '.join(skipped)}" if skipped else ""))
+    meta = {"format": "pdf", "pages": out["pages"], "page_count": len(reader.pages)}
+    if got:
+        meta["ocr_boxes"], meta["ocr_pages"] = out["boxes"], sorted(got)
     if failed:
         meta["unreadable_pages"] = failed
-    return "\n".join(lines), "pdf", meta
+    if skipped:
+        meta["skipped_pages"] = skipped
+    return "\n".join(out["lines"]), "pdf+ocr" if got else "pdf", meta
 
 
 # --------------------------------------------------------------------------- DOCX

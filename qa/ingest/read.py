@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.ingest.formats import IngestError, decode_bytes, extract  # noqa: F401 - the errors live with the readers
+from qa.ingest.ocr import IMAGE_SUFFIXES, OcrJob
 from qa.text.chars import CJK, jieba_ready
 
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")  # see qa/ingest/formats.py
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx") + IMAGE_SUFFIXES  # see qa/ingest/formats.py
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef\u2018-\u201f\u2026\u2014"
@@ -60,6 +61,7 @@ class Document:
     sha256: str
     size: int
     meta: dict = field(default_factory=dict)
+    chunks: list | None = None  # its passages, when it was read with ``chunking``
 
     @property
     def text(self) -> str:
@@ -233,20 +235,28 @@ def clean(raw: str) -> tuple[str, list[int]]:
 
 
 def read_document(path: Path, source: str | None = None, *, root: Path | None = None,
-                  settings=None) -> Document:
+                  settings=None, chunking: tuple[int, int] | None = None, progress=None) -> Document:
     """Read and clean one file, in a worker process with a memory and a time limit
     (:mod:`qa.ingest.worker`): a hostile file is skipped with :class:`IngestError` naming it.
     ``root``: the corpus folder; a file whose real path (symlinks resolved) is not inside it
-    is refused.  ``settings`` (qa.settings.Settings, default ``Settings()``): the limits, and
-    whether to read in a worker at all."""
+    is refused.  ``settings`` (qa.settings.Settings, default ``Settings()``): the limits, whether
+    to read in a worker at all, and the cache folder (OCR text is kept there by file hash).
+    ``chunking``: (chunk size, overlap): the worker chunks the document too, so a file's whole
+    preparation is under the limits (``Document.chunks``; None when read without a worker).  ``progress(done, total)``: pages read
+    by OCR."""
     from qa.ingest import worker as readworker
     from qa.settings import Settings
 
     settings = settings if settings is not None else Settings()
     name = source or Path(path).name
+    opts = {"chunking": chunking, "ocr_cache": str(settings.cache_dir / "ocr")}
     if not settings.read_worker:
-        return read_document_here(path, name, root)
-    return readworker.read(Path(path), name, root, seconds=settings.read_seconds, memory_mb=settings.read_memory_mb)
+        report = (lambda msg: progress(*msg[2:])) if progress else None
+        return read_document_here(path, name, root, opts, report=report)
+    scan = Path(path).suffix.lower() in IMAGE_SUFFIXES + (".pdf",)  # may need OCR, and its memory
+    memory_mb = max(settings.read_memory_mb, settings.ocr_memory_mb) if scan else settings.read_memory_mb
+    return readworker.read(Path(path), name, root, seconds=settings.read_seconds, memory_mb=memory_mb,
+                           opts=opts, progress=progress)
 
 
 def inside(path: Path, root: Path) -> bool:
@@ -255,8 +265,12 @@ def inside(path: Path, root: Path) -> bool:
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
-def read_document_here(path, name: str, root=None) -> Document:
-    """:func:`read_document` in this process, without limits (the worker runs this)."""
+def read_document_here(path, name: str, root=None, opts: dict | None = None, report=None) -> Document:
+    """:func:`read_document` in this process, without limits (the worker runs this, and chunks
+    the document when ``opts["chunking"]``).  ``opts``: "ocr_cache", "skip_pages" ({page: why});
+    ``report(message)``: OCR progress,
+    ``("page", page or None, done, total)``."""
+    opts = opts or {}
     path = Path(path)
     if root is not None and not inside(path, root):
         raise IngestError(f"{name}: its real path is outside the corpus folder (a symlink?); not read")
@@ -265,18 +279,21 @@ def read_document_here(path, name: str, root=None) -> Document:
         size = os.fstat(f.fileno()).st_size
         if size > MAX_FILE_BYTES:
             raise IngestError(f"{name}: {size} bytes is larger than the {MAX_FILE_BYTES}-byte limit")
-        data = f.read(MAX_FILE_BYTES + 1)
+        data = f.read(min(size, MAX_FILE_BYTES) + 1)  # no 50 MB buffer for a small file
     if len(data) > MAX_FILE_BYTES:
         raise IngestError(f"{name}: larger than the {MAX_FILE_BYTES}-byte limit")
-    text, encoding, meta = extract(path.suffix.lower(), data, name)
+    sha = hashlib.sha256(data).hexdigest()
+    ocr = OcrJob(opts.get("ocr_cache"), sha, dict(opts.get("skip_pages") or {}), report)
+    text, encoding, meta = extract(path.suffix.lower(), data, name, ocr=ocr)
     blocks = split_blocks(text)
     if not blocks:
-        raise IngestError(f"{name}: no text left after cleaning")
+        raise IngestError(f"{name}: no text left after cleaning"
+                          + (f" ({'; '.join(meta['skipped_pages'])})" if meta.get("skipped_pages") else ""))
     src = meta.pop("source_lines", None)
     if src:  # HTML: cite the lines of the .html file, not of the extracted text
         for b in blocks:
             b.lines = [src[n - 1] for n in b.lines]
-    return Document(name, blocks, encoding, hashlib.sha256(data).hexdigest(), len(data), meta)
+    return Document(name, blocks, encoding, sha, len(data), meta)
 
 
 def _corpus_files(corpus: Path) -> list[Path]:

@@ -56,9 +56,9 @@ def send(obj):
     out.write(H.pack(len(data)) + data)
     out.flush()
 
-from qa.ingest import read as ingest, formats  # noqa: E401,F401
+from qa.ingest import read as ingest, formats, chunk  # noqa: E401,F401
 ingest.jieba_ready()
-for mod in ("charset_normalizer", "pypdf", "docx", "markdown_it"):
+for mod in ("charset_normalizer", "pypdf", "docx", "markdown_it", "langchain_text_splitters"):
     try:
         __import__(mod)
     except Exception:
@@ -70,9 +70,12 @@ while True:
     head = inp.read(H.size)
     if len(head) < H.size:
         break
-    path, name, root = pickle.loads(inp.read(H.unpack(head)[0]))
+    path, name, root, opts = pickle.loads(inp.read(H.unpack(head)[0]))
     try:
-        reply = ("ok", ingest.read_document_here(path, name, root))
+        doc = ingest.read_document_here(path, name, root, opts, report=send)
+        if opts.get("chunking"):  # the whole preparation under the limits (issue 31, finding 7)
+            doc.chunks = chunk.chunk_document(doc, *opts["chunking"])
+        reply = ("ok", doc)
     except ingest.IngestError as e:
         reply = ("ingest", str(e))
     except MemoryError:
@@ -165,6 +168,10 @@ class _Worker:
             raise WorkerGone(self._how_it_ended()) from e
         return self._receive(time.monotonic() + seconds)
 
+    def receive(self, seconds: float):
+        """The worker's next message, within ``seconds``."""
+        return self._receive(time.monotonic() + seconds)
+
 
 _idle: list[_Worker] = []
 _idle_lock = threading.Lock()
@@ -198,28 +205,68 @@ def _shutdown() -> None:
             w.kill()
 
 
-def read(path: Path, name: str, root: Path | None, *, seconds: float, memory_mb: int):
-    """:class:`qa.ingest.read.Document` of ``path``, read in a worker process within the limits:
-    ``seconds`` of wall time (a 50 MB PDF's text layer fits in the default), ``memory_mb`` of
-    address space."""
+class _PageOver(Exception):
+    """A page of a file passed a limit while it was read (OCR); the file is read again without it."""
+
+    def __init__(self, page: int, why: str):
+        super().__init__(page, why)
+        self.page, self.why = page, why
+
+
+def read(path: Path, name: str, root: Path | None, *, seconds: float, memory_mb: int, opts: dict | None = None,
+         progress=None):
+    """:class:`qa.ingest.read.Document` of ``path``, read (and with ``opts["chunking"]``, chunked)
+    in a worker process within the limits: ``seconds`` of wall time (a 50 MB PDF's text layer fits
+    in the default), ``memory_mb`` of address space.  A page that goes through OCR has ``seconds``
+    of its own: one that passes it is named in ``meta["skipped_pages"]`` and the file is read again
+    without it (the pages done come from the OCR cache).  ``progress(done, total)``: OCR pages."""
+    from qa.ingest.formats import IngestError
+
+    opts = dict(opts or {})
+    skipped = dict(opts.get("skip_pages") or {})
+    while True:
+        opts["skip_pages"] = dict(skipped)
+        try:
+            return _read_once(path, name, root, seconds, memory_mb, opts, progress)
+        except _PageOver as e:
+            if e.page in skipped:  # no progress: the same page again
+                raise IngestError(f"{name}: cannot be read (page {e.page}: {e.why}); skipped") from None
+            skipped[e.page] = e.why
+
+
+def _read_once(path: Path, name: str, root: Path | None, seconds: float, memory_mb: int, opts: dict, progress):
     from qa.ingest.formats import IngestError
 
     try:
         w = _take(memory_mb)
     except WorkerGone as e:
         raise IngestError(f"{name}: cannot be read ({e})") from None
+    page = None  # the page being read by OCR, when one is
     try:
-        kind, value = w.call((str(path), name, str(root) if root is not None else None), seconds)
+        reply = w.call((str(path), name, str(root) if root is not None else None, opts), seconds)
+        while reply[0] == "page":  # ("page", page being started or None, pages done, pages)
+            _, page, done, total = reply
+            if progress:
+                progress(done, total)
+            reply = w.receive(seconds)
+        kind, value = reply
     except TimeoutError:
+        if page is not None:
+            raise _PageOver(page, f"OCR took longer than the {seconds:g} s limit for one page "
+                                  "(BULLETIN_QA_READ_SECONDS)") from None
         raise IngestError(f"{name}: reading it took longer than the {seconds:g} s limit for one file "
                           f"(BULLETIN_QA_READ_SECONDS); skipped") from None
     except WorkerGone as e:
+        if page is not None:
+            raise _PageOver(page, str(e)) from None
         raise IngestError(f"{name}: cannot be read ({e}); skipped") from None
     if kind == "ok":
         _give_back(w)
         return value
     if kind == "memory":
         w.kill()
+        if page is not None:
+            raise _PageOver(page, f"OCR needs more than the {w.mem_mb} MB memory limit (BULLETIN_QA_READ_MEMORY_MB)")
         raise IngestError(f"{name}: reading it needs more than the {w.mem_mb} MB memory limit for one file "
                           f"(BULLETIN_QA_READ_MEMORY_MB); skipped")
     _give_back(w)

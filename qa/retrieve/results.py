@@ -31,6 +31,8 @@ class Passage:
     marks: list = field(default_factory=list)
     issue: str = ""  # the publication's issue (2024年第3期), when the file gives it
     issue_date: str = ""  # the issue's date, YYYY-MM-DD
+    ocr: bool = False  # the text was read by OCR from a scan or a photo (it may hold misread characters)
+    boxes: list = field(default_factory=list)  # OCR: the passage's outline on each page, [[page, x0, y0, x1, y1]]
 
     @property
     def citation(self) -> str:
@@ -73,6 +75,7 @@ def reference(p, lang: str = "en") -> str:
     pages = ""
     if getattr(p, "page_start", None) is not None:
         pages = str(p.page_start) if p.page_start == p.page_end else f"{p.page_start}-{p.page_end}"
+        pages += (" (OCR)" if lang != "zh" else "（OCR识别）") if getattr(p, "ocr", False) else ""
     pub, issue, issue_date = (getattr(p, k, "") or "" for k in ("doc_title", "issue", "issue_date"))
     date = p.date if p.date and p.date != issue_date else ""
     zh = lang == "zh"
