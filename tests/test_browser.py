@@ -985,3 +985,51 @@ def slow_pdf(path: Path) -> Path:
     c.drawString(72, 760, "崆峒区建成社工站15个，配备社工人员42名。")
     c.save()
     return path
+
+
+def test_phone_cards_fold_the_question_stays_and_date_hints_fit(day_page):
+    """On a 390×844 phone: the date boxes' placeholders are not cut off; each card shows its
+    answering sentence with a little around it and opens the whole passage on demand; the
+    question box stays in view while the cards scroll."""
+    from selenium.webdriver.common.by import By
+
+    url = day_page[0]
+    d = browser("zh-CN", PHONE)
+    try:
+        wait = open_page(d, url)
+        fits = d.execute_script("""
+            return ['#since', '#until'].map(id => {
+              const i = document.querySelector(id + ' input, ' + id + ' textarea'), cs = getComputedStyle(i);
+              const c = document.createElement('canvas').getContext('2d'); c.font = cs.font;
+              return [c.measureText(i.placeholder).width,
+                      i.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)]; });""")
+        assert all(need <= room for need, room in fits), fits
+        ask_here(d, wait, "社会工作专业人才 2025年 目标")
+        cards = d.execute_script("""
+            return [...document.querySelectorAll('#cards .qa-card')].map(c => {
+              const m = c.querySelector('.qa-text mark'), r = m && m.getBoundingClientRect();
+              return {h: c.getBoundingClientRect().height, folds: c.querySelectorAll('.qa-fold').length,
+                      hidden: [...c.querySelectorAll('.qa-fold')].every(f => f.offsetParent === null),
+                      mark: !!(r && r.height > 0), text: c.querySelector('.qa-text').innerText.length}; });""")
+        assert len(cards) == 5 and all(c["mark"] for c in cards), cards  # the answering sentence shows
+        folded = [i for i, c in enumerate(cards) if c["folds"]]
+        assert folded and all(cards[i]["hidden"] for i in folded), cards
+        assert all(c["h"] < 0.75 * PHONE[1] for c in cards), cards
+        i = folded[0]
+        card = d.find_elements(By.CSS_SELECTOR, "#cards .qa-card")[i]
+        button = card.find_element(By.CSS_SELECTOR, ".qa-expand")
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+        button.click()
+        opened = d.execute_script("""const c = arguments[0];
+            return [[...c.querySelectorAll('.qa-fold')].every(f => f.offsetParent !== null),
+                    c.querySelector('.qa-text').innerText.length];""", card)
+        assert opened[0] and opened[1] > cards[i]["text"], (opened, cards[i])
+        assert button.text == "收起"
+        d.execute_script("document.querySelectorAll('#cards .qa-card')[4].scrollIntoView({block: 'end'})")
+        time.sleep(0.3)
+        top, bottom = d.execute_script(
+            "const r = document.querySelector('#question').getBoundingClientRect(); return [r.top, r.bottom]")
+        assert 0 <= top and bottom <= PHONE[1], (top, bottom)
+        assert d.execute_script("return document.documentElement.scrollWidth") <= PHONE[0]
+    finally:
+        close(d)

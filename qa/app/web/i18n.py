@@ -247,6 +247,9 @@ TEXT = {
     "undated": ("{n} of {m} articles carry no date; the date filter left them out.",
                 "{m} 篇文章中有 {n} 篇没有日期，日期筛选已把它们排除在外。"),
     "all_dated": ("Every article ({m}) carries a date.", "全部 {m} 篇文章都有日期。"),
+    # a card folded on a phone
+    "show_more": ("Show the whole passage", "展开全文"),
+    "show_less": ("Show less", "收起"),
     # the original file (qa/app/web/originals.py): its line viewer and what it says when it cannot show it
     "viewer_cited": ("the cited passage: {where}, marked", "所引段落：{where}（已标出）"),
     "viewer_raw": ("the file as it is", "原始文件"),

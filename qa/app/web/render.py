@@ -67,6 +67,45 @@ def marked(text: str, span) -> str:
     return "".join(out) + esc(text[at:])
 
 
+def _spans(span) -> list[tuple[int, int]]:
+    return [tuple(x) for x in (span if isinstance(span, list) else [span] if span else [])]
+
+
+def _marked_part(text: str, spans, a: int, b: int) -> str:
+    """``text[a:b]`` marked like :func:`marked`, the marks clipped to it."""
+    inside = [(max(s, a) - a, min(e, b) - a) for s, e in spans if s < b and e > a]
+    return marked(text[a:b], inside)
+
+
+AROUND = 90  # characters kept on each side of the answering sentence when a card is folded (phone)
+_ENDS = "。！？；!?;\n"
+
+
+def excerpt(text: str, span, lang: str = "en") -> str:
+    """The card's passage: the answering sentence with about :data:`AROUND` characters on each
+    side (cut at sentence ends), and the rest in folds that a phone hides until the card's
+    "show the whole passage" button opens them (page.css, page.js); a desktop shows everything."""
+    spans = _spans(span)
+    s, e = spans[0] if spans else (0, 0)
+    a = max(0, s - AROUND)
+    if a:
+        cut = [i + 1 for i in range(a, s) if text[i] in _ENDS]
+        a = cut[0] if cut else a
+    b = min(len(text), e + AROUND)
+    if b < len(text):
+        cut = [i for i in range(e + 1, b + 1) if text[i - 1] in _ENDS]
+        b = cut[-1] if cut else b
+    if a == 0 and b >= len(text):
+        return marked(text, span)
+    fold = '<span class="qa-fold">{}</span>'
+    head = (fold.format(_marked_part(text, spans, 0, a)) + '<span class="qa-ellipsis">…</span>') if a else ""
+    tail = ('<span class="qa-ellipsis">…</span>' + fold.format(_marked_part(text, spans, b, len(text)))
+            if b < len(text) else "")
+    button = (f'<button type="button" class="qa-expand" data-less="{esc(qa_i18n.text("show_less", lang))}">'
+              f'{esc(qa_i18n.text("show_more", lang))}</button>')
+    return head + _marked_part(text, spans, a, b) + tail + button
+
+
 ASKED_SHOWN = 200  # characters of the question echoed above the answer (a long one ends in …)
 
 
@@ -148,7 +187,7 @@ def render_cards(result: dict, index: Index, lang: str = "en", corpus: Path | No
             f'<div class="qa-meta"><span class="qa-filename">{esc(p.source)}</span> · {where} · '
             f'<span class="qa-score" title="{esc(score_title(p, lang))}">{esc(t("score", lang, s=f"{p.score:.2f}"))}'
             f'</span>{sim_txt}</div>'
-            f'<div class="qa-text">{marked(p.text, p.marks or p.highlight)}</div>'
+            f'<div class="qa-text">{excerpt(p.text, p.marks or p.highlight, lang)}</div>'
             f'<div class="qa-actions">{copy_button(p, lang)}{link}</div>{context}</div>')
     out.append(f'<div class="qa-meta qa-score-note">{esc(t("score_note", lang))}</div>')
     return "\n".join(out)

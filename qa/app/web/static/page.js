@@ -65,3 +65,14 @@ document.addEventListener('click', (event) => {
   const real = document.querySelector('#qa-unfilter-btn');
   if (real) real.click();
 });
+// a card folded on a phone: its button shows the whole passage, and folds it again
+document.addEventListener('click', (event) => {
+  const b = event.target && event.target.closest ? event.target.closest('.qa-expand') : null;
+  if (!b) return;
+  event.preventDefault();
+  const card = b.closest('.qa-card');
+  if (!card) return;
+  const open = card.classList.toggle('qa-expanded');
+  if (!b.dataset.more) b.dataset.more = b.textContent;
+  b.textContent = open ? (b.dataset.less || b.dataset.more) : b.dataset.more;
+});
