@@ -157,3 +157,18 @@ def rebuild_index(corpus: Path, index: Index, from_scratch: bool = False, progre
 def status_html(index: Index, lang: str = "en") -> str:
     """The banner: how to build the index when there is none."""
     return "" if index.has_live() else missing_index_html(index.describe(), lang)
+
+
+WARM_QUERY = "社会工作 social work"  # any question: it only has to run every part of a search once
+
+
+def warm(index: Index) -> None:
+    """Run one search at start, so that the first reader's question does not wait for what the
+    first search loads: the index, both models, jieba's dictionary and the places lexicon (10.8 s
+    of a first model-written answer in issue 31, of which the model took ~0.4 s).  A failure here
+    is the first question's to report."""
+    try:
+        if index.has_live():
+            index.search(WARM_QUERY, k=1)
+    except (IndexDamaged, OSError, ValueError, RuntimeError):
+        pass

@@ -42,6 +42,7 @@ import argparse
 import ipaddress
 import os
 import sys
+import threading
 from pathlib import Path
 
 from qa.settings import Settings  # importing qa sets the offline flags (qa.settings.offline)
@@ -51,7 +52,7 @@ import gradio as gr  # noqa: E402 - after the offline flags
 from qa.app.api import Index  # noqa: E402
 from qa.generate import llm as qa_generate  # noqa: E402
 from qa.app.web import i18n as qa_i18n  # noqa: E402
-from qa.app.web.handlers import status_html  # noqa: E402
+from qa.app.web.handlers import status_html, warm  # noqa: E402
 from qa.app.web.live import indexed_files  # noqa: E402
 from qa.app.web.layout import Page, ask_tab, docs_tab, static, theme  # noqa: E402
 from qa.app.web.originals import serve_originals  # noqa: E402
@@ -74,6 +75,7 @@ def create_app(corpus: str | os.PathLike | None = None, index: "str | os.PathLik
     with gr.Blocks(title="社会工作简报问答 · Bulletin QA", analytics_enabled=False) as demo:
         demo.qa_i18n, demo.qa_library = i18n, library  # for launch()
         demo.qa_indexed = lambda: indexed_files(index)  # the files the index cites (deleted ones too)
+        demo.qa_index = index  # warmed by launch()
         with gr.Column(elem_classes="qa-header"):
             gr.Markdown("# " + i18n("title"))
             gr.Markdown(i18n("subtitle"))
@@ -117,6 +119,8 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth=None
                       i18n=getattr(demo, "qa_i18n", None), prevent_thread_lock=True, **kwargs)
     if library is not None:
         serve_originals(demo, library, getattr(demo, "qa_indexed", lambda: {}))
+    if getattr(demo, "qa_index", None) is not None:  # the first question need not load everything
+        threading.Thread(target=warm, args=(demo.qa_index,), name="bulletin-qa-warm", daemon=True).start()
     if block:
         demo.block_thread()
     return out
