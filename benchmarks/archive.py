@@ -158,21 +158,33 @@ def do_build(corpus: str, index: str, vectors: str) -> dict:
 
 
 def do_bare(corpus: str, sample: int) -> dict:
-    """CPU-seconds of the bare encode (the model's embed_passages) of ``sample`` passages of the
-    corpus (0: all of them), per passage."""
+    """CPU-seconds of the bare encode (the model's embed_passages) of the passages of ``sample``
+    passages' worth of the corpus's files, drawn at random (0: every file), per passage."""
     from qa.app.api import Index
+    from qa.ingest.read import list_corpus
 
-    chunks = chunks_of(Path(corpus))
-    texts = [c.embed_text for c in chunks]
-    if sample and sample < len(texts):
-        texts = [texts[i] for i in np.random.default_rng(0).choice(len(texts), sample, replace=False)]
+    files = list_corpus(Path(corpus))
+    if sample:
+        rng = np.random.default_rng(0)
+        files = [files[i] for i in rng.permutation(len(files))]
+    texts: list[str] = []
+    for f in files:
+        texts += [c.embed_text for c in chunks_of_file(Path(corpus), f)]
+        if sample and len(texts) >= sample:
+            break
     e5 = Index.embedder_for(Settings.from_env())
     e5.embed_passages(texts[:8])
     c0 = time.process_time()
     e5.embed_passages(texts)
     cpu = time.process_time() - c0
-    return {"passages_encoded": len(texts), "cpu_s": round(cpu, 1), "cpu_s_per_passage": cpu / len(texts),
-            "corpus_passages": len(chunks)}
+    return {"passages_encoded": len(texts), "cpu_s": round(cpu, 1), "cpu_s_per_passage": cpu / len(texts)}
+
+
+def chunks_of_file(corpus: Path, p: Path) -> list:
+    from qa.ingest.chunk import chunk_document
+    from qa.ingest.read import read_document
+
+    return chunk_document(read_document(p, p.relative_to(corpus).as_posix()))
 
 
 def do_query(index: str, reps: int) -> dict:
@@ -185,13 +197,22 @@ def do_query(index: str, reps: int) -> dict:
             "parts": w["parts"], "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
+def start(*args: str) -> subprocess.Popen:
+    """This file run as a process (so its memory and CPU are its own)."""
+    return subprocess.Popen([sys.executable, str(Path(__file__)), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=str(ROOT))
+
+
+def result(proc: subprocess.Popen) -> dict:
+    """Its result: the last line it printed, JSON."""
+    out, err = proc.communicate()
+    if proc.returncode:
+        raise RuntimeError(f"{proc.args[2:]} failed:\n{err[-3000:]}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def child(*args: str) -> dict:
-    """This file run as a process (so its memory and CPU are its own); its last line is JSON."""
-    out = subprocess.run([sys.executable, str(Path(__file__)), *args], capture_output=True, text=True,
-                         env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=str(ROOT))
-    if out.returncode:
-        raise RuntimeError(f"{args[0]} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return result(start(*args))
 
 
 # ----------------------------------------------------------------------------- sizes, server CPU
@@ -233,9 +254,15 @@ def folder_sizes(folder: Path) -> dict:
 
 # ----------------------------------------------------------------------------- the whole benchmark
 
+def save(res: dict) -> None:
+    """What was measured so far, kept even if a later step fails or is stopped."""
+    (OUT / "archive-partial.json").write_text(json.dumps(res, ensure_ascii=False, indent=1))
+
+
 def bench_archive(n: int, vectors: str, reps: int, sample: int, stores_: list[str], vary_names: bool) -> dict:
-    """Over 60 lines because it is the benchmark's one sequence: corpus, bare encode, then each
-    store's build, size and query process, with the server's CPU around the database build."""
+    """The benchmark's one sequence: corpus, bare encode, the two stores' builds (two processes at
+    once: on a shared machine that halves the wall time; each one's CPU is its own), their sizes,
+    then a query process per store, one after the other."""
     import run
 
     res: dict = {"target_passages": n, "vectors": vectors, "vary_names": vary_names}
@@ -243,24 +270,31 @@ def bench_archive(n: int, vectors: str, reps: int, sample: int, stores_: list[st
     corpus, bulletins = make_corpus(n, vary_names)
     res["corpus"] = {"bulletins": bulletins + 5, "seconds": round(time.perf_counter() - t0, 1)}
     res["bare"] = child("bare", str(corpus), str(0 if vectors == "real" else sample))
-    res["corpus"]["passages"] = res["bare"]["corpus_passages"]
-    if "folder" in stores_:
-        folder = OUT / f"archive-{n}" / "index"
-        shutil.rmtree(folder, ignore_errors=True)
-        res["folder"] = {"build": child("build", str(corpus), str(folder), vectors)}
-        res["folder"] |= folder_sizes(folder)
-        res["folder"]["query"] = child("query", str(folder), str(reps))
-    if "postgres" in stores_:
-        with run.PgServer() as pg:
-            url = pg.new_db("archive")
-            pid = pg.srv.get_pid()
-            s0 = server_cpu(pid)
-            build = child("build", str(corpus), url, vectors)
+    save(res)
+    folder = OUT / f"archive-{n}" / "index"
+    shutil.rmtree(folder, ignore_errors=True)
+    with run.PgServer() as pg:  # the two builds at once (each process's own CPU is counted), then the queries
+        url = pg.new_db("archive")
+        pid = pg.srv.get_pid()
+        s0 = server_cpu(pid)
+        builds = {store: start("build", str(corpus), where, vectors)
+                  for store, where in (("postgres", url), ("folder", str(folder))) if store in stores_}
+        if "postgres" in builds:
+            build = result(builds["postgres"])
             build["server_cpu_s"] = round(server_cpu(pid) - s0, 1)
             build["cpu_s_with_server"] = round(build["cpu_s"] + build["server_cpu_s"], 1)
+            res["corpus"]["passages"] = build["passages"]
             res["postgres"] = {"build": build} | pg_sizes(url)
-            res["postgres"]["query"] = child("query", url, str(reps))
-    per = res["bare"]["cpu_s_per_passage"]
+            save(res)
+        if "folder" in builds:
+            res["folder"] = {"build": result(builds["folder"])} | folder_sizes(folder)
+            res["corpus"]["passages"] = res["folder"]["build"]["passages"]
+            save(res)
+        for store, where in (("postgres", url), ("folder", str(folder))):
+            if store in builds:
+                res[store]["query"] = child("query", where, str(reps))
+                save(res)
+    per = res["bare"]["cpu_s_per_passage"]  # (the build's passages: the corpus's count)
     res["bare"]["cpu_s_all_passages"] = round(per * res["corpus"]["passages"], 1)
     res["bare"]["measured_on_all"] = vectors == "real"
     return res
@@ -302,6 +336,8 @@ def main(argv=None) -> int:
     else:
         out = do_query(a.args[0], int(a.args[1]))
     print(json.dumps(out))
+    with open(OUT / "archive-steps.jsonl", "a", encoding="utf-8") as f:  # each step's result, as it comes
+        f.write(json.dumps({"step": a.step, "args": a.args, "at": time.strftime("%H:%M:%S"), **out}) + "\n")
     return 0
 
 
