@@ -570,3 +570,39 @@ def test_bad_k_and_non_text_content_are_one_line_errors_of_the_served_api(tmp_pa
         assert sorted(p.name for p in corpus.iterdir()) == before
     finally:
         demo.close()
+
+
+# --------------------------------------------------------------------------- issue 31, finding 5: exports pile up
+
+
+def test_exports_are_bounded_in_number_and_age_and_queued(tmp_path, seed_index):
+    """200 exports of distinct results leave at most MAX_FILES files; the same results again
+    write no new file; a file older than MAX_AGE goes; the page's export event runs in the queue
+    (one at a time) and Gradio deletes its copies after MAX_AGE."""
+    import os
+    import time
+
+    from qa.app.web import server
+    from qa.app.web.export import MAX_AGE, MAX_FILES, export_files
+
+    folder = tmp_path / "exports"
+    p = Passage("全市共有社会工作者3000名。", "x.txt", "标题", 1, 2, 0.5, rank=1)
+    for n in range(200):
+        export_files(f"问题 {n}", [p], "zh", folder=folder)
+    assert len(list(folder.iterdir())) <= MAX_FILES
+    again = export_files("问题 199", [p], "zh", folder=folder)
+    assert again == export_files("问题 199", [p], "zh", folder=folder) and len(list(folder.iterdir())) <= MAX_FILES
+    old = folder / "bulletin-qa-old.csv"
+    old.write_text("x")
+    os.utime(old, (time.time() - MAX_AGE - 10,) * 2)
+    export_files("问题 new", [p], "zh", folder=folder)
+    assert not old.exists()
+
+    demo = server.create_app(seed_index[0], seed_index[1])
+    try:
+        fns = demo.fns.values() if isinstance(demo.fns, dict) else demo.fns
+        exports = [f for f in fns if getattr(f, "name", "") == "on_export"]
+        assert exports and all(f.queue and f.concurrency_id == "export" and f.concurrency_limit == 1 for f in exports)
+        assert demo.delete_cache == (600, MAX_AGE)
+    finally:
+        demo.close()

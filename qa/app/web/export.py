@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import re
 import tempfile
 import time
-import uuid
 from pathlib import Path
+
+MAX_FILES = 40  # the export folder keeps at most this many files (20 question's CSV and Markdown) ...
+MAX_AGE = 3600  # ... none older than an hour (Gradio's copies: Blocks(delete_cache=...) in server.py)
 
 from qa.app.web.i18n import say, text
 from qa.app.web.render import bulletin_name, cite
@@ -21,12 +24,11 @@ def export_files(query: str, passages, lang: str, folder: Path | None = None) ->
     whether they answer; an unanswered question's rows say "not answered: <reason>", its
     passages the nearest, not an answer), and the bulletin, region, date, issuer, file, lines
     and score."""
-    if folder is None:  # one folder per process; exports older than an hour are removed
+    if folder is None:  # one folder per process
         folder = Path(tempfile.gettempdir()) / f"bulletin-qa-export-{os.getpid()}"
-        _prune(folder, 3600)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    _prune(folder, MAX_AGE, MAX_FILES - 2)  # room for this pair
     head = text("csv_head", lang)
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -36,6 +38,9 @@ def export_files(query: str, passages, lang: str, folder: Path | None = None) ->
         w.writerow([cell(v) for v in (query, p.rank, cite(p, lang), p.text, p.answer, verdict, bulletin_name(p),
                                       p.region, p.date, p.issuer, p.source, f"{p.start_line}-{p.end_line}",
                                       f"{p.score:.4f}")])
+    # named by their content: the same results again (a re-run question, a repeated call) are the
+    # same two files, not two more
+    stamp = hashlib.sha256(f"{lang}\0{buf.getvalue()}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
     csv_path = folder / f"bulletin-qa-{stamp}.csv"
     csv_path.write_text("\ufeff" + buf.getvalue(), encoding="utf-8")  # BOM: Excel opens it as UTF-8
     md = [f"# {text('md_title', lang)} {_md(query)}", "", f"**{text('md_verdict', lang)}:** {_md(verdict)}", ""]
@@ -68,14 +73,21 @@ def verdict_of(passages, lang: str) -> str:
     return passages.verdict(lang, say) if hasattr(passages, "verdict") else ""
 
 
-def _prune(folder: Path, seconds: float) -> None:
-    now = time.time()
+def _prune(folder: Path, seconds: float, keep: int) -> None:
+    """Remove the exports older than ``seconds``, then the oldest beyond ``keep`` files."""
+    now, files = time.time(), []
     for f in folder.glob("bulletin-qa-*"):
         try:
-            if now - f.stat().st_mtime > seconds:
-                f.unlink()
+            files.append((f.stat().st_mtime, f))
         except OSError:
             pass
+    files.sort(reverse=True)
+    for n, (mtime, f) in enumerate(files):
+        if n >= keep or now - mtime > seconds:
+            try:
+                f.unlink()
+            except OSError:
+                pass
 
 
 # Markdown escapes, only where Markdown would read markup (issue 31: "82\\.9万" showed its backslash

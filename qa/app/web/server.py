@@ -56,6 +56,7 @@ from qa.app.web.handlers import status_html, warm  # noqa: E402
 from qa.app.web.live import indexed_files  # noqa: E402
 from qa.app.web.layout import Page, ask_tab, docs_tab, static, theme  # noqa: E402
 from qa.app.web.originals import serve_originals  # noqa: E402
+from qa.app.web.export import MAX_AGE  # noqa: E402
 from qa.app.web.wiring import wire_api, wire_ask, wire_delete, wire_rebuild_and_load, wire_upload  # noqa: E402
 from qa.ingest.corpus import Corpus, human_size  # noqa: E402
 from qa.ingest.read import SUFFIXES  # noqa: E402
@@ -72,7 +73,9 @@ def create_app(corpus: str | os.PathLike | None = None, index: "str | os.PathLik
     library = Corpus(folder, max_upload_bytes=settings.max_upload_bytes, settings=settings)
     page = Page(folder, index, library, llm)
     i18n = gr.I18n(**qa_i18n.ui_translations(", ".join(SUFFIXES), human_size(library.max_upload_bytes)))
-    with gr.Blocks(title="社会工作简报问答 · Bulletin QA", analytics_enabled=False) as demo:
+    # Gradio's copies of the exports (and of uploads) are deleted after an hour, checked every 10 minutes
+    with gr.Blocks(title="社会工作简报问答 · Bulletin QA", analytics_enabled=False,
+                   delete_cache=(600, MAX_AGE)) as demo:
         demo.qa_i18n, demo.qa_library = i18n, library  # for launch()
         demo.qa_indexed = lambda: indexed_files(index)  # the files the index cites (deleted ones too)
         demo.qa_index = index  # warmed by launch()

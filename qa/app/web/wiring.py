@@ -89,7 +89,9 @@ def wire_ask(page: Page) -> None:
         return gr.DownloadButton(value=csv_path, visible=True), gr.DownloadButton(value=md_path, visible=True)
 
     def after(event):
-        event.then(on_export, inputs, [c.csv_btn, c.md_btn], api_visibility="private", queue=False) \
+        # in the queue, one at a time (issue 31: outside it, 200 calls wrote 14.6 MB in 9.4 s)
+        event.then(on_export, inputs, [c.csv_btn, c.md_btn], api_visibility="private", concurrency_id="export",
+                   concurrency_limit=1) \
              .then(None, None, None, js=static("scroll_to_answer.js"))
 
     def on_unfilter(q, k_, mode_, sources_, regions_, since_, until_, strictness_, request: gr.Request = None):
