@@ -270,3 +270,79 @@ def test_jieba_pieces_cover_the_text_linearly():
     assert "".join(p for _, p in got) == text
     assert all(len(p) <= JIEBA_PIECE and text[o:o + len(p)] == p for o, p in got)
     assert all(text[a:e] == w for w, a, e in jieba_tokenize(text))
+
+
+TABLE_HTML = """<html><body><h1>四川省社会工作人才统计</h1><p>下表为四川省社会工作人才情况。</p>
+<table><tr><th>年份</th><th>社会工作者总数</th><th>持证社会工作者</th></tr>
+<tr><td>2022年</td><td>8.45万人</td><td>1.61万人</td></tr>
+<tr><td>2023年</td><td>9.29万人</td><td>1.93万人</td></tr></table><p>以上数据来自四川省民政厅。</p></body></html>"""
+
+
+def make_table_docx(path: Path) -> Path:
+    import docx
+
+    d = docx.Document()
+    d.add_heading("湖北省养老服务统计", 1)
+    d.add_paragraph("湖北省民政厅公布了养老服务设施情况。")
+    rows = [["年份", "养老机构床位", "社区养老服务站"], ["2021年", "41.2万张", "3100个"], ["2022年", "44.8万张", "3650个"]]
+    t = d.add_table(rows=3, cols=3)
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            t.cell(i, j).text = v
+    d.save(str(path))
+    return path
+
+
+def make_table_pdf(path: Path) -> Path:
+    """A ruled table drawn with reportlab (pdfplumber finds it by its lines)."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    c = canvas.Canvas(str(path))
+    c.setFont("STSong-Light", 12)
+    c.drawString(72, 780, "甘肃省困难群众救助情况。下表为各年度救助人数。")
+    rows = [["年份", "城乡低保对象", "特困供养人员"], ["2022年", "151.3万人", "9.6万人"], ["2023年", "147.8万人", "10.2万人"]]
+    x, y, w, h = 72, 740, 150, 24
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            c.rect(x + j * w, y - (i + 1) * h, w, h)
+            c.drawString(x + j * w + 6, y - (i + 1) * h + 8, v)
+    c.showPage()
+    c.save()
+    return path
+
+
+def test_table_rows_keep_their_header(tmp_path):
+    (tmp_path / "t.html").write_text(TABLE_HTML, encoding="utf-8")
+    for p in (tmp_path / "t.html", make_table_docx(tmp_path / "t.docx"), make_table_pdf(tmp_path / "t.pdf")):
+        text = read_document(p).text
+        rows = [line for line in text.split("\n") if line.startswith(("2022年", "2023年", "2021年"))]
+        assert len(rows) == 2, (p.name, text)
+        assert all(line.count(" | ") == 4 and line.endswith("。") for line in rows), rows
+    assert "2023年 | 社会工作者总数 | 9.29万人 | 持证社会工作者 | 1.93万人。" in read_document(tmp_path / "t.html").text
+    assert read_document(tmp_path / "t.pdf").text.count("147.8万人") == 1  # the table once, as rows
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("query,source,row", [
+    ("四川省2023年社会工作者总数是多少", "四川表.html", "2023年 | 社会工作者总数 | 9.29万人"),
+    ("湖北2021年养老机构床位有多少张", "湖北表.docx", "2021年 | 养老机构床位 | 41.2万张"),
+    ("甘肃2023年特困供养人员多少人", "甘肃表.pdf", "2023年 | 城乡低保对象 | 147.8万人 | 特困供养人员 | 10.2万人"),
+])
+def test_a_cells_figure_puts_its_row_first_with_its_header(tmp_path_factory, embedder, query, source, row):
+    from qa.app.api import search
+    from tests.conftest import build_index
+
+    base = tmp_path_factory.getbasetemp() / "tables"
+    if not (base / "index").exists():
+        (base / "corpus").mkdir(parents=True, exist_ok=True)
+        (base / "corpus" / "四川表.html").write_text(TABLE_HTML, encoding="utf-8")
+        make_table_docx(base / "corpus" / "湖北表.docx")
+        make_table_pdf(base / "corpus" / "甘肃表.pdf")
+        build_index(base / "corpus", base / "index", embedder)
+    hits = search(query, k=3, index=base / "index")
+    top = hits[0]
+    assert top.source == source and row in top.text, [(h.source, h.text[:60]) for h in hits]
+    assert row.split(" | ")[0] in top.answer and row.split(" | ")[-1] in top.answer, top.answer

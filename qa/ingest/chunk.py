@@ -473,7 +473,7 @@ def _code_fingerprint() -> str:
 
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for f in [here / n for n in ("read.py", "formats.py", "chunk.py", "metadata.py", "masthead.py", "ocr.py")] + [here.parent / "text" / "sentences.py"]:
+    for f in [here / n for n in ("read.py", "formats.py", "chunk.py", "metadata.py", "masthead.py", "ocr.py", "tables.py")] + [here.parent / "text" / "sentences.py"]:
         if f.exists():
             h.update(f.read_bytes())
     return h.hexdigest()[:16]

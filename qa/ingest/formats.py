@@ -31,6 +31,7 @@ import re
 from html.parser import HTMLParser
 
 from qa.ingest.errors import INDENT, IngestError  # noqa: F401 - both are also read from here
+from qa.ingest.tables import add_pdf_tables, row_lines
 from qa.messages import Msg
 
 log = logging.getLogger(__name__)
@@ -236,6 +237,7 @@ def read_pdf(data: bytes, name: str, ocr=None) -> tuple[str, str, dict]:
         except Exception as e:  # noqa: BLE001 - one bad page does not lose the others
             failed.append(f"page {no}: {type(e).__name__}")
             texts.append("")
+    add_pdf_tables(texts, data, name)  # a page with a ruled table: its rows, each with its header
     scanned = [no for no, t in enumerate(texts, 1) if not t.strip()]  # a failed page too: OCR may read it
     got, skipped = {}, []
     if scanned and ocr is not None:  # pages without a text layer go through OCR (qa/ingest/ocr.py)
@@ -325,14 +327,10 @@ def read_docx(data: bytes, name: str) -> tuple[str, str, dict]:
         tag = el.tag.rsplit("}", 1)[-1]
         if tag == "p":
             lines.append(_docx_paragraph(Paragraph(el, d)))
-        elif tag == "tbl":
-            for row in Table(el, d).rows:
-                cells = []
-                for cell in row.cells:
-                    t = " ".join(p.text.strip() for p in cell.paragraphs if p.text.strip())
-                    if t and (not cells or cells[-1] != t):  # merged cells repeat
-                        cells.append(t)
-                lines.append(INDENT + " ".join(cells) if cells else "")
+        elif tag == "tbl":  # one line per row, each keeping its header (qa/ingest/tables.py)
+            rows = [[" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()) for cell in row.cells]
+                    for row in Table(el, d).rows]
+            lines += row_lines(rows)
     if not any(line.strip() for line in lines):
         raise IngestError(f"{name}: the document has no text")
     return "\n".join(lines), "docx", {"format": "docx", "unit": "paragraph"}
@@ -355,6 +353,7 @@ _BLOCK = {"p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article
           "main", "nav", "aside", "figure", "figcaption", "caption", "form", "address"}
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6", "title"}
 _DROP = {"script", "style", "noscript", "template", "svg", "math", "iframe", "object"}
+_CELL = "\ue000"  # where a table cell starts, inside a row's text (a private-use character)
 _VOID = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "track", "wbr"}
 
 
@@ -369,11 +368,16 @@ class _TextParser(HTMLParser):
         self.drop_tag: list[str] = []
         self.pre = 0
         self.title_seen = False
+        self.tables = 0  # tables begun: the rows of one table are kept together
 
     def flush(self):
         text = "".join(self.cur)
         if not self.pre:
             text = " ".join(text.split())
+        if self.kind == "tr" and text.strip():  # a table row: its cells, to keep with their header
+            self.lines.append((self.cur_line, f"tr{self.tables}", text))
+            self.cur, self.kind = [], "p"
+            return
         else:
             text = text.strip("\n")
         if text.strip():
@@ -397,9 +401,11 @@ class _TextParser(HTMLParser):
         if self.drop:
             return
         if tag in ("td", "th"):
-            self.cur.append(" ")
+            self.cur.append(_CELL)
+            self.kind = "tr"
         elif tag in _BLOCK:
             self.flush()
+            self.tables += tag == "table"
             if tag in _HEADINGS:
                 self.kind = "h"
                 self.title_seen |= tag == "title"
@@ -445,8 +451,17 @@ def read_html(data: bytes, name: str) -> tuple[str, str, dict]:
     parser.close()
     if not parser.lines:
         raise IngestError(f"{name}: the page has no visible text")
-    out, src = [], []
-    for line, kind, text in parser.lines:
+    out, src, rows = [], [], []
+    for i, (line, kind, text) in enumerate(parser.lines):
+        if kind.startswith("tr"):  # a table's rows, ended by the next line of another kind
+            rows.append((line, [c.strip() for c in text.split(_CELL)[1:]]))
+            if i + 1 < len(parser.lines) and parser.lines[i + 1][1] == kind:
+                continue
+            for n, row_text in enumerate(row_lines([r for _, r in rows])):
+                out.append(row_text)
+                src.append(max(rows[min(n, len(rows) - 1)][0], src[-1] if src else 1))
+            rows = []
+            continue
         text = text.replace("\n", " ") if kind == "h" else text
         out.append(("# " if kind == "h" else INDENT) + text)
         src.append(max(line, src[-1] if src else 1))
