@@ -1033,3 +1033,47 @@ def test_phone_cards_fold_the_question_stays_and_date_hints_fit(day_page):
         assert d.execute_script("return document.documentElement.scrollWidth") <= PHONE[0]
     finally:
         close(d)
+
+
+def test_list_question_answers_with_its_items_cited(day_page, zh_desktop):
+    """A list question (issue 28): the answer lists its items one a line, each with its card's
+    marker and citation."""
+    import json
+
+    from selenium.webdriver.common.by import By
+
+    question = json.loads((ROOT / "benchmarks" / "list_questions.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    url = day_page[0]
+    wait = open_page(zh_desktop, url)
+    ask_here(zh_desktop, wait, question["q"])
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#answer .qa-list-answer li"))
+    items = zh_desktop.find_elements(By.CSS_SELECTOR, "#answer .qa-list-answer li.qa-list-item")
+    assert len(items) >= 2, [i.text for i in items]
+    for item in items:
+        link = item.find_element(By.CSS_SELECTOR, "a.qa-cite")
+        n = link.text.strip("[]")
+        assert link.get_attribute("href").endswith(f"#qa-card-{n}")
+        assert "行" in item.find_element(By.CSS_SELECTOR, ".qa-citation").text
+    text = zh_desktop.find_element(By.CSS_SELECTOR, "#answer").text
+    assert sum(k in text for k in question["keys"]) >= 2, (question["keys"], text)
+
+
+def test_unanswered_question_export_carries_the_verdict(day_page, zh_desktop, tmp_path):
+    """Issue 28's last line: the Markdown export of a refused question, downloaded from the page,
+    says it is not answered, and why."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url = day_page[0]
+    wait = open_page(zh_desktop, url)
+    zh_desktop.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    ask_here(zh_desktop, wait, "苏州 社会工作 持证人数")
+    wait.until(lambda d: "qa-none" in answer_class(d))
+    reason = zh_desktop.find_element(By.CSS_SELECTOR, "#answer .qa-answer").text
+    button = wait.until(lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, "#export-md") if b.is_displayed()])[0]
+    zh_desktop.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+    got = WebDriverWait(zh_desktop, 60).until(lambda d: [f for f in tmp_path.glob("*.md")])
+    md = got[0].read_text(encoding="utf-8")
+    assert "**结论:** 未回答：" in md or "**结论：** 未回答：" in md, md[:400]
+    assert "苏州" in md.split("\n\n")[1] and "苏州" in reason

@@ -64,7 +64,8 @@ def run_search(query: str, k: int = 5, mode: str = "hybrid", sources=None, index
                             regions=list(regions) if regions else None, since=since or None, until=until or None,
                             strictness=strictness or "normal")
     return {"passages": passages, "similarity": [p.similarity for p in passages],
-            "answered": passages.answered, "reason": passages.reason}
+            "answered": passages.answered, "reason": passages.reason,
+            "listing": getattr(passages, "listing", False), "items": getattr(passages, "items", ())}
 
 
 def ask(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: Index | None = None, lang: str = "en",
@@ -118,7 +119,8 @@ def ask_llm(query: str, k: int = 5, mode: str = "hybrid", sources=None, index: I
         yield f'<div class="qa-answer qa-none">{esc(index.redact(qa_i18n.say(of_exception(e), lang)))}</div>', ""
         return
     result = {"passages": first.passages, "similarity": [p.similarity for p in first.passages],
-              "answered": first.answered, "reason": first.reason}
+              "answered": first.answered, "reason": first.reason,
+              "listing": getattr(first.passages, "listing", False), "items": getattr(first.passages, "items", ())}
     cards = render_cards(result, index, lang, corpus)
     note = filter_note(lambda: run_search(query, k, mode, None, index, strictness=where.get("strictness", "normal")),
                        result, index, sources, where.get("regions"), where.get("since"), where.get("until"), lang)

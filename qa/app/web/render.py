@@ -132,11 +132,24 @@ def render_answer(query: str, result: dict, lang: str = "en") -> str:
     if result["answered"] is False:
         reason = esc(qa_i18n.say(result["reason"], lang))
         return f'<div class="qa-answer qa-none">{asked}<p>{qa_i18n.text("not_answered", lang, reason=reason)}</p></div>'
+    listed = [passages[r - 1] for r in result.get("items", ()) if 0 < r <= len(passages)]
+    if result.get("listing") and len(listed) >= 2:
+        return list_answer_html(asked, listed, lang)
     sentence = top.answer or top.text
     title = cite(top, lang) if lang == "zh" else top.citation
     return (f'<div class="qa-answer">{asked}<p class="qa-sentence">{esc(sentence)} '
             f'<a class="qa-cite" href="#qa-card-1" title="{esc(title)}">[1]</a></p>'
             f'<div class="qa-citation">[1] {esc(cite(top, lang))} {copy_button(top, lang)}</div></div>')
+
+
+def list_answer_html(asked: str, listed, lang: str) -> str:
+    """A list question's answer (qa/retrieve/listing.py): its items one per line, each the marked
+    sentence of its passage with its card's marker, its citation and a copy button."""
+    items = "".join(
+        f'<li class="qa-list-item"><span class="qa-sentence">{esc(p.answer or p.text)}</span> '
+        f'<a class="qa-cite" href="#qa-card-{p.rank}" title="{esc(cite(p, lang))}">[{p.rank}]</a>'
+        f'<div class="qa-citation">{esc(cite(p, lang))} {copy_button(p, lang)}</div></li>' for p in listed)
+    return f'<div class="qa-answer qa-list-answer">{asked}<ol class="qa-list">{items}</ol></div>'
 
 
 def render_cards(result: dict, index: Index, lang: str = "en", corpus: Path | None = None) -> str:
