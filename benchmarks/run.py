@@ -704,6 +704,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=str(OUT / "results.json"))
     ap.add_argument("--db", default="", help="also through PostgreSQL + pgvector (needs the [postgres] and test extras: "
                                              "pgserver): any of seed,1k,100k, e.g. --db seed,1k,100k")
+    ap.add_argument("--build-cost", action="store_true",
+                    help="build CPU-seconds against the bare int8 encode, >= 200 articles (benchmarks/build_cost.py)")
     ap.add_argument("--archive", type=int, default=0, help="N: the archive benchmark at N passages (benchmarks/archive.py)")
     ap.add_argument("--vectors", choices=["cheap", "real"], default="cheap",
                     help="archive: stand-in vectors (the encode measured on a sample) or the real encode")
@@ -723,6 +725,13 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps(res, ensure_ascii=False, indent=1))
 
     t_all = time.perf_counter()
+    if args.build_cost:
+        import build_cost
+
+        res["build_cost"] = build_cost.bench_build_cost()
+        save()
+        print(build_cost.table(res["build_cost"]), flush=True)
+        sizes = []
     if args.archive:
         import archive
 
