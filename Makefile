@@ -1,7 +1,7 @@
 # The two commands of the README: `make serve` and `make test`.
 # Each creates .venv if missing, installs torch==2.13.0 first (the CPU build; an unpinned
 # torch would pull a multi-GB CUDA build), then the project with its test and OCR extras.
-# Debian packages: antiword and catdoc (old Word files), fonts-wqy-microhei (scanned test pages).
+# Debian package: fonts-wqy-microhei (the scanned pages tests/test_ocr.py draws; .ci/run installs it).
 PY      ?= python3
 VENV    ?= .venv
 BIN      = $(VENV)/bin
