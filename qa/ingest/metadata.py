@@ -41,6 +41,7 @@ from qa.ingest.masthead import Masthead, read_masthead
 from qa.messages import Msg
 from qa.text.lexicon import Place, places
 from qa.text.chars import HAN
+from qa.text.figures import DATE
 
 METADATA_VERSION = 3  # part of the chunking settings: a change re-chunks every file (2: place names must not cut into a word; prefectures have short forms; 3: the masthead's publication and issue, never a headline; dated days; the credited issuer)
 
@@ -58,7 +59,7 @@ _NOT_ORG = ("公众号", "微信", "网", "报", "新闻", "电视台", "杂志"
 _CREDIT = re.compile(r"[（(]\s*(?:据|(?:信息|稿件|新闻)?来源\s*[:：]|供稿\s*[:：]|转自|摘自|选自)\s*([^（）()]{2,60})[）)]"
                      r"|[（(]\s*([^（）()：:]{2,40}?)\s*供稿\s*[）)]"
                      r"|^\s*(?:(?:信息|稿件|新闻)?来源|供稿(?:单位)?)\s*[:：]\s*([^\s，。,]{2,40})\s*$", re.M)
-_DATE = re.compile(r"(\d{4})\s*(?:年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?|[-./](\d{1,2})[-./](\d{1,2})(?!\d))")
+_DATE = DATE  # 2025年3月5日, 2025-03-05 ...: qa/text/figures.py
 _DAY = re.compile(r"(?<!\d)(?<!\d年)(?<!\d\s年)(\d{1,2})\s*月\s*(\d{1,2})\s*(?:(?:日\s*)?(至|到|—|–|-|～|~|、)\s*\d{1,2}\s*(?:月\s*\d{1,2}\s*)?日|日)")
 _YEAR = re.compile(r"(?<![到至迄\d])(\d{4})\s*年(?!\s*(?:底|末|前|以前|以来|之前|年底|年末|后|内|起))")
 _YEARS_BACK = {"今年": 0, "去年": 1, "上年": 1, "前年": 2}

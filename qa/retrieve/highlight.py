@@ -44,6 +44,7 @@ import numpy as np
 from qa.retrieve.query import QueryTerms
 from qa.text.chars import CJK_CHAR as _CJK
 from qa.text.tokens import bigrams
+from qa.text.figures import CN_NUMERAL, DIGITS
 
 FIGURE_BONUS = 0.5  # added to a sentence's term share when it holds a figure of the kind asked
 OTHER_FIGURE_SHARE = 0.5  # share of the bonus for another quantity (a count when a share is asked)
@@ -97,9 +98,9 @@ def asked_kinds(question: str) -> frozenset:
 
 # --------------------------------------------------------------------------- the sentence
 
-_D = r"(?<!第)\d+(?:[.,]\d+)*"  # digits, 1,200 / 82.9 (not an ordinal: 第4章)
+_D = DIGITS  # digits, 1,200 / 82.9 (not an ordinal: 第4章): qa/text/figures.py
 # Chinese numerals, not an ordinal (第四章) nor a lone 一, which is mostly an article (一章中, 一批)
-_Z = r"(?<![第零〇一二两三四五六七八九十百千])(?:[二两三四五六七八九十百千]|一[零〇一二两三四五六七八九十百千])[零〇一二两三四五六七八九十百千]*"
+_Z = CN_NUMERAL  # Chinese numerals, not an ordinal nor a lone 一: qa/text/figures.py
 _MAG = r"[十百千万亿]*[余多]?"  # 3万余 / 200余 / 80多
 _FIGURES: list[tuple[re.Pattern, str]] = [(re.compile(p), k) for p, k in [
     (rf"{_D}\s*%|百分之[零〇一二两三四五六七八九十百点]+", PERCENT),

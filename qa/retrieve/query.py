@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from qa.text import lexicon
 from qa.text.tokens import _EN_STOP, tokenize
 from qa.text.chars import CJK_CHAR as _CJK, zh_share
+from qa.text.figures import YEAR
 
 NAME_MAX_ZIPF = 4.0  # an English word more frequent than ~1 in 100,000 words is English, not a name
 _LATIN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
@@ -34,7 +35,7 @@ _LATIN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
 # not the ordinal suffix of a number ("14th", "2nd")
 _POSSESSIVE = re.compile(r"['’]s$", re.I)
 _ORDINAL = re.compile(r"(?:st|nd|rd|th)$", re.I)
-_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-9]\d)(?!\d)")
+_YEAR = YEAR  # a year of the bulletins' era: qa/text/figures.py
 # a five-year plan's period: 十四五 (the 14th), "14th Five-Year Plan"; like a year, what it names
 _PERIOD_ZH = re.compile(r"(?<![一二三四五六七八九十])十([一二三四五六七八九])五(?![一二三四五六七八九十])")
 _PERIOD_EN = re.compile(r"\b1([1-9])(?:st|nd|rd|th)?[\s-]+five[\s-]*years?\b", re.I)
