@@ -160,3 +160,16 @@ def test_build_names_a_scan_over_its_limit_and_loses_no_other_file(tmp_path, mon
     rows = StoredIndex.load(tmp_path / "index").passages
     assert {r["source"] for r in rows} == {seed.name, "photo.jpg"}
     assert all(r["ocr"] and r["page_start"] == 1 for r in rows if r["source"] == "photo.jpg")
+
+
+def test_a_photo_can_be_uploaded_and_a_fake_one_is_refused(tmp_path):
+    """The page's upload takes a scan (its check reads it by OCR, which caches it for the build)."""
+    from qa.ingest.corpus import Corpus
+
+    buf = io.BytesIO()
+    page_image([LEFT]).save(buf, "PNG")
+    c = Corpus(tmp_path / "corpus", settings=cached_settings(tmp_path))
+    ok, msg = c.add("照片.png", buf.getvalue())
+    assert ok, msg
+    ok, msg = c.add("假图.png", b"not an image at all")
+    assert not ok and "not a readable image" in msg

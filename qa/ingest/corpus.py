@@ -21,6 +21,7 @@ from pathlib import Path
 from qa.files import file_sha256
 from qa.messages import Msg, of_exception
 from qa.ingest.formats import IngestError, decode_bytes
+from qa.ingest.ocr import IMAGE_SUFFIXES
 from qa.ingest.read import SUFFIXES, list_corpus, read_document
 
 BAD_NAME_CHARS = set('<>:"|?*\\/')
@@ -76,6 +77,13 @@ def check_content(name: str, data: bytes, max_bytes: int) -> None:
         except zipfile.BadZipFile:
             raise ValueError(Msg("corpus.not_docx", "{name}: not a Word .docx document", "{name}：不是 Word .docx 文档",
                                  name=name)) from None
+    elif suffix in IMAGE_SUFFIXES:  # a scan or a photo: read by OCR (qa/ingest/ocr.py)
+        from PIL import Image
+
+        try:
+            Image.open(io.BytesIO(data)).verify()
+        except Exception:  # noqa: BLE001 - whatever Pillow cannot open is no image
+            raise ValueError(f"{name}: not a readable image") from None
     else:
         try:
             decode_bytes(data, name)
