@@ -935,6 +935,8 @@ def test_model_answer_citations_have_a_copy_button(llm_page_url, zh_desktop):
 
     url, _server = llm_page_url
     wait = open_page(zh_desktop, url)
+    zh_desktop.find_element(By.CSS_SELECTOR, "#ask").click()  # an empty box says so (issue 31)
+    wait.until(lambda d: "问题为空" in d.find_element(By.CSS_SELECTOR, "#answer").text)
     ask_here(zh_desktop, wait, "酒泉 持证上岗社会工作者 总数达到多少")
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#answer .qa-llm")
                and not d.find_elements(By.CSS_SELECTOR, "#answer .qa-llm-writing"))
