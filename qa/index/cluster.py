@@ -56,24 +56,25 @@ class Work:
 
 
 def _prepare(data: bytes, name: str, settings, chunk_size: int, chunk_overlap: int):
-    """On a worker: one file's bytes read (under the reading limits, in a reading worker of its
-    own) and chunked.  Returns (node id, document, chunks), or (node id, the error's text, None)
+    """On a worker: one file's bytes read and chunked (under the reading limits, in a reading
+    worker of its own; OCR text cached in the worker node's own cache).  Returns (node id, document, chunks), or (node id, the error's text, None)
     for a file that cannot be read."""
     import ray
 
     from qa.ingest.chunk import chunk_document
     from qa.ingest.read import IngestError, read_document
+    from qa.messages import of_exception
 
     node = ray.get_runtime_context().get_node_id()
     with tempfile.TemporaryDirectory(prefix="bulletin-qa-ray-") as tmp:
         path = Path(tmp, *name.split("/"))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        try:
-            doc = read_document(path, name, root=Path(tmp), settings=settings)
+        try:  # read and chunked in the reading worker, under its limits, as a local build does
+            doc = read_document(path, name, root=Path(tmp), settings=settings, chunking=(chunk_size, chunk_overlap))
         except (IngestError, OSError) as e:
-            return node, str(e), None
-    return node, doc, chunk_document(doc, chunk_size, chunk_overlap)
+            return node, of_exception(e), None
+    return node, doc, doc.chunks if doc.chunks is not None else chunk_document(doc, chunk_size, chunk_overlap)
 
 
 class _EmbedActor:
@@ -141,11 +142,12 @@ class Cluster:
         if not jobs:
             return
         remote = self.ray.remote(num_cpus=1, max_retries=3)(_prepare)
+        worker_settings = settings.replace(cache=None)  # each node keeps its own cache (OCR text, the model)
         pending = {}
         for path, name in jobs:
             with open(path, "rb") as f:  # the driver read the corpus listing; the worker gets the bytes
                 data = f.read()
-            pending[remote.remote(data, name, settings, chunk_size, chunk_overlap)] = name
+            pending[remote.remote(data, name, worker_settings, chunk_size, chunk_overlap)] = name
         while pending:
             done, _ = self.ray.wait(list(pending), num_returns=1)
             name = pending.pop(done[0])
