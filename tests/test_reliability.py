@@ -310,9 +310,9 @@ def test_unsupported_files_are_reported_not_silently_ignored(small_index, tmp_pa
     corpus, index = tmp_path / "c", tmp_path / "i"
     shutil.copytree(small_index[0], corpus)
     shutil.copytree(small_index[1], index)
-    (corpus / "旧格式简报.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+    (corpus / "旧格式表格.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
     report = build_index(corpus, index, embedder)
-    assert any("旧格式简报.doc" in s for s in report.skipped)
+    assert any("旧格式表格.xls" in s and "unsupported" in s for s in report.skipped)
 
 
 def test_damaged_embedding_cache_does_not_stop_rebuild(small_index, tmp_path):

@@ -31,6 +31,7 @@ import re
 from html.parser import HTMLParser
 
 from qa.ingest.errors import INDENT, IngestError  # noqa: F401 - both are also read from here
+from qa.ingest.olddoc import SUFFIXES as OLD_WORD, read_doc
 from qa.ingest.tables import add_pdf_tables, row_lines
 from qa.messages import Msg
 
@@ -586,6 +587,7 @@ def read_markdown(data: bytes, name: str) -> tuple[str, str, dict]:
 
 
 EXTRACTORS = {
+    **dict.fromkeys(OLD_WORD, read_doc),
     ".pdf": read_pdf,
     ".docx": read_docx,
     ".html": read_html,

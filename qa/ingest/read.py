@@ -26,10 +26,11 @@ from pathlib import Path
 
 from qa.ingest.formats import IngestError, decode_bytes, extract  # noqa: F401 - the errors live with the readers
 from qa.ingest.ocr import IMAGE_SUFFIXES, OcrJob
+from qa.ingest.olddoc import SUFFIXES as OLD_WORD
 from qa.text.chars import CJK, jieba_ready
 
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx") + IMAGE_SUFFIXES  # see qa/ingest/formats.py
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx") + OLD_WORD + IMAGE_SUFFIXES  # see qa/ingest/formats.py
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef\u2018-\u201f\u2026\u2014"
