@@ -21,8 +21,7 @@ SECONDS = 60  # per program; the reading worker's own limit still holds over the
 def _run(argv: list[str], path: str) -> str | None:
     """The program's UTF-8 text of ``path``, or None when it fails or prints nothing."""
     try:
-        done = subprocess.run(argv + [path], capture_output=True, timeout=SECONDS,
-                              env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"})
+        done = subprocess.run(argv + [path], capture_output=True, timeout=SECONDS)  # UTF-8 asked by flag
     except (OSError, subprocess.TimeoutExpired):
         return None
     text = done.stdout.decode("utf-8", errors="replace")
