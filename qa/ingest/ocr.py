@@ -106,7 +106,8 @@ def engine():
     try:
         from rapidocr_onnxruntime import RapidOCR
     except ImportError as e:
-        if importlib.util.find_spec("rapidocr_onnxruntime") is not None and "failed to map" in str(e):
+        out_of_memory = any(m in str(e) for m in ("failed to map", "bad_alloc", "Cannot allocate memory"))
+        if importlib.util.find_spec("rapidocr_onnxruntime") is not None and out_of_memory:
             raise MemoryError(str(e)) from e  # installed, but its libraries do not fit the memory limit
         raise ImportError("OCR needs the [ocr] extra: pip install 'bulletin-qa[ocr]' (rapidocr_onnxruntime)") from e
     # the angle classifier is off: scans are upright, and it costs time on every line
