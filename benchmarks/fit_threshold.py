@@ -53,16 +53,20 @@ LENIENT_KEEPS = 0.99  # share of the answerable questions (left by the other che
 GRID = [(en / 1000, zh / 1000) for en, zh in itertools.product(range(600, 901, 5), range(700, 951, 5))]
 
 
+def jobs(bulletins, xquad) -> list[tuple]:
+    """The nine sets a fit asks: (name, kind, question file, the Index asked).  Each answerable set
+    against its own corpus, then against the other one (off-topic), and the near misses."""
+    out = [(name, "answerable", f, bulletins if name in ("dev", "extra") else xquad) for name, f in ANSWERABLE.items()]
+    out += [(name, "off-topic", f, xquad if name in ("dev", "extra") else bulletins) for name, f in ANSWERABLE.items()]
+    return out + [("near misses", "not answerable", NEAR_MISSES, bulletins)]
+
+
 def judged() -> list[dict]:
     verdict.calibration = lambda: {}  # judge with every check but the threshold
     settings = Settings.from_env()  # a benchmark is an edge: the environment, once
     xquad = index_for(own_corpus(ANSWERABLE["xquad-zh"]), settings)
-    bulletins = Index(settings=settings)
-    jobs = [(name, "answerable", f, bulletins if name in ("dev", "extra") else xquad) for name, f in ANSWERABLE.items()]
-    jobs += [(name, "off-topic", f, xquad if name in ("dev", "extra") else bulletins) for name, f in ANSWERABLE.items()]
-    jobs.append(("near misses", "not answerable", NEAR_MISSES, bulletins))
     rows = []
-    for name, kind, f, index in jobs:
+    for name, kind, f, index in jobs(Index(settings=settings), xquad):
         for q in load_questions(f):
             r = index.search(q["q"], 5)
             rows.append({"set": f"{name} ({kind})", "kind": kind, "positive": kind == "answerable",
