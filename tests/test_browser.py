@@ -398,23 +398,10 @@ def check_original_link(d, url, corpus, card):
     for path in {str(corpus), str(corpus.resolve()), str(corpus.parent), str(ROOT)}:
         assert path not in html, path
     assert "gradio_api/file=/" not in html.split('id="qa-export"')[0]  # the cards and answer: no file= path
-    main = d.current_window_handle
-    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
-    link.click()  # target=_blank: a new tab with the file
-    try:
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        WebDriverWait(d, 30).until(lambda d: len(d.window_handles) > 1)
-        d.switch_to.window([h for h in d.window_handles if h != main][0])
-        WebDriverWait(d, 30).until(lambda d: "酒泉" in d.find_element(By.TAG_NAME, "body").text)
-        assert d.current_url == url + href
-        assert d.find_elements(By.CSS_SELECTOR, "tr.cited")  # the viewer: numbered lines, the cited ones marked
-    finally:
-        for h in d.window_handles:
-            if h != main:
-                d.switch_to.window(h)
-                d.close()
-        d.switch_to.window(main)
+    cited, opened = open_link_in_tab(d, link, lambda d: "酒泉" in d.find_element(By.TAG_NAME, "body").text
+                                     and len(d.find_elements(By.CSS_SELECTOR, "tr.cited")))
+    assert opened == url + href
+    assert cited  # the viewer: numbered lines, the cited ones marked
 
 
 def test_phone_question_full_width_answer_in_view_documents_reflow(reader_page):
