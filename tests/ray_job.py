@@ -36,8 +36,9 @@ def actor_pids() -> set[int]:
 
 
 def killed_build(address: str, corpus: Path, index: Path, settings) -> dict:
-    """A build on the cluster in a thread; this thread kills an embedding actor's process once
-    two are up, and watches for its replacement."""
+    """A build on the cluster in a thread; this thread kills an embedding actor's process as soon
+    as two are up (while they load the model, their first batches queued: on a quiet machine the
+    encoding of two bulletins is over in seconds), and watches for its replacement."""
     from qa.app.api import Index
     from qa.index import stores
 
@@ -54,11 +55,10 @@ def killed_build(address: str, corpus: Path, index: Path, settings) -> dict:
     t.start()
     killed, seen = None, set()
     while t.is_alive():
-        time.sleep(0.2)
+        time.sleep(0.05)
         now = actor_pids()
         seen |= now
-        if killed is None and len(now) >= 2:
-            time.sleep(3.0)  # both models loaded and encoding
+        if killed is None and len(now) >= 2:  # at once: actors start with the encoding, each with batches queued
             killed = min(now)
             os.kill(killed, signal.SIGKILL)
     t.join()

@@ -18,7 +18,6 @@ so nothing is lost or doubled.  See docs/scaling.md.
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -89,9 +88,6 @@ class _EmbedActor:
         import ray
 
         return ray.get_runtime_context().get_node_id(), getattr(self.embedder, method)(texts)
-
-    def pid(self) -> int:
-        return os.getpid()
 
 
 def _reachable(address: str, seconds: float = 5.0) -> None:
@@ -198,9 +194,6 @@ class Cluster:
             self.work.texts[node] += len(batches[n][1])
             submit(actor_no)
         return np.concatenate(out)
-
-    def actor_pids(self) -> list[int]:
-        return self.ray.get([a.pid.remote() for a in self._actors])
 
     def close(self) -> None:
         for a in self._actors:
